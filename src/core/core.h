@@ -1,0 +1,516 @@
+/*
+ * core.h — the public interface of the matching core.
+ *
+ * The core is a pure, deterministic state machine: it holds assets, symbols,
+ * user balances and order books in one arena of memory the caller provides,
+ * and changes that state only through core_apply(), one command record at a
+ * time.  The same record applied to the same state always yields the same new
+ * state and the same events, on any machine, live or in replay.
+ *
+ * Rules the core keeps (and that callers may rely on):
+ *   - no PostgreSQL header, no I/O, no clock, no randomness, no malloc;
+ *   - every link inside the arena is a 32-bit index, never a pointer, so the
+ *     arena may live in shared memory mapped at any address;
+ *   - amounts are int64 in an asset's smallest unit; a price is quote units
+ *     per one whole base unit; products use 128-bit intermediates and any
+ *     result that does not fit int64 is rejected, never wrapped;
+ *   - outcomes never depend on hash-table order or on slot indexes.
+ *
+ * Thread safety: none.  The caller serialises writers against readers (the
+ * PostgreSQL shell holds an LWLock exclusively around core_apply and shared
+ * around the read functions).
+ */
+#ifndef ENGINE_CORE_H
+#define ENGINE_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sizes of the fixed-width text fields (bytes, without the terminating NUL). */
+#define CORE_ASSET_CODE_MAX   16
+#define CORE_SYMBOL_NAME_MAX  32
+#define CORE_CLIENT_ID_MAX    36
+#define CORE_MAX_DECIMALS     18
+#define CORE_FEE_SCALE        1000000  /* fee rates are parts per million */
+
+/* Payload format written by core_record_encode(). */
+#define CORE_RECORD_FORMAT    1
+#define CORE_RECORD_MAX_BYTES 128
+
+typedef struct core core_t;     /* the arena header; opaque */
+
+/* ---------------------------------------------------------------------
+ * Capacities and arena
+ * --------------------------------------------------------------------- */
+
+typedef struct core_limits
+{
+	uint32_t	max_assets;		/* asset ids 1..max_assets */
+	uint32_t	max_symbols;	/* symbol ids 1..max_symbols */
+	uint32_t	max_accounts;	/* users with any balance, fee account included */
+	uint32_t	max_balances;	/* (user, asset) pairs over all users */
+	uint32_t	max_orders;		/* resting orders over all books */
+} core_limits;
+
+/* Bytes of arena needed for these limits (0 if a limit is 0 or too large). */
+size_t		core_arena_size(const core_limits *limits);
+
+/*
+ * Lay out an empty engine in mem (size bytes, at least core_arena_size()).
+ * Returns the engine, or NULL if size is too small or a limit is invalid.
+ * The fee account (user 0) exists from the start.
+ */
+core_t	   *core_create(void *mem, size_t size, const core_limits *limits);
+
+/* The limits an engine was created with. */
+core_limits core_get_limits(const core_t *c);
+
+/* ---------------------------------------------------------------------
+ * Enumerations
+ * --------------------------------------------------------------------- */
+
+typedef enum core_rectype
+{
+	CORE_REC_INVALID = 0,
+	CORE_REC_CREATE_ASSET = 1,
+	CORE_REC_CREATE_SYMBOL = 2,
+	CORE_REC_SET_SYMBOL_STATUS = 3,
+	CORE_REC_DEPOSIT = 4,
+	CORE_REC_WITHDRAW = 5,
+	CORE_REC_PLACE = 6,
+	CORE_REC_CANCEL = 7,
+	CORE_REC_CANCEL_ALL = 8,
+	CORE_REC_AMEND = 9,
+	CORE_REC_COUNT
+} core_rectype;
+
+typedef enum core_side { CORE_BUY = 0, CORE_SELL = 1 } core_side;
+typedef enum core_tif { CORE_GTC = 0, CORE_IOC = 1, CORE_FOK = 2 } core_tif;
+typedef enum core_stp
+{
+	CORE_STP_NONE = 0,
+	CORE_STP_CANCEL_TAKER = 1,
+	CORE_STP_CANCEL_MAKER = 2,
+	CORE_STP_CANCEL_BOTH = 3
+} core_stp;
+typedef enum core_symbol_status { CORE_TRADING = 0, CORE_HALTED = 1 } core_symbol_status;
+
+/* Status of a command's outcome and of an order (API.md's status texts). */
+typedef enum core_status
+{
+	CORE_ST_OK = 0,				/* reference data and funds commands */
+	CORE_ST_NEW,
+	CORE_ST_PARTIALLY_FILLED,
+	CORE_ST_FILLED,
+	CORE_ST_CANCELED,
+	CORE_ST_EXPIRED,
+	CORE_ST_REJECTED,
+	CORE_ST_AMENDED,			/* order events only: an amend took effect */
+	CORE_ST_COUNT
+} core_status;
+
+/* Why a command was refused or an order stopped short. */
+typedef enum core_reason
+{
+	CORE_R_NONE = 0,
+	CORE_R_INVALID,				/* record failed its shape checks */
+	CORE_R_UNKNOWN_ASSET,
+	CORE_R_UNKNOWN_SYMBOL,
+	CORE_R_UNKNOWN_ORDER,		/* no such resting order of this user */
+	CORE_R_DUPLICATE_ASSET,
+	CORE_R_DUPLICATE_SYMBOL,
+	CORE_R_INSUFFICIENT_FUNDS,
+	CORE_R_OVERFLOW,
+	CORE_R_CAPACITY,
+	CORE_R_HALTED,
+	CORE_R_POST_ONLY,			/* post-only order would trade on arrival */
+	CORE_R_FOK,					/* fill-or-kill could not fill completely */
+	CORE_R_IOC,					/* ioc remainder expired */
+	CORE_R_NO_LIQUIDITY,		/* market order ran out of book */
+	CORE_R_FUNDS_EXHAUSTED,		/* market buy ran out of available quote */
+	CORE_R_QUOTE_QTY,			/* market buy reached its quote_qty budget */
+	CORE_R_SELF_TRADE,			/* self-trade prevention acted */
+	CORE_R_CANCELED_BY_USER,
+	CORE_R_AMENDED,
+	CORE_R_COUNT
+} core_reason;
+
+/* Text names, stable: they are what SQL shows. */
+const char *core_status_name(core_status s);	/* "new", "filled", ... "ok" */
+const char *core_reason_name(core_reason r);	/* NULL for CORE_R_NONE */
+const char *core_side_name(core_side s);		/* "buy" / "sell" */
+const char *core_tif_name(core_tif t);
+const char *core_stp_name(core_stp s);
+const char *core_rectype_name(core_rectype t);	/* "PLACE", ... ; NULL if unknown */
+
+/* ---------------------------------------------------------------------
+ * Command records
+ * --------------------------------------------------------------------- */
+
+typedef struct core_rec_create_asset
+{
+	char		code[CORE_ASSET_CODE_MAX + 1];	/* NUL-terminated */
+	uint8_t		decimals;
+} core_rec_create_asset;
+
+typedef struct core_rec_create_symbol
+{
+	char		name[CORE_SYMBOL_NAME_MAX + 1];
+	uint32_t	base_asset;
+	uint32_t	quote_asset;
+	int64_t		tick_size;		/* quote units */
+	int64_t		lot_size;		/* base units */
+	int64_t		min_qty;		/* base units; 0 = none */
+	int32_t		maker_fee_ppm;
+	int32_t		taker_fee_ppm;
+} core_rec_create_symbol;
+
+typedef struct core_rec_set_symbol_status
+{
+	uint32_t	symbol;
+	uint8_t		status;			/* core_symbol_status */
+} core_rec_set_symbol_status;
+
+typedef struct core_rec_funds		/* DEPOSIT and WITHDRAW */
+{
+	int64_t		user_id;
+	uint32_t	asset;
+	int64_t		amount;
+} core_rec_funds;
+
+typedef struct core_rec_place
+{
+	int64_t		user_id;
+	uint32_t	symbol;
+	uint8_t		side;			/* core_side */
+	uint8_t		tif;			/* core_tif */
+	uint8_t		stp;			/* core_stp */
+	bool		post_only;
+	int64_t		qty;			/* base units; 0 only for a market buy by quote_qty */
+	int64_t		price;			/* quote units per whole base unit; 0 = market order */
+	int64_t		quote_qty;		/* market buy budget in quote units; 0 = none */
+	char		client_order_id[CORE_CLIENT_ID_MAX + 1];	/* "" = none */
+} core_rec_place;
+
+typedef struct core_rec_cancel
+{
+	int64_t		user_id;
+	int64_t		order_id;
+} core_rec_cancel;
+
+typedef struct core_rec_cancel_all
+{
+	int64_t		user_id;
+	uint32_t	symbol;			/* 0 = every symbol */
+} core_rec_cancel_all;
+
+typedef struct core_rec_amend
+{
+	int64_t		user_id;
+	int64_t		order_id;
+	int64_t		qty;			/* new remaining qty; 0 = unchanged */
+	int64_t		price;			/* new price; 0 = unchanged */
+} core_rec_amend;
+
+typedef struct core_record
+{
+	uint8_t		type;			/* core_rectype */
+	int64_t		ts;				/* engine timestamp (microseconds), from the log */
+	union
+	{
+		core_rec_create_asset create_asset;
+		core_rec_create_symbol create_symbol;
+		core_rec_set_symbol_status set_symbol_status;
+		core_rec_funds funds;
+		core_rec_place place;
+		core_rec_cancel cancel;
+		core_rec_cancel_all cancel_all;
+		core_rec_amend amend;
+	}			u;
+} core_record;
+
+/*
+ * Binary payload codec (little-endian, first byte CORE_RECORD_FORMAT, then the
+ * type byte, then the fields).  ts is not part of the payload: the log keeps
+ * it in its own column.
+ *
+ * core_record_encode writes at most CORE_RECORD_MAX_BYTES into buf and
+ * returns the length.  core_record_decode returns false (and leaves *rec
+ * with type CORE_REC_INVALID) for any byte string that is not exactly one
+ * well-formed payload; it never reads past len.
+ */
+size_t		core_record_encode(const core_record *rec, uint8_t *buf);
+bool		core_record_decode(const uint8_t *buf, size_t len, core_record *rec);
+
+/*
+ * Shape checks that need no state (ranges, enums, text fields).  Returns
+ * NULL when the record is well formed, else a short English reason naming
+ * the field.  core_apply runs the same checks and rejects with
+ * CORE_R_INVALID.
+ */
+const char *core_record_validate(const core_record *rec);
+
+/*
+ * Render a record as a JSON object text into buf (at most buflen bytes,
+ * always NUL-terminated).  Returns the length the full text needs.
+ */
+size_t		core_record_desc(const core_record *rec, char *buf, size_t buflen);
+
+/* CRC-32C (Castagnoli), continuing from crc (start with 0). */
+uint32_t	core_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* ---------------------------------------------------------------------
+ * Applying a record
+ * --------------------------------------------------------------------- */
+
+typedef enum core_event_type
+{
+	CORE_EV_ORDER = 1,			/* an order's state after this command */
+	CORE_EV_TRADE = 2
+} core_event_type;
+
+typedef struct core_order_event
+{
+	int64_t		order_id;
+	int64_t		user_id;
+	uint32_t	symbol;
+	uint8_t		side;
+	uint8_t		status;			/* core_status: new, partially_filled, filled,
+								 * canceled, expired, rejected, amended */
+	uint8_t		reason;			/* core_reason */
+	int64_t		price;			/* 0 for a market order */
+	int64_t		qty;			/* filled + remaining */
+	int64_t		filled_qty;		/* cumulative over the order's life */
+	int64_t		remaining_qty;	/* 0 once the order is finished */
+} core_order_event;
+
+typedef struct core_trade_event
+{
+	int64_t		trade_id;
+	uint32_t	symbol;
+	uint8_t		taker_side;
+	int64_t		price;			/* the resting order's price */
+	int64_t		qty;			/* base units */
+	int64_t		quote_qty;		/* floor(price * qty / 10^base_decimals) */
+	int64_t		taker_order_id;
+	int64_t		taker_user_id;
+	int64_t		maker_order_id;
+	int64_t		maker_user_id;
+	int64_t		taker_fee;		/* in the asset the taker received */
+	int64_t		maker_fee;		/* in the asset the maker received */
+} core_trade_event;
+
+typedef struct core_event
+{
+	uint8_t		type;			/* core_event_type */
+	union
+	{
+		core_order_event order;
+		core_trade_event trade;
+	}			u;
+} core_event;
+
+/* Called once per event, in the order the events happen. */
+typedef void (*core_event_fn) (void *ctx, const core_event *ev);
+
+/* What the caller is told about one command. */
+typedef struct core_result
+{
+	uint8_t		status;			/* core_status: ok, rejected, or the order's status */
+	uint8_t		reason;			/* core_reason */
+	uint32_t	id;				/* CREATE_ASSET / CREATE_SYMBOL: the new id */
+	int64_t		order_id;		/* PLACE, CANCEL, AMEND: the order (0 if none) */
+	int64_t		filled_qty;		/* cumulative */
+	int64_t		remaining_qty;
+	int64_t		avg_price;		/* volume-weighted, truncated; 0 with no fills */
+	int32_t		trades;			/* trades made by this command */
+	int32_t		canceled;		/* CANCEL_ALL: orders canceled */
+	int64_t		available;		/* DEPOSIT / WITHDRAW: balance after */
+	int64_t		frozen;
+} core_result;
+
+/*
+ * Apply one record.  Always consumes one sequence number (the engine's seq
+ * counter advances by one even when the command is rejected, so the log and
+ * the state stay in step).  Emits events through fn (may be NULL) and fills
+ * *out (may be NULL).  Never fails: a record the core cannot accept is
+ * answered with status CORE_ST_REJECTED and a reason.
+ */
+void		core_apply(core_t *c, const core_record *rec,
+					   core_event_fn fn, void *ctx, core_result *out);
+
+/* Number of records applied so far (the seq of the last one). */
+int64_t		core_seq(const core_t *c);
+
+/* ---------------------------------------------------------------------
+ * Reads (never change state)
+ * --------------------------------------------------------------------- */
+
+typedef struct core_asset_info
+{
+	uint32_t	id;
+	char		code[CORE_ASSET_CODE_MAX + 1];
+	uint8_t		decimals;
+	int64_t		supply;			/* sum of deposits minus sum of withdrawals */
+} core_asset_info;
+
+typedef struct core_symbol_info
+{
+	uint32_t	id;
+	char		name[CORE_SYMBOL_NAME_MAX + 1];
+	uint32_t	base_asset;
+	uint32_t	quote_asset;
+	int64_t		tick_size;
+	int64_t		lot_size;
+	int64_t		min_qty;
+	int32_t		maker_fee_ppm;
+	int32_t		taker_fee_ppm;
+	uint8_t		status;			/* core_symbol_status */
+} core_symbol_info;
+
+typedef struct core_balance_info
+{
+	int64_t		user_id;
+	uint32_t	asset;
+	int64_t		available;
+	int64_t		frozen;
+} core_balance_info;
+
+typedef struct core_order_info
+{
+	int64_t		order_id;
+	int64_t		user_id;
+	uint32_t	symbol;
+	uint8_t		side;
+	uint8_t		stp;
+	bool		post_only;
+	int64_t		price;
+	int64_t		qty;			/* filled + remaining */
+	int64_t		filled_qty;
+	int64_t		remaining_qty;
+	int64_t		locked;			/* funds this order holds frozen */
+	int64_t		notional_hi;	/* sum of price*qty over fills, 128-bit */
+	uint64_t	notional_lo;
+	int64_t		created_ts;
+	char		client_order_id[CORE_CLIENT_ID_MAX + 1];
+} core_order_info;
+
+typedef struct core_level_info
+{
+	uint8_t		side;
+	int64_t		price;
+	int64_t		qty;			/* sum of remaining qty at this price */
+	int32_t		orders;
+} core_level_info;
+
+typedef struct core_counters
+{
+	int64_t		seq;
+	int64_t		next_order_id;
+	int64_t		next_trade_id;
+	uint32_t	assets;			/* assets created */
+	uint32_t	symbols;		/* symbols created */
+	uint32_t	accounts;		/* accounts, fee account included */
+	uint32_t	balances;
+	uint32_t	orders;			/* resting orders */
+} core_counters;
+
+core_counters core_get_counters(const core_t *c);
+
+/* Lookups; return false if absent. */
+bool		core_asset_get(const core_t *c, uint32_t id, core_asset_info *out);
+uint32_t	core_asset_find(const core_t *c, const char *code);	/* 0 if none */
+bool		core_symbol_get(const core_t *c, uint32_t id, core_symbol_info *out);
+uint32_t	core_symbol_find(const core_t *c, const char *name);	/* 0 if none */
+bool		core_order_get(const core_t *c, int64_t order_id, core_order_info *out);
+bool		core_balance_get(const core_t *c, int64_t user_id, uint32_t asset,
+							 core_balance_info *out);
+
+/*
+ * Iterators call fn for each item and stop early when fn returns false.
+ * Balances of one user come in asset-id order; open orders of one user in
+ * order-id order (symbol 0 = all symbols); book levels best price first,
+ * at most max_levels per side (0 = all).
+ */
+typedef bool (*core_balance_fn) (void *ctx, const core_balance_info *b);
+typedef bool (*core_order_fn) (void *ctx, const core_order_info *o);
+typedef bool (*core_level_fn) (void *ctx, const core_level_info *l);
+
+void		core_user_balances(const core_t *c, int64_t user_id,
+							   core_balance_fn fn, void *ctx);
+void		core_user_orders(const core_t *c, int64_t user_id, uint32_t symbol,
+							 core_order_fn fn, void *ctx);
+void		core_book_levels(const core_t *c, uint32_t symbol, core_side side,
+							 uint32_t max_levels, core_level_fn fn, void *ctx);
+
+/* Orders resting at one level in queue order (for tests and snapshots). */
+void		core_level_orders(const core_t *c, uint32_t symbol, core_side side,
+							  int64_t price, core_order_fn fn, void *ctx);
+
+/* ---------------------------------------------------------------------
+ * Invariants and digest
+ * --------------------------------------------------------------------- */
+
+/*
+ * Check every invariant (DESIGN §6): conservation per asset, no negative
+ * balance, frozen equals the locks of resting orders per (user, asset), each
+ * order's lock equals what its remainder needs, books not crossed, levels
+ * sorted, level totals and counts match their queues, the order-id index
+ * agrees with the books, per-user order lists agree with the books.
+ *
+ * fn (may be NULL) is called once per check, in a fixed order, with
+ * detail = NULL when it holds or a text naming the first place it fails.
+ * Returns true when all hold.
+ */
+typedef void (*core_check_fn) (void *ctx, const char *check, bool ok,
+							   const char *detail);
+bool		core_verify(const core_t *c, core_check_fn fn, void *ctx);
+
+/* 128-bit hash of the canonical state; equal states give equal digests. */
+typedef struct core_digest
+{
+	uint64_t	hi;
+	uint64_t	lo;
+} core_digest;
+
+core_digest core_state_digest(const core_t *c);
+
+/* Lower-case hex, 32 characters + NUL. */
+void		core_digest_hex(core_digest d, char out[33]);
+
+/* ---------------------------------------------------------------------
+ * Snapshots: walk the whole state in canonical order, restore it
+ * --------------------------------------------------------------------- */
+
+/*
+ * core_walk calls, in this order: counters once; every asset by id; every
+ * symbol by id; every balance by account creation order then asset id; every
+ * resting order per symbol by id, bids best first then asks best first, each
+ * level in queue order.  Any callback may be NULL.
+ */
+typedef struct core_walker
+{
+	void		(*counters) (void *ctx, const core_counters *k);
+	void		(*asset) (void *ctx, const core_asset_info *a);
+	void		(*symbol) (void *ctx, const core_symbol_info *s);
+	void		(*balance) (void *ctx, const core_balance_info *b);
+	void		(*order) (void *ctx, const core_order_info *o);
+} core_walker;
+
+void		core_walk(const core_t *c, const core_walker *w, void *ctx);
+
+/*
+ * Restore: start from core_create() (an empty engine), then feed the items
+ * in the order core_walk produced them, then call core_restore_finish.
+ * Each call returns NULL on success or a text saying what is wrong (bad
+ * reference, capacity, out of order); the state is then unusable and must
+ * be created anew.
+ */
+const char *core_restore_asset(core_t *c, const core_asset_info *a);
+const char *core_restore_symbol(core_t *c, const core_symbol_info *s);
+const char *core_restore_balance(core_t *c, const core_balance_info *b);
+const char *core_restore_order(core_t *c, const core_order_info *o);
+const char *core_restore_finish(core_t *c, const core_counters *k);
+
+#endif							/* ENGINE_CORE_H */
