@@ -131,8 +131,6 @@ typedef enum core_reason
 	CORE_R_FUNDS_EXHAUSTED,		/* market buy ran out of available quote */
 	CORE_R_QUOTE_QTY,			/* market buy reached its quote_qty budget */
 	CORE_R_SELF_TRADE,			/* self-trade prevention acted */
-	CORE_R_CANCELED_BY_USER,
-	CORE_R_AMENDED,
 	CORE_R_COUNT
 } core_reason;
 
@@ -392,7 +390,8 @@ typedef struct core_order_info
 	int64_t		locked;			/* funds this order holds frozen */
 	int64_t		notional_hi;	/* sum of price*qty over fills, 128-bit */
 	uint64_t	notional_lo;
-	int64_t		created_ts;
+	int64_t		created_ts;		/* ts of the PLACE record */
+	int64_t		queued_seq;		/* seq at which it joined its level's queue */
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];
 } core_order_info;
 

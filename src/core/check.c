@@ -1,0 +1,468 @@
+/*
+ * check.c — the invariants (core_verify) and the state digest.
+ *
+ * Both only read.  core_verify walks every structure and cross-checks the
+ * redundant ones (locks against frozen balances, level totals against their
+ * queues, the treap against the level list, the id index and the account
+ * lists against the books).  The digest hashes the state in canonical order
+ * (ids, account creation order, book priority order), never in slot or hash
+ * order, so equal states give equal digests.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core_int.h"
+
+#define VERIFY_ASSET_CHUNK 256	/* assets summed per pass over the balances */
+
+typedef struct checker
+{
+	const core_t *c;
+	core_check_fn fn;
+	void	   *ctx;
+	bool		all_ok;
+	char		detail[256];
+} checker;
+
+static void
+report(checker *k, const char *name, bool ok)
+{
+	if (!ok)
+		k->all_ok = false;
+	if (k->fn)
+		k->fn(k->ctx, name, ok, ok ? NULL : k->detail);
+}
+
+static bool
+check_balances_non_negative(checker *k)
+{
+	const core_t *c = k->c;
+	const account *accts = ACCOUNTS(c);
+	const balance *bals = BALANCES(c);
+
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+			if (bals[b].available < 0 || bals[b].frozen < 0)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "user %lld asset %u: available %lld frozen %lld",
+						 (long long) accts[a].user_id, bals[b].asset,
+						 (long long) bals[b].available, (long long) bals[b].frozen);
+				return false;
+			}
+	return true;
+}
+
+static bool
+check_conservation(checker *k)
+{
+	const core_t *c = k->c;
+	const balance *bals = BALANCES(c);
+
+	for (uint32_t first = 1; first <= c->nassets; first += VERIFY_ASSET_CHUNK)
+	{
+		i128		sum[VERIFY_ASSET_CHUNK];
+		uint32_t	last = first + VERIFY_ASSET_CHUNK - 1;
+
+		memset(sum, 0, sizeof(sum));
+		for (uint32_t b = 1; b <= c->nbalances; b++)
+			if (bals[b].asset >= first && bals[b].asset <= last)
+				sum[bals[b].asset - first] += (i128) bals[b].available + bals[b].frozen;
+		for (uint32_t id = first; id <= last && id <= c->nassets; id++)
+			if (sum[id - first] != ASSETS(c)[id].supply)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "asset %u: balances sum to %lld, deposits minus withdrawals are %lld",
+						 id, (long long) sum[id - first], (long long) ASSETS(c)[id].supply);
+				return false;
+			}
+	}
+	return true;
+}
+
+static bool
+check_order_locks(checker *k)
+{
+	const core_t *c = k->c;
+	const account *accts = ACCOUNTS(c);
+
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+		for (uint32_t o = accts[a].orders_head; o != NIL; o = ORDERS(c)[o].unext)
+		{
+			const order *ord = &ORDERS(c)[o];
+			int64_t		need = order_lock_needed(&SYMBOLS(c)[ord->symbol], ord);
+
+			if (ord->locked != need)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "order %lld locks %lld, its remainder needs %lld",
+						 (long long) ord->id, (long long) ord->locked, (long long) need);
+				return false;
+			}
+		}
+	return true;
+}
+
+static bool
+check_frozen(checker *k)
+{
+	const core_t *c = k->c;
+	const account *accts = ACCOUNTS(c);
+	const balance *bals = BALANCES(c);
+
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+		{
+			i128		locks = 0;
+
+			for (uint32_t o = accts[a].orders_head; o != NIL; o = ORDERS(c)[o].unext)
+			{
+				const order *ord = &ORDERS(c)[o];
+				const symbol *s = &SYMBOLS(c)[ord->symbol];
+
+				if ((ord->side == CORE_BUY ? s->quote : s->base) == bals[b].asset)
+					locks += ord->locked;
+			}
+			if (locks != bals[b].frozen)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "user %lld asset %u: frozen %lld, resting orders lock %lld",
+						 (long long) accts[a].user_id, bals[b].asset,
+						 (long long) bals[b].frozen, (long long) locks);
+				return false;
+			}
+		}
+	return true;
+}
+
+static bool
+check_not_crossed(checker *k)
+{
+	const core_t *c = k->c;
+
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+	{
+		const symbol *s = &SYMBOLS(c)[id];
+		uint32_t	bid = s->sides[CORE_BUY].best,
+					ask = s->sides[CORE_SELL].best;
+
+		if (bid != NIL && ask != NIL && LEVELS(c)[bid].price >= LEVELS(c)[ask].price)
+		{
+			snprintf(k->detail, sizeof(k->detail), "symbol %s: best bid %lld >= best ask %lld",
+					 s->name, (long long) LEVELS(c)[bid].price, (long long) LEVELS(c)[ask].price);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Treap: keys ordered, heap on priority; returns its size or -1. */
+static int64_t
+treap_check(const level *L, uint32_t t, int64_t lo, int64_t hi, bool has_lo, bool has_hi)
+{
+	int64_t		l,
+				r;
+
+	if (t == NIL)
+		return 0;
+	if ((has_lo && L[t].key <= lo) || (has_hi && L[t].key >= hi))
+		return -1;
+	if ((L[t].left != NIL && L[L[t].left].prio > L[t].prio) ||
+		(L[t].right != NIL && L[L[t].right].prio > L[t].prio))
+		return -1;
+	l = treap_check(L, L[t].left, lo, L[t].key, has_lo, true);
+	r = treap_check(L, L[t].right, L[t].key, hi, true, has_hi);
+	return (l < 0 || r < 0) ? -1 : l + r + 1;
+}
+
+static bool
+check_levels(checker *k)
+{
+	const core_t *c = k->c;
+	const level *L = LEVELS(c);
+	uint32_t	total = 0;
+
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+		for (int side = 0; side < 2; side++)
+		{
+			const book_side *bs = &SYMBOLS(c)[id].sides[side];
+			uint32_t	n = 0,
+						prev = NIL;
+
+			for (uint32_t l = bs->best; l != NIL; prev = l, l = L[l].next, n++)
+			{
+				if (L[l].prev != prev || (prev != NIL && L[prev].key >= L[l].key) ||
+					L[l].key != (side == CORE_BUY ? -L[l].price : L[l].price) ||
+					L[l].price <= 0 || book_level_find(c, bs, L[l].key) != l)
+				{
+					snprintf(k->detail, sizeof(k->detail),
+							 "symbol %s %s: level at price %lld out of order or not in the tree",
+							 SYMBOLS(c)[id].name, side ? "asks" : "bids", (long long) L[l].price);
+					return false;
+				}
+			}
+			if (n != bs->nlevels || treap_check(L, bs->root, 0, 0, false, false) != n)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "symbol %s %s: %u levels listed, %u counted, tree disagrees",
+						 SYMBOLS(c)[id].name, side ? "asks" : "bids", n, bs->nlevels);
+				return false;
+			}
+			total += n;
+		}
+	if (total != c->nlevels)
+	{
+		snprintf(k->detail, sizeof(k->detail), "%u levels in books, %u allocated",
+				 total, c->nlevels);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_queues(checker *k)
+{
+	const core_t *c = k->c;
+	const level *L = LEVELS(c);
+	const order *orders = ORDERS(c);
+	uint32_t	in_books = 0;
+
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+		for (int side = 0; side < 2; side++)
+			for (uint32_t l = SYMBOLS(c)[id].sides[side].best; l != NIL; l = L[l].next)
+			{
+				i128		qty = 0;
+				uint32_t	n = 0,
+							prev = NIL;
+
+				for (uint32_t o = L[l].head; o != NIL; prev = o, o = orders[o].next, n++)
+				{
+					const order *ord = &orders[o];
+
+					if (ord->prev != prev || ord->level != l || ord->symbol != id ||
+						ord->side != side || ord->price != L[l].price ||
+						ord->remaining <= 0 ||
+						(prev != NIL && orders[prev].queued_seq >= ord->queued_seq) ||
+						book_find_order(c, ord->id) != o)
+					{
+						snprintf(k->detail, sizeof(k->detail),
+								 "order %lld at %s price %lld: queue links, FIFO order or index disagree",
+								 (long long) ord->id, SYMBOLS(c)[id].name, (long long) L[l].price);
+						return false;
+					}
+					qty += ord->remaining;
+				}
+				if (prev != L[l].tail || n != L[l].count || n == 0 || qty != L[l].qty)
+				{
+					snprintf(k->detail, sizeof(k->detail),
+							 "level %s %lld: holds %u orders of %lld, records %u of %lld",
+							 SYMBOLS(c)[id].name, (long long) L[l].price, n, (long long) qty,
+							 L[l].count, (long long) L[l].qty);
+					return false;
+				}
+				in_books += n;
+			}
+	if (in_books != c->norders)
+	{
+		snprintf(k->detail, sizeof(k->detail), "%u orders in books, %u allocated",
+				 in_books, c->norders);
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_index(checker *k)
+{
+	const core_t *c = k->c;
+	const order *orders = ORDERS(c);
+	const account *accts = ACCOUNTS(c);
+	uint32_t	indexed = 0,
+				listed = 0;
+
+	for (uint32_t h = 0; h <= c->order_hmask; h++)
+		for (uint32_t o = ORDER_HASH(c)[h]; o != NIL; o = orders[o].hnext)
+		{
+			if (((uint64_t) orders[o].id & c->order_hmask) != h || orders[o].level == NIL)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "order %lld: indexed in the wrong bucket or not on a book",
+						 (long long) orders[o].id);
+				return false;
+			}
+			indexed++;
+		}
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+	{
+		uint32_t	n = 0,
+					prev = NIL;
+
+		if (ledger_find_account(c, accts[a].user_id) != a)
+		{
+			snprintf(k->detail, sizeof(k->detail), "user %lld: account index disagrees",
+					 (long long) accts[a].user_id);
+			return false;
+		}
+		for (uint32_t o = accts[a].orders_head; o != NIL; prev = o, o = orders[o].unext, n++)
+			if (orders[o].account != a || orders[o].user_id != accts[a].user_id ||
+				orders[o].uprev != prev ||
+				(prev != NIL && orders[prev].id >= orders[o].id))
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "user %lld: order list broken at order %lld",
+						 (long long) accts[a].user_id, (long long) orders[o].id);
+				return false;
+			}
+		if (n != accts[a].norders || prev != accts[a].orders_tail)
+		{
+			snprintf(k->detail, sizeof(k->detail), "user %lld: %u orders listed, %u recorded",
+					 (long long) accts[a].user_id, n, accts[a].norders);
+			return false;
+		}
+		listed += n;
+	}
+	if (indexed != c->norders || listed != c->norders)
+	{
+		snprintf(k->detail, sizeof(k->detail),
+				 "%u orders resting, %u indexed by id, %u in account lists",
+				 c->norders, indexed, listed);
+		return false;
+	}
+	return true;
+}
+
+bool
+core_verify(const core_t *c, core_check_fn fn, void *ctx)
+{
+	checker		k;
+
+	memset(&k, 0, sizeof(k));
+	k.c = c;
+	k.fn = fn;
+	k.ctx = ctx;
+	k.all_ok = true;
+	report(&k, "balances_non_negative", check_balances_non_negative(&k));
+	report(&k, "conservation", check_conservation(&k));
+	report(&k, "order_locks", check_order_locks(&k));
+	report(&k, "frozen_equals_locks", check_frozen(&k));
+	report(&k, "book_not_crossed", check_not_crossed(&k));
+	report(&k, "levels_sorted", check_levels(&k));
+	report(&k, "queues_fifo", check_queues(&k));
+	report(&k, "indexes_agree", check_index(&k));
+	return k.all_ok;
+}
+
+/* ---------------------------------------------------------------- digest */
+
+typedef struct hasher
+{
+	uint64_t	a;
+	uint64_t	b;
+} hasher;
+
+static void
+h_u64(hasher *h, uint64_t v)
+{
+	h->a = mix64(h->a ^ v);
+	h->b = mix64(h->b + v * UINT64_C(0x9e3779b97f4a7c15) + (h->a >> 7));
+}
+
+static void
+h_text(hasher *h, const char *s, size_t max)
+{
+	size_t		n = strnlen(s, max);
+
+	h_u64(h, n);
+	for (size_t i = 0; i < n; i += 8)
+	{
+		uint64_t	w = 0;
+
+		for (size_t j = 0; j < 8 && i + j < n; j++)
+			w |= (uint64_t) (uint8_t) s[i + j] << (8 * j);
+		h_u64(h, w);
+	}
+}
+
+core_digest
+core_state_digest(const core_t *c)
+{
+	hasher		h = {UINT64_C(0x656e67696e650001), UINT64_C(0x6469676573740001)};
+	const account *accts = ACCOUNTS(c);
+	const balance *bals = BALANCES(c);
+	const level *L = LEVELS(c);
+	const order *orders = ORDERS(c);
+	core_digest d;
+
+	h_u64(&h, (uint64_t) c->seq);
+	h_u64(&h, (uint64_t) c->next_order_id);
+	h_u64(&h, (uint64_t) c->next_trade_id);
+	h_u64(&h, c->nassets);
+	h_u64(&h, c->nsymbols);
+	h_u64(&h, c->naccounts);
+	h_u64(&h, c->nbalances);
+	h_u64(&h, c->norders);
+
+	for (uint32_t id = 1; id <= c->nassets; id++)
+	{
+		const asset *a = &ASSETS(c)[id];
+
+		h_text(&h, a->code, CORE_ASSET_CODE_MAX);
+		h_u64(&h, a->decimals);
+		h_u64(&h, (uint64_t) a->supply);
+	}
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+	{
+		const symbol *s = &SYMBOLS(c)[id];
+
+		h_text(&h, s->name, CORE_SYMBOL_NAME_MAX);
+		h_u64(&h, s->base);
+		h_u64(&h, s->quote);
+		h_u64(&h, (uint64_t) s->tick);
+		h_u64(&h, (uint64_t) s->lot);
+		h_u64(&h, (uint64_t) s->min_qty);
+		h_u64(&h, (uint64_t) (uint32_t) s->maker_ppm);
+		h_u64(&h, (uint64_t) (uint32_t) s->taker_ppm);
+		h_u64(&h, s->status);
+	}
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+	{
+		h_u64(&h, (uint64_t) accts[a].user_id);
+		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+		{
+			h_u64(&h, bals[b].asset);
+			h_u64(&h, (uint64_t) bals[b].available);
+			h_u64(&h, (uint64_t) bals[b].frozen);
+		}
+	}
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+		for (int side = 0; side < 2; side++)
+			for (uint32_t l = SYMBOLS(c)[id].sides[side].best; l != NIL; l = L[l].next)
+			{
+				h_u64(&h, (uint64_t) L[l].price);
+				for (uint32_t o = L[l].head; o != NIL; o = orders[o].next)
+				{
+					const order *ord = &orders[o];
+
+					h_u64(&h, (uint64_t) ord->id);
+					h_u64(&h, (uint64_t) ord->user_id);
+					h_u64(&h, (uint64_t) ord->remaining);
+					h_u64(&h, (uint64_t) ord->filled);
+					h_u64(&h, (uint64_t) ord->locked);
+					h_u64(&h, (uint64_t) ord->created_ts);
+					h_u64(&h, (uint64_t) ord->queued_seq);
+					h_u64(&h, (uint64_t) (ord->notional >> 64));
+					h_u64(&h, (uint64_t) ord->notional);
+					h_u64(&h, (uint64_t) ord->stp << 8 | (uint64_t) ord->post_only);
+					h_text(&h, ord->client_order_id, CORE_CLIENT_ID_MAX);
+				}
+			}
+	d.hi = h.a;
+	d.lo = h.b;
+	return d;
+}
+
+void
+core_digest_hex(core_digest d, char out[33])
+{
+	snprintf(out, 33, "%016llx%016llx", (unsigned long long) d.hi, (unsigned long long) d.lo);
+}

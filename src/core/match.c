@@ -1,0 +1,681 @@
+/*
+ * match.c — the order commands: PLACE, CANCEL, CANCEL_ALL and AMEND, and the
+ * matching loop they share.
+ *
+ * This is where trading outcomes are decided, and where money moves between
+ * balances.  Every rule here is written down in doc/semantics.md; the
+ * invariant kept after every command is that each resting order's lock is
+ * exactly what its remainder needs and each user's frozen amount is the sum
+ * of those locks.
+ */
+#include <string.h>
+
+#include "core_int.h"
+
+/* The incoming side of a match: a new order, or an amended one re-entering. */
+typedef struct taker
+{
+	apply_ctx  *a;
+	core_t	   *c;
+	symbol	   *s;
+	uint32_t	sym;
+	uint32_t	acct;
+	balance    *base;
+	balance    *quote;
+	int64_t		id;
+	int64_t		user;
+	uint8_t		side;
+	uint8_t		stp;
+	int64_t		price;			/* 0 = market */
+	int64_t		qty;			/* the order's total quantity */
+	int64_t		remaining;
+	int64_t		filled;
+	u128		notional;
+	int64_t		locked;			/* funds this order holds frozen */
+	bool		market_buy;
+	int64_t		budget;			/* market buy: quote it may still spend */
+	core_reason budget_reason;	/* why the budget ends: funds or quote_qty */
+	core_reason stop;			/* why matching ended early */
+	int32_t		trades;
+} taker;
+
+void
+emit(apply_ctx *a, const core_event *ev)
+{
+	if (a->fn)
+		a->fn(a->fnctx, ev);
+}
+
+static int64_t
+avg_price(int64_t filled, u128 notional)
+{
+	return filled > 0 ? (int64_t) (notional / (u128) filled) : 0;
+}
+
+static void
+emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
+				 uint8_t side, core_status st, core_reason why, int64_t price,
+				 int64_t qty, int64_t filled, int64_t remaining)
+{
+	core_event	ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CORE_EV_ORDER;
+	ev.u.order.order_id = id;
+	ev.u.order.user_id = user;
+	ev.u.order.symbol = sym;
+	ev.u.order.side = side;
+	ev.u.order.status = st;
+	ev.u.order.reason = why;
+	ev.u.order.price = price;
+	ev.u.order.qty = qty;
+	ev.u.order.filled_qty = filled;
+	ev.u.order.remaining_qty = remaining;
+	emit(a, &ev);
+}
+
+static void
+emit_resting_event(apply_ctx *a, const order *o, core_status st, core_reason why)
+{
+	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
+		st == CORE_ST_AMENDED;
+
+	emit_order_event(a, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
+					 o->filled + o->remaining, o->filled, open ? o->remaining : 0);
+}
+
+/* Fill the caller's answer from an order's figures. */
+static void
+set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
+				 int64_t filled, int64_t remaining, u128 notional, int32_t trades)
+{
+	a->res->status = st;
+	a->res->reason = why;
+	a->res->order_id = id;
+	a->res->filled_qty = filled;
+	a->res->remaining_qty = remaining;
+	a->res->avg_price = avg_price(filled, notional);
+	a->res->trades = trades;
+}
+
+static balance *
+lock_balance(core_t *c, const order *o)
+{
+	const symbol *s = &SYMBOLS(c)[o->symbol];
+
+	return ledger_find(c, o->account, o->side == CORE_BUY ? s->quote : s->base);
+}
+
+/*
+ * Take a resting order off its book for good: its lock goes back to
+ * available, and its slot is freed.  The caller has emitted (or emits from
+ * a copy) whatever event the removal needs.
+ */
+static void
+retire_resting(core_t *c, uint32_t o)
+{
+	order	   *ord = &ORDERS(c)[o];
+
+	if (ord->locked > 0)
+		ledger_release(lock_balance(c, ord), ord->locked);
+	ord->locked = 0;
+	if (ord->level != NIL)
+		book_dequeue(c, o);
+	book_unlink_account(c, o);
+	book_unindex_order(c, o);
+	book_free_order(c, o);
+}
+
+static void
+cancel_resting(apply_ctx *a, uint32_t o, core_reason why)
+{
+	order	   *ord = &ORDERS(a->c)[o];
+
+	emit_resting_event(a, ord, CORE_ST_CANCELED, why);
+	retire_resting(a->c, o);
+}
+
+static bool
+crosses(const taker *t, int64_t resting_price)
+{
+	if (t->price == 0)
+		return true;
+	return t->side == CORE_BUY ? resting_price <= t->price : resting_price >= t->price;
+}
+
+/* ---------------------------------------------------------------- trade */
+
+static void
+trade(taker *t, uint32_t m, int64_t q)
+{
+	core_t	   *c = t->c;
+	const symbol *s = t->s;
+	order	   *mk = &ORDERS(c)[m];
+	int64_t		p = mk->price;
+	int64_t		quote;
+	int64_t		taker_fee,
+				maker_fee;
+	balance    *m_base = ledger_find(c, mk->account, s->base);
+	balance    *m_quote = ledger_find(c, mk->account, s->quote);
+	balance    *fee_base = ledger_find(c, FEE_ACCOUNT, s->base);
+	balance    *fee_quote = ledger_find(c, FEE_ACCOUNT, s->quote);
+	core_event	ev;
+
+	/* Fits: the maker's whole remainder was valued at entry. */
+	quote_value(p, q, s->base_scale, &quote);
+
+	if (t->side == CORE_BUY)
+	{
+		taker_fee = fee_of(q, s->taker_ppm);
+		maker_fee = fee_of(quote, s->maker_ppm);
+
+		/* maker sells: its base lock shrinks by q, it receives quote */
+		m_base->frozen -= q;
+		mk->locked -= q;
+		m_quote->available += quote - maker_fee;
+
+		/* taker buys: pays quote from its lock (limit) or available (market) */
+		if (t->market_buy)
+		{
+			t->quote->available -= quote;
+			t->budget -= quote;
+		}
+		else
+		{
+			int64_t		new_lock;
+
+			quote_value(t->price, t->remaining - q, s->base_scale, &new_lock);
+			t->quote->frozen -= t->locked - new_lock;
+			t->quote->available += t->locked - new_lock - quote;
+			t->locked = new_lock;
+		}
+		t->base->available += q - taker_fee;
+		fee_base->available += taker_fee;
+		fee_quote->available += maker_fee;
+	}
+	else
+	{
+		int64_t		new_lock;
+
+		taker_fee = fee_of(quote, s->taker_ppm);
+		maker_fee = fee_of(q, s->maker_ppm);
+
+		/* maker buys: its quote lock shrinks to what the rest needs */
+		quote_value(p, mk->remaining - q, s->base_scale, &new_lock);
+		m_quote->frozen -= mk->locked - new_lock;
+		m_quote->available += mk->locked - new_lock - quote;
+		mk->locked = new_lock;
+		m_base->available += q - maker_fee;
+
+		/* taker sells: its base lock shrinks by q, it receives quote */
+		t->base->frozen -= q;
+		t->locked -= q;
+		t->quote->available += quote - taker_fee;
+		fee_base->available += maker_fee;
+		fee_quote->available += taker_fee;
+	}
+
+	mk->remaining -= q;
+	mk->filled += q;
+	mk->notional += (u128) p * (u128) q;
+	LEVELS(c)[mk->level].qty -= q;
+	t->remaining -= q;
+	t->filled += q;
+	t->notional += (u128) p * (u128) q;
+	t->trades++;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CORE_EV_TRADE;
+	ev.u.trade.trade_id = c->next_trade_id++;
+	ev.u.trade.symbol = t->sym;
+	ev.u.trade.taker_side = t->side;
+	ev.u.trade.price = p;
+	ev.u.trade.qty = q;
+	ev.u.trade.quote_qty = quote;
+	ev.u.trade.taker_order_id = t->id;
+	ev.u.trade.taker_user_id = t->user;
+	ev.u.trade.maker_order_id = mk->id;
+	ev.u.trade.maker_user_id = mk->user_id;
+	ev.u.trade.taker_fee = taker_fee;
+	ev.u.trade.maker_fee = maker_fee;
+	emit(t->a, &ev);
+
+	if (mk->remaining == 0)
+	{
+		emit_resting_event(t->a, mk, CORE_ST_FILLED, CORE_R_NONE);
+		retire_resting(c, m);
+	}
+	else
+		emit_resting_event(t->a, mk, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
+}
+
+/* ------------------------------------------------------------- matching */
+
+/*
+ * Largest quantity a market buy can still pay for at price p: the budget's
+ * worth rounded down to the lot.
+ */
+static int64_t
+affordable(const taker *t, int64_t p)
+{
+	i128		q = (i128) t->budget * t->s->base_scale / p;
+
+	if (q > INT64_MAX)
+		q = INT64_MAX;
+	return (int64_t) q - (int64_t) q % t->s->lot;
+}
+
+static void
+match(taker *t)
+{
+	core_t	   *c = t->c;
+	uint32_t	l = t->s->sides[!t->side].best;
+
+	while (l != NIL && t->remaining > 0)
+	{
+		uint32_t	next_level = LEVELS(c)[l].next;
+		uint32_t	m = LEVELS(c)[l].head;
+
+		if (!crosses(t, LEVELS(c)[l].price))
+			return;
+		/* Orders leave only this level here, so next_level stays valid. */
+		while (m != NIL && t->remaining > 0)
+		{
+			order	   *mk = &ORDERS(c)[m];
+			uint32_t	next = mk->next;
+			int64_t		q;
+			bool		cut = false;
+
+			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
+			{
+				if (t->stp == CORE_STP_CANCEL_MAKER || t->stp == CORE_STP_CANCEL_BOTH)
+					cancel_resting(t->a, m, CORE_R_SELF_TRADE);
+				if (t->stp == CORE_STP_CANCEL_TAKER || t->stp == CORE_STP_CANCEL_BOTH)
+				{
+					t->stop = CORE_R_SELF_TRADE;
+					return;
+				}
+				m = next;
+				continue;
+			}
+			q = t->remaining < mk->remaining ? t->remaining : mk->remaining;
+			if (t->market_buy)
+			{
+				int64_t		can = affordable(t, mk->price);
+
+				if (can < q)
+				{
+					q = can;
+					cut = true;
+				}
+			}
+			if (q > 0)
+				trade(t, m, q);
+			if (cut)
+			{
+				t->stop = t->budget_reason;
+				return;
+			}
+			m = next;
+		}
+		l = next_level;
+	}
+}
+
+/* Would a fill-or-kill order fill completely, counting only what it could
+ * really take after self-trade prevention? */
+static bool
+fok_fillable(const taker *t)
+{
+	const core_t *c = t->c;
+	int64_t		got = 0;
+
+	for (uint32_t l = t->s->sides[!t->side].best; l != NIL; l = LEVELS(c)[l].next)
+	{
+		if (!crosses(t, LEVELS(c)[l].price))
+			return false;
+		for (uint32_t m = LEVELS(c)[l].head; m != NIL; m = ORDERS(c)[m].next)
+		{
+			const order *mk = &ORDERS(c)[m];
+
+			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
+			{
+				if (t->stp == CORE_STP_CANCEL_MAKER)
+					continue;
+				return false;
+			}
+			got += mk->remaining;
+			if (got >= t->remaining)
+				return true;
+		}
+	}
+	return false;
+}
+
+static bool
+would_cross(const taker *t)
+{
+	uint32_t	best = t->s->sides[!t->side].best;
+
+	return best != NIL && crosses(t, LEVELS(t->c)[best].price);
+}
+
+/* After matching: how an order that will not rest ends. */
+static core_status
+finished_status(const taker *t, core_reason *why)
+{
+	*why = CORE_R_NONE;
+	if (t->remaining == 0)
+		return CORE_ST_FILLED;
+	if (t->stop == CORE_R_QUOTE_QTY && t->filled > 0)
+		return CORE_ST_FILLED;	/* a market buy that spent its quote_qty */
+	*why = t->stop != CORE_R_NONE ? t->stop : CORE_R_NO_LIQUIDITY;
+	return CORE_ST_EXPIRED;
+}
+
+static void
+release_taker_lock(taker *t)
+{
+	if (t->locked > 0)
+		ledger_release(t->side == CORE_BUY ? t->quote : t->base, t->locked);
+	t->locked = 0;
+}
+
+/* ---------------------------------------------------------------- PLACE */
+
+static void
+reject_place(apply_ctx *a, const core_rec_place *r, int64_t id, core_reason why)
+{
+	emit_order_event(a, id, r->user_id, r->symbol, r->side, CORE_ST_REJECTED, why,
+					 r->price, r->qty, 0, 0);
+	set_order_result(a, id, CORE_ST_REJECTED, why, 0, 0, 0, 0);
+}
+
+/* Shape checks that need the symbol: tick, lot, minimum. */
+static bool
+fits_symbol(const symbol *s, int64_t price, int64_t qty, bool check_min)
+{
+	if (price % s->tick != 0 || qty % s->lot != 0)
+		return false;
+	return !check_min || qty == 0 || qty >= s->min_qty;
+}
+
+void
+redo_place(apply_ctx *a)
+{
+	const core_rec_place *r = &a->rec->u.place;
+	core_t	   *c = a->c;
+	int64_t		id = c->next_order_id++;
+	symbol	   *s = symbol_at(c, r->symbol);
+	bool		market = r->price == 0;
+	bool		rests = !market && r->tif == CORE_GTC;
+	taker		t;
+	uint32_t	need_rows;
+	core_reason why;
+	core_status st;
+
+	if (s == NULL)
+		{ reject_place(a, r, id, CORE_R_UNKNOWN_SYMBOL); return; }
+	if (s->status == CORE_HALTED)
+		{ reject_place(a, r, id, CORE_R_HALTED); return; }
+	if (!fits_symbol(s, r->price, r->qty, true))
+		{ reject_place(a, r, id, CORE_R_INVALID); return; }
+
+	memset(&t, 0, sizeof(t));
+	t.a = a;
+	t.c = c;
+	t.s = s;
+	t.sym = r->symbol;
+	t.id = id;
+	t.user = r->user_id;
+	t.side = r->side;
+	t.stp = r->stp;
+	t.price = r->price;
+	t.qty = r->qty;
+	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
+	t.acct = ledger_find_account(c, r->user_id);
+	if (t.acct == NIL)
+		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
+
+	/* Both balance rows must exist before any money moves. */
+	need_rows = (ledger_find(c, t.acct, s->base) == NULL) +
+		(ledger_find(c, t.acct, s->quote) == NULL);
+	if (c->nbalances + need_rows > c->limits.max_balances)
+		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
+	t.base = ledger_get_or_add(c, t.acct, s->base);
+	t.quote = ledger_get_or_add(c, t.acct, s->quote);
+
+	if (!market)
+	{
+		int64_t		value;
+
+		if (!quote_value(r->price, r->qty, s->base_scale, &value))
+			{ reject_place(a, r, id, CORE_R_OVERFLOW); return; }
+		t.locked = r->side == CORE_BUY ? value : r->qty;
+	}
+	else if (r->side == CORE_SELL)
+		t.locked = r->qty;
+	else
+	{
+		t.market_buy = true;
+		t.budget = t.quote->available;
+		t.budget_reason = CORE_R_FUNDS_EXHAUSTED;
+		if (r->quote_qty > 0 && r->quote_qty <= t.budget)
+		{
+			t.budget = r->quote_qty;
+			t.budget_reason = CORE_R_QUOTE_QTY;
+		}
+	}
+
+	if (rests && c->norders >= c->limits.max_orders)
+		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
+	if (t.locked > (r->side == CORE_BUY ? t.quote : t.base)->available)
+		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
+	if (r->post_only && would_cross(&t))
+		{ reject_place(a, r, id, CORE_R_POST_ONLY); return; }
+	if (r->tif == CORE_FOK && !fok_fillable(&t))
+		{ reject_place(a, r, id, CORE_R_FOK); return; }
+
+	if (t.locked > 0)
+		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
+	match(&t);
+
+	if (rests && t.remaining > 0 && t.stop == CORE_R_NONE)
+	{
+		uint32_t	o = book_alloc_order(c);	/* cannot fail: checked above */
+		order	   *ord = &ORDERS(c)[o];
+
+		ord->id = id;
+		ord->user_id = r->user_id;
+		ord->price = r->price;
+		ord->remaining = t.remaining;
+		ord->filled = t.filled;
+		ord->locked = t.locked;
+		ord->created_ts = a->rec->ts;
+		ord->notional = t.notional;
+		ord->symbol = r->symbol;
+		ord->account = t.acct;
+		ord->side = r->side;
+		ord->stp = r->stp;
+		ord->post_only = r->post_only;
+		memcpy(ord->client_order_id, r->client_order_id, sizeof(ord->client_order_id));
+		book_index_order(c, o);
+		book_link_account(c, o);
+		book_enqueue(c, o);
+		st = t.filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+		emit_resting_event(a, ord, st, CORE_R_NONE);
+		set_order_result(a, id, st, CORE_R_NONE, t.filled, t.remaining, t.notional, t.trades);
+		return;
+	}
+
+	release_taker_lock(&t);
+	if (!market && r->tif == CORE_IOC && t.remaining > 0 && t.stop == CORE_R_NONE)
+		t.stop = CORE_R_IOC;
+	st = finished_status(&t, &why);
+	emit_order_event(a, id, r->user_id, r->symbol, r->side, st, why, r->price,
+					 r->qty > 0 ? r->qty : t.filled, t.filled, 0);
+	set_order_result(a, id, st, why, t.filled, 0, t.notional, t.trades);
+}
+
+/* --------------------------------------------------------------- CANCEL */
+
+/* The caller's own resting order, or NIL. */
+static uint32_t
+own_order(core_t *c, int64_t user, int64_t order_id)
+{
+	uint32_t	o = book_find_order(c, order_id);
+
+	return (o != NIL && ORDERS(c)[o].user_id == user) ? o : NIL;
+}
+
+void
+redo_cancel(apply_ctx *a)
+{
+	const core_rec_cancel *r = &a->rec->u.cancel;
+	uint32_t	o = own_order(a->c, r->user_id, r->order_id);
+	order	   *ord;
+
+	a->res->order_id = r->order_id;
+	if (o == NIL)
+		REJECT(a, CORE_R_UNKNOWN_ORDER);
+	ord = &ORDERS(a->c)[o];
+	set_order_result(a, ord->id, CORE_ST_CANCELED, CORE_R_NONE, ord->filled, 0,
+					 ord->notional, 0);
+	cancel_resting(a, o, CORE_R_NONE);
+}
+
+void
+redo_cancel_all(apply_ctx *a)
+{
+	const core_rec_cancel_all *r = &a->rec->u.cancel_all;
+	core_t	   *c = a->c;
+	uint32_t	acct = ledger_find_account(c, r->user_id);
+	uint32_t	o;
+
+	if (r->symbol != 0 && symbol_at(c, r->symbol) == NULL)
+		REJECT(a, CORE_R_UNKNOWN_SYMBOL);
+	if (acct == NIL)
+		return;
+	/* The account's list is in order-id order: cancel in that order. */
+	o = ACCOUNTS(c)[acct].orders_head;
+	while (o != NIL)
+	{
+		uint32_t	next = ORDERS(c)[o].unext;
+
+		if (r->symbol == 0 || ORDERS(c)[o].symbol == r->symbol)
+		{
+			cancel_resting(a, o, CORE_R_NONE);
+			a->res->canceled++;
+		}
+		o = next;
+	}
+}
+
+/* ---------------------------------------------------------------- AMEND */
+
+static void
+amend_in_place(apply_ctx *a, uint32_t o, int64_t new_qty)
+{
+	core_t	   *c = a->c;
+	order	   *ord = &ORDERS(c)[o];
+	int64_t		new_lock;
+
+	LEVELS(c)[ord->level].qty -= ord->remaining - new_qty;
+	ord->remaining = new_qty;
+	new_lock = order_lock_needed(&SYMBOLS(c)[ord->symbol], ord);
+	ledger_release(lock_balance(c, ord), ord->locked - new_lock);
+	ord->locked = new_lock;
+	emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
+	set_order_result(a, ord->id,
+					 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
+					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
+}
+
+void
+redo_amend(apply_ctx *a)
+{
+	const core_rec_amend *r = &a->rec->u.amend;
+	core_t	   *c = a->c;
+	uint32_t	o = own_order(c, r->user_id, r->order_id);
+	order	   *ord;
+	symbol	   *s;
+	int64_t		new_qty,
+				new_price,
+				value,
+				new_lock;
+	balance    *lockbal;
+	taker		t;
+	core_reason why;
+	core_status st;
+
+	a->res->order_id = r->order_id;
+	if (o == NIL)
+		REJECT(a, CORE_R_UNKNOWN_ORDER);
+	ord = &ORDERS(c)[o];
+	s = &SYMBOLS(c)[ord->symbol];
+	if (s->status == CORE_HALTED)
+		REJECT(a, CORE_R_HALTED);
+	new_qty = r->qty > 0 ? r->qty : ord->remaining;
+	new_price = r->price > 0 ? r->price : ord->price;
+	if (!fits_symbol(s, new_price, new_qty, false))
+		REJECT(a, CORE_R_INVALID);
+
+	/* Same price, not more: keeps its place in the queue. */
+	if (new_price == ord->price && new_qty <= ord->remaining)
+		{ amend_in_place(a, o, new_qty); return; }
+
+	/* Otherwise cancel-and-replace under the same id. */
+	if (!quote_value(new_price, new_qty, s->base_scale, &value))
+		REJECT(a, CORE_R_OVERFLOW);
+	new_lock = ord->side == CORE_BUY ? value : new_qty;
+	lockbal = lock_balance(c, ord);
+	if (new_lock > lockbal->available + ord->locked)
+		REJECT(a, CORE_R_INSUFFICIENT_FUNDS);
+
+	memset(&t, 0, sizeof(t));
+	t.a = a;
+	t.c = c;
+	t.s = s;
+	t.sym = ord->symbol;
+	t.acct = ord->account;
+	t.base = ledger_find(c, ord->account, s->base);
+	t.quote = ledger_find(c, ord->account, s->quote);
+	t.id = ord->id;
+	t.user = ord->user_id;
+	t.side = ord->side;
+	t.stp = ord->stp;
+	t.price = new_price;
+	t.remaining = new_qty;
+	t.filled = ord->filled;
+	t.notional = ord->notional;
+	if (ord->post_only && would_cross(&t))
+		REJECT(a, CORE_R_POST_ONLY);
+
+	book_dequeue(c, o);
+	ledger_release(lockbal, ord->locked);
+	ord->locked = 0;
+	t.locked = new_lock;
+	ledger_freeze(lockbal, new_lock);
+	match(&t);
+
+	ord->price = new_price;
+	ord->remaining = t.remaining;
+	ord->filled = t.filled;
+	ord->notional = t.notional;
+	if (t.remaining > 0 && t.stop == CORE_R_NONE)
+	{
+		ord->locked = t.locked;
+		book_enqueue(c, o);
+		emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
+		set_order_result(a, ord->id,
+						 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
+						 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, t.trades);
+		return;
+	}
+	release_taker_lock(&t);
+	st = finished_status(&t, &why);
+	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
+					 ord->price, ord->filled + ord->remaining, ord->filled, 0);
+	set_order_result(a, ord->id, st, why, ord->filled, 0, ord->notional, t.trades);
+	retire_resting(c, o);
+}
