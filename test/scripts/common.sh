@@ -1,0 +1,59 @@
+# common.sh — shared by test.sh, demo.sh and the benchmark scripts.
+#
+# Installs what the project needs on Debian 12 (as root), builds and installs
+# the extension, and picks a non-root user for anything that runs initdb.
+
+PG_BINDIR=/usr/lib/postgresql/15/bin
+PG_CONFIG=$PG_BINDIR/pg_config
+export PATH="$PG_BINDIR:$PATH"
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# Debian packages the build, the tests and the benchmarks use.
+NEEDED_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl clang make gcc rsync"
+
+install_dependencies() {
+	local missing=()
+	for p in $NEEDED_PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]} (run as root, or: sudo apt-get install -y ${missing[*]})"
+	echo "Installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q "${missing[@]}" >/dev/null
+	# Debian starts a default cluster; the project's tests and demo make their own.
+	if command -v pg_ctlcluster >/dev/null 2>&1; then
+		pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+	fi
+}
+
+build_and_install() {
+	make -s PG_CONFIG="$PG_CONFIG" >/dev/null || die "build failed"
+	if [ "$(id -u)" -eq 0 ]; then
+		make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"
+	else
+		sudo make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed (needs root)"
+	fi
+}
+
+# The user that runs initdb: the caller, or when the caller is root a
+# dedicated unprivileged account.
+RUN_USER=engine
+ensure_run_user() {
+	if [ "$(id -u)" -ne 0 ]; then
+		RUN_USER=$(id -un)
+		return
+	fi
+	id "$RUN_USER" >/dev/null 2>&1 || useradd --create-home --shell /bin/bash "$RUN_USER"
+}
+
+# run_as CMD...: run a shell command as RUN_USER with PostgreSQL on PATH.
+run_as() {
+	if [ "$(id -u)" -eq 0 ]; then
+		su "$RUN_USER" -s /bin/bash -c "export PATH='$PG_BINDIR':\$PATH; $*"
+	else
+		bash -c "$*"
+	fi
+}
