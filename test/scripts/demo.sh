@@ -70,3 +70,4 @@ cat <<EOF
 The demo cluster is running (data in $DEMO_DIR/data, log in $DEMO_DIR/server.log).
 Connect:   su $RUN_USER -c "$PG_BINDIR/psql -h $DEMO_DIR -p $DEMO_PORT -U postgres postgres"
 Stop:      su $RUN_USER -c "$PG_BINDIR/pg_ctl -D $DEMO_DIR/data stop"
+EOF
