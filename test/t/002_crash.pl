@@ -1,0 +1,261 @@
+# 002_crash.pl — nothing acknowledged is ever lost, nothing withdrawn ever
+# runs, and the state after any restart is the replay of the log.
+#
+#   1. pg_terminate_backend(worker) when idle: the worker exits with code 1,
+#      the postmaster restarts it (no crash-restart) and it rebuilds the same
+#      state digest.
+#   2. A request cancelled before the worker took it (worker stopped with
+#      SIGSTOP, statement_timeout fires) never reaches the log.
+#   3. pg_terminate_backend(worker) under 16 concurrent clients: every client
+#      still gets every answer (requests wait for the new worker).
+#   4. 16 concurrent clients while the worker is killed with SIGKILL
+#      (crash-restart of the whole server), the server is restarted with
+#      pg_ctl restart, and stopped with -m immediate and started again.
+#      Afterwards: every acknowledged command is in the history with the
+#      outcome its client was told, the log is gapless, verify() is ok, money
+#      is conserved, and the state digest equals the digest of the same log
+#      replayed from scratch in a fresh instance.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep time);
+use EngineNode;
+
+my $seed = $ENV{ENGINE_TEST_SEED} // time;
+srand($seed);
+note("random seed $seed (set ENGINE_TEST_SEED to repeat)");
+
+my $CLIENTS  = 16;
+my @users    = (1 .. 40);
+my @wusers   = map { 100 + $_ } 0 .. $CLIENTS - 1;
+my $MAX_USER = 200;
+my $DB       = 'postgres';
+
+my $node = EngineNode::new_node('crash');
+my %total = (BTC => 0, USDT => 0);
+EngineNode::setup_market($node);
+EngineNode::fund($node, \@users, 10 * 10**8, 1_000_000 * 10**6, \%total);
+EngineNode::fund($node, \@wusers, 0, 1_000 * 10**6, \%total);
+
+# A little book so the digest covers resting orders.
+$node->safe_psql($DB, q{
+SELECT engine.place_order(1, 'BTC_USDT', 'buy', 0.5, 29990.00);
+SELECT engine.place_order(2, 'BTC_USDT', 'sell', 0.5, 30010.00);
+SELECT engine.place_order(3, 'BTC_USDT', 'sell', 0.2, 29990.00);
+});
+
+# ---------------------------------------------------------------------------
+# 1. pg_terminate_backend of the idle worker
+# ---------------------------------------------------------------------------
+{
+	my $d0  = EngineNode::digest($node);
+	my $pid = EngineNode::worker_pid($node);
+	ok(defined $pid, 'worker runs as backend_type engine');
+	$node->safe_psql($DB, "SELECT pg_terminate_backend($pid)");
+	ok(EngineNode::wait_new_worker($node, $pid), 'terminated worker is restarted and ready');
+	is(EngineNode::digest($node), $d0, 'digest after worker restart equals digest before');
+	is(EngineNode::verify_failures($node), '', 'verify() ok after worker restart');
+	ok(!$node->log_contains('all server processes terminated'),
+		'terminating the worker is a worker restart, not a crash-restart');
+}
+
+# ---------------------------------------------------------------------------
+# 2. a request cancelled before pickup never runs
+# ---------------------------------------------------------------------------
+{
+	my ($n_before) = EngineNode::log_bounds($node);
+	my $pid = EngineNode::worker_pid($node);
+	kill 'STOP', $pid;
+	my ($ret, $out, $err) = $node->psql($DB, q{
+SET statement_timeout = '300ms';
+SELECT * FROM engine.place_order(1, 'BTC_USDT', 'buy', 0.0001, 29000.00, client_order_id => 'revoked-1')});
+	my ($ret2, $out2, $err2) = $node->psql($DB, q{
+SET statement_timeout = '300ms';
+SELECT * FROM engine.deposit(7, 'USDT', 5, 'revoked-dep')});
+	kill 'CONT', $pid;
+	isnt($ret, 0, 'place_order with the worker stopped fails');
+	like($err, qr/canceling statement due to statement timeout/, 'place_order failed by statement_timeout');
+	like($err2, qr/canceling statement due to statement timeout/, 'deposit failed by statement_timeout');
+
+	# A command after SIGCONT: once it is answered, anything left in a
+	# request slot would have been taken too.
+	is($node->safe_psql($DB, q{SELECT status FROM engine.deposit(7, 'USDT', 1, 'after-revoke')}),
+		'ok', 'worker serves again after SIGCONT');
+	my ($n_after) = EngineNode::log_bounds($node);
+	is($n_after, $n_before + 1, 'the withdrawn requests added no log record');
+	is($node->safe_psql($DB,
+			q{SELECT count(*) FROM engine.command_log_decoded d WHERE d::text LIKE '%revoked-1%'}),
+		'0', 'withdrawn client_order_id is not in the log');
+	is($node->safe_psql($DB, q{
+SELECT count(*) FROM engine.order_events e JOIN LATERAL engine.order(e.order_id) o ON true
+WHERE o.client_order_id = 'revoked-1'}), '0', 'withdrawn order has no order events');
+	is($node->safe_psql($DB,
+			q{SELECT status || '/' || coalesce(reason, '') FROM engine.place_order(1, 'BTC_USDT', 'buy', 0.0001, 29000.00, client_order_id => 'revoked-1')}),
+		'new/', 'its client_order_id is still unused');
+	is($node->safe_psql($DB, q{SELECT status FROM engine.deposit(7, 'USDT', 5, 'revoked-dep')}),
+		'ok', 'the withdrawn deposit ref is still unused');
+	$total{USDT} += 1_000_000 + 5_000_000;
+}
+
+# Wait until the log has grown by $delta records since $from or no client is
+# running any more.  Returns the seq reached.
+sub wait_progress
+{
+	my ($h, $from, $delta) = @_;
+	my $deadline = time + 60;
+	while (time < $deadline)
+	{
+		my ($ret, $out) = $node->psql($DB, 'SELECT last_seq FROM engine.status()');
+		return $out if $ret == 0 && $out >= $from + $delta;
+		return $out if EngineNode::clients_running($h) == 0;
+		usleep(20_000);
+	}
+	return -1;
+}
+
+sub last_seq { return $node->safe_psql($DB, 'SELECT last_seq FROM engine.status()') }
+
+my @all_cmds;
+
+# ---------------------------------------------------------------------------
+# 3. pg_terminate_backend of the worker under load: no client notices
+# ---------------------------------------------------------------------------
+{
+	my @sets = map {
+		EngineNode::gen_commands(client => $_, n => 100, users => \@users,
+			withdraw_user => $wusers[$_], prefix => 't')
+	} 0 .. $CLIENTS - 1;
+	my $s0 = last_seq();
+	my $h  = EngineNode::start_clients($node, \@sets, timeout => 90);
+	wait_progress($h, $s0, 200);
+	my $pid = EngineNode::worker_pid($node);
+	$node->safe_psql($DB, "SELECT pg_terminate_backend($pid)");
+	my $running = EngineNode::clients_running($h);
+	ok(EngineNode::wait_new_worker($node, $pid), 'worker terminated under load is back');
+	my $cmds = EngineNode::wait_clients($h);
+	cmp_ok($running, '>', 0, 'clients were running when the worker was terminated');
+	my @lost = grep { $_->{state} ne 'ack' } @$cmds;
+	is(scalar(@lost), 0, 'every client got every answer across the worker restart');
+	diag("unanswered: $_->{sql}: $_->{err}") for @lost[ 0 .. ($#lost < 4 ? $#lost : 4) ];
+	ok(!$node->log_contains('all server processes terminated'), 'still no crash-restart');
+	push @all_cmds, @$cmds;
+}
+
+# ---------------------------------------------------------------------------
+# 4. kill -9, pg_ctl restart and immediate stop under load
+# ---------------------------------------------------------------------------
+my $DISRUPTIONS = 3;
+{
+	my @sets = map {
+		EngineNode::gen_commands(client => $_, n => 500, users => \@users,
+			withdraw_user => $wusers[$_], prefix => 'k')
+	} 0 .. $CLIENTS - 1;
+	my $s = last_seq();
+	my $h = EngineNode::start_clients($node, \@sets, timeout => 150);
+
+	$s = wait_progress($h, $s, 500);
+	my $pid = EngineNode::worker_pid($node);
+	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at kill -9');
+	kill 'KILL', $pid;
+	ok(EngineNode::wait_new_worker($node, $pid, 90), 'worker back after kill -9');
+	ok($node->log_contains('all server processes terminated; reinitializing'),
+		'kill -9 of the worker caused a crash-restart');
+	is(EngineNode::verify_failures($node), '', 'verify() ok after kill -9');
+
+	$s = wait_progress($h, last_seq(), 500);
+	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at pg_ctl restart');
+	$node->restart;
+	ok(EngineNode::wait_ready($node, 90), 'engine ready after pg_ctl restart');
+
+	$s = wait_progress($h, last_seq(), 500);
+	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at immediate stop');
+	$node->stop('immediate');
+	$node->start;
+	ok(EngineNode::wait_ready($node, 90), 'engine ready after immediate stop and start');
+
+	my $cmds = EngineNode::wait_clients($h);
+	my @unknown = grep { $_->{state} eq 'unknown' } @$cmds;
+	my @unsent  = grep { $_->{state} eq 'unsent' } @$cmds;
+	note(sprintf('%d commands, %d acknowledged, %d outcome unknown',
+			scalar(@$cmds), scalar(grep { $_->{state} eq 'ack' } @$cmds), scalar(@unknown)));
+	is(scalar(@unsent), 0, 'every client got through its list');
+	cmp_ok(scalar(@unknown), '<=', $CLIENTS * $DISRUPTIONS * 2,
+		'only commands in flight at a disruption lack an answer');
+	my @odd = grep { $_->{err} !~ /terminat|connection|server closed|crash|shut ?down|recovery|starting up|not ready|worker/i } @unknown;
+	is(scalar(@odd), 0, 'commands without answer failed only because of the disruptions');
+	diag("odd failure: $_->{sql}: $_->{err}") for @odd[ 0 .. ($#odd < 4 ? $#odd : 4) ];
+	push @all_cmds, @$cmds;
+}
+
+# ---------------------------------------------------------------------------
+# checks after all disruptions
+# ---------------------------------------------------------------------------
+my ($n, $min, $max) = EngineNode::log_bounds($node);
+is("$min $max", "1 $n", 'command_log seq is gapless 1..N after crashes');
+is(last_seq(), $max, 'status().last_seq is the last log seq');
+is(EngineNode::verify_failures($node), '', 'engine.verify() all ok after crashes');
+
+EngineNode::load_acks($node, \@all_cmds);
+EngineNode::check_acks($node, 'after crashes');
+
+# Funds: an acknowledged deposit/withdrawal is durable and its ref used up;
+# an unknown one is retried with its ref and is then applied exactly once.
+{
+	my @funds = grep { $_->{kind} eq 'deposit' || $_->{kind} eq 'withdraw' } @all_cmds;
+	my @acked = grep { $_->{state} eq 'ack' } @funds;
+	is(scalar(grep { $_->{status} ne 'ok' } @acked), 0, 'every acknowledged deposit/withdrawal was ok');
+	my ($n_before) = EngineNode::log_bounds($node);
+	my $sql = join("\n", map {
+		"SELECT status FROM engine.$_->{kind}($_->{user}, '$_->{asset}', "
+		  . EngineNode::dec($_->{amount}, $EngineNode::DECIMALS{ $_->{asset} }) . ", '$_->{ref}');"
+	} @acked);
+	my @st = split /\n/, $node->safe_psql($DB, $sql);
+	is(scalar(grep { $_ eq 'duplicate' } @st), scalar(@acked),
+		'every acknowledged deposit/withdrawal ref is remembered across crashes (duplicate)');
+	my ($n_after) = EngineNode::log_bounds($node);
+	is($n_after, $n_before, 'duplicate refs added no log record');
+
+	my @unknown = grep { $_->{state} ne 'ack' } @funds;
+	if (@unknown)
+	{
+		my $usql = join("\n", map {
+			"SELECT status FROM engine.$_->{kind}($_->{user}, '$_->{asset}', "
+			  . EngineNode::dec($_->{amount}, $EngineNode::DECIMALS{ $_->{asset} }) . ", '$_->{ref}');"
+		} @unknown);
+		my @ust = split /\n/, $node->safe_psql($DB, $usql);
+		is(scalar(grep { $_ eq 'ok' || $_ eq 'duplicate' } @ust), scalar(@unknown),
+			'retried unknown deposits/withdrawals are ok or duplicate');
+	}
+	for my $c (@funds)
+	{
+		$total{ $c->{asset} } += $c->{kind} eq 'deposit' ? $c->{amount} : -$c->{amount};
+	}
+	is_deeply(EngineNode::asset_totals($node, $MAX_USER), EngineNode::expected_totals($node, \%total),
+		'per-asset sum of available+frozen = deposits - withdrawals after crashes');
+}
+
+# Clean restart keeps the digest; a fresh instance replaying the same log
+# reaches the same digest.
+{
+	my $d = EngineNode::digest($node);
+	$node->restart;
+	ok(EngineNode::wait_ready($node), 'ready after clean restart');
+	is(EngineNode::digest($node), $d, 'digest equal across a clean restart');
+
+	my ($n_final, undef, $max_final) = EngineNode::log_bounds($node);
+	my $replay = EngineNode::replay_in_fresh_node($node, 'replay');
+	is($replay->safe_psql($DB, 'SELECT last_seq FROM engine.status()'), $max_final,
+		'fresh instance replayed the whole log');
+	is(EngineNode::digest($replay), $d, 'digest equals the digest of the log replayed in a fresh instance');
+	is(EngineNode::verify_failures($replay), '', 'verify() ok in the replayed instance');
+	is_deeply(EngineNode::asset_totals($replay, $MAX_USER), EngineNode::asset_totals($node, $MAX_USER),
+		'replayed instance has the same per-asset totals');
+	$replay->stop;
+}
+
+$node->stop;
+done_testing();
