@@ -1,0 +1,72 @@
+/*
+ * api.h — helpers shared by the SQL-callable functions (api_*.c): argument
+ * fetching and checking with the project's error texts, reference-data
+ * lookups under the shared lock, and result building.
+ *
+ * Error conventions (API.md): malformed input is an ERROR naming the
+ * argument and the value, with SQLSTATE 22004 (NULL where a value is
+ * needed), 22023 (bad value), 22003 (out of range) or P0002 (unknown symbol
+ * or asset); nothing is submitted.  A well-formed command the market refuses
+ * is not an error: it returns its row with status 'rejected' and a reason.
+ */
+#ifndef ENGINE_PG_API_H
+#define ENGINE_PG_API_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "engine.h"
+
+/* Reference data a command needs, copied out of the core. */
+typedef struct symbol_ref
+{
+	core_symbol_info sym;
+	core_asset_info base;
+	core_asset_info quote;
+} symbol_ref;
+
+/* Arguments */
+void		arg_require(FunctionCallInfo fcinfo, int n, const char *name);
+char	   *arg_text(FunctionCallInfo fcinfo, int n, const char *name);
+char	   *arg_text_or_null(FunctionCallInfo fcinfo, int n);
+int64		arg_user_id(FunctionCallInfo fcinfo, int n, bool allow_fee_account);
+Numeric		arg_numeric_or_null(FunctionCallInfo fcinfo, int n);
+
+/* Amounts: exact conversion + positivity, naming the argument. */
+int64		amount_positive(Numeric num, int decimals, const char *argname, const char *unit);
+char	   *numeric_text(Numeric num);
+
+/* Enumerations */
+core_side	parse_side(const char *s);
+core_tif	parse_tif(const char *s);
+core_stp	parse_stp(const char *s);
+core_symbol_status parse_symbol_status(const char *s);
+
+/* Text fields */
+void		check_client_order_id(const char *s);
+void		check_ref(const char *s);
+void		check_code(const char *s, size_t max, const char *argname, const char *what);
+
+/* Lookups in the core (shared lock taken and released inside). */
+void		lookup_symbol(const char *name, symbol_ref *out);
+void		lookup_asset(const char *code, core_asset_info *out);
+bool		lookup_asset_by_id(uint32 id, core_asset_info *out);
+bool		lookup_symbol_by_id(uint32 id, core_symbol_info *out);
+
+/* Last check before submitting: the core's own stateless shape check. */
+void		validate_record(const core_record *rec);
+
+/* Submit and wait; ERROR for a reply whose outcome the caller cannot know. */
+void		execute(const core_record *rec, char key_kind, int64 key_user, const char *key,
+					TimestampTz deadline, engine_reply *out);
+
+/* engine.order_result from a reply. */
+Datum		order_result_datum(FunctionCallInfo fcinfo, const engine_reply *r,
+							   int base_decimals, int quote_decimals);
+Datum		order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,
+								const char *status, int64 filled, int64 remaining, int64 avg_price,
+								int32 trades, const char *reason,
+								int base_decimals, int quote_decimals);
+
+#endif							/* ENGINE_PG_API_H */

@@ -1,0 +1,203 @@
+/*
+ * api_admin.c — engine.status, engine.ready, engine.verify,
+ * engine.state_digest, and the CREATE EXTENSION guard.
+ *
+ * Owns: what the engine says about itself.
+ * Must never: wait for the worker.  status() and ready() answer in every
+ * state, even when the library is not preloaded; verify() and
+ * state_digest() need the state to be ready.
+ */
+#include "postgres.h"
+
+#include "commands/dbcommands.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/guc.h"
+#include "utils/tuplestore.h"
+
+#include "api.h"
+
+PG_FUNCTION_INFO_V1(engine_status_fn);
+PG_FUNCTION_INFO_V1(engine_ready);
+PG_FUNCTION_INFO_V1(engine_verify);
+PG_FUNCTION_INFO_V1(engine_state_digest);
+PG_FUNCTION_INFO_V1(engine_install_check);
+
+#define STATUS_COLS 17
+
+/*
+ * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
+ * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
+ * replay_total, detail, worker_starts, started_at, batches, commands,
+ * duplicates, database)
+ */
+Datum
+engine_status_fn(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		v[STATUS_COLS];
+	bool		n[STATUS_COLS];
+	engine_status st;
+	core_counters k;
+	bool		have_counters = false;
+
+	memset(n, 0, sizeof(n));
+	InitMaterializedSRF(fcinfo, 0);
+	if (!shmem_attached())
+	{
+		memset(n, true, sizeof(n));
+		n[0] = n[10] = n[16] = false;
+		v[0] = CStringGetTextDatum("not_loaded");
+		v[10] = CStringGetTextDatum("the engine library is not in shared_preload_libraries");
+		v[16] = CStringGetTextDatum(engine_database ? engine_database : "postgres");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		return (Datum) 0;
+	}
+
+	LWLockAcquire(engine_state_lock, LW_SHARED);
+	status_snapshot(&st);
+	if (st.state == ENGINE_READY)
+	{
+		k = core_get_counters(shmem_core());
+		have_counters = true;
+	}
+	LWLockRelease(engine_state_lock);
+
+	v[0] = CStringGetTextDatum(engine_state_name(st.state));
+	n[1] = st.worker_pid == 0;
+	v[1] = Int32GetDatum(st.worker_pid);
+	v[2] = Int64GetDatum(st.last_seq);
+	v[3] = Int64GetDatum(st.snapshot_seq);
+	n[4] = st.snapshot_at == 0;
+	v[4] = TimestampTzGetDatum(st.snapshot_at);
+	v[5] = Int64GetDatum(st.replayed);
+	v[6] = Int64GetDatum(st.recovery_ms);
+	n[7] = n[8] = !have_counters;
+	v[7] = have_counters ? Int64GetDatum((int64) k.orders) : (Datum) 0;
+	/* Accounts of users; the fee account is not counted. */
+	v[8] = have_counters ? Int64GetDatum((int64) k.accounts - 1) : (Datum) 0;
+	v[9] = Int64GetDatum(st.replay_total);
+	n[10] = st.detail[0] == '\0';
+	v[10] = n[10] ? (Datum) 0 : CStringGetTextDatum(st.detail);
+	v[11] = Int32GetDatum((int32) st.worker_starts);
+	n[12] = st.started_at == 0;
+	v[12] = TimestampTzGetDatum(st.started_at);
+	v[13] = Int64GetDatum(st.batches);
+	v[14] = Int64GetDatum(st.commands);
+	v[15] = Int64GetDatum(st.duplicates);
+	v[16] = CStringGetTextDatum(engine_database);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	return (Datum) 0;
+}
+
+/* engine.ready() RETURNS boolean: state = 'ready'. */
+Datum
+engine_ready(PG_FUNCTION_ARGS)
+{
+	engine_status st;
+
+	if (!shmem_attached())
+		PG_RETURN_BOOL(false);
+	status_snapshot(&st);
+	PG_RETURN_BOOL(st.state == ENGINE_READY);
+}
+
+typedef struct check_rows
+{
+	int			n;
+	char	   *name[64];
+	bool		ok[64];
+	char	   *detail[64];
+} check_rows;
+
+static void
+add_check(void *arg, const char *check, bool ok, const char *detail)
+{
+	check_rows *r = arg;
+
+	if (r->n >= lengthof(r->name))
+		return;
+	r->name[r->n] = pstrdup(check);
+	r->ok[r->n] = ok;
+	r->detail[r->n] = detail ? pstrdup(detail) : NULL;
+	r->n++;
+}
+
+/* engine.verify() RETURNS TABLE(check_name text, ok boolean, detail text) */
+Datum
+engine_verify(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_rows	rows;
+
+	rows.n = 0;
+	core_verify(read_begin(), add_check, &rows);
+	read_end();
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < rows.n; i++)
+	{
+		Datum		v[3];
+		bool		n[3] = {false, false, rows.detail[i] == NULL};
+
+		v[0] = CStringGetTextDatum(rows.name[i]);
+		v[1] = BoolGetDatum(rows.ok[i]);
+		v[2] = n[2] ? (Datum) 0 : CStringGetTextDatum(rows.detail[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+/* engine.state_digest() RETURNS text: 32 hex digits of the canonical state. */
+Datum
+engine_state_digest(PG_FUNCTION_ARGS)
+{
+	char		hex[33];
+	core_digest d = core_state_digest(read_begin());
+
+	read_end();
+	core_digest_hex(d, hex);
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/*
+ * engine._install_check() — called by the extension script: CREATE EXTENSION
+ * fails unless the library is preloaded and this is engine.database, with a
+ * hint that gives the exact postgresql.conf lines.
+ */
+Datum
+engine_install_check(PG_FUNCTION_ARGS)
+{
+	const char *db = get_database_name(MyDatabaseId);
+
+	if (IsBinaryUpgrade)
+		PG_RETURN_VOID();
+
+	if (!engine_preloaded || !shmem_attached())
+	{
+		const char *libs = GetConfigOption("shared_preload_libraries", true, false);
+		char	   *line;
+
+		if (libs == NULL || libs[0] == '\0')
+			line = pstrdup("shared_preload_libraries = 'engine'");
+		else
+			line = psprintf("shared_preload_libraries = '%s, engine'", libs);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"engine\" must be loaded via shared_preload_libraries"),
+				 errhint("Add these lines to postgresql.conf and restart the server:\n%s\nengine.database = '%s'",
+						 line, db)));
+	}
+	if (strcmp(db, engine_database) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"engine\" can only be created in database \"%s\", not \"%s\"",
+						engine_database, db),
+				 errdetail("The engine worker serves the one database named by engine.database."),
+				 errhint("To serve this database instead, set this line in postgresql.conf and restart the server:\n"
+						 "engine.database = '%s'", db)));
+	PG_RETURN_VOID();
+}

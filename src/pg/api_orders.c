@@ -1,0 +1,388 @@
+/*
+ * api_orders.c — engine.place_order, engine.cancel_order (by order id and by
+ * client_order_id), engine.cancel_all, engine.amend_order.
+ *
+ * Owns: the checks of order arguments against the symbol (scale, tick, lot,
+ * min_qty, overflow of the funds an order locks).
+ * Must never: submit a command whose arguments failed a check; decide an
+ * outcome (funds, crossing, post-only, FOK, STP, halted: the core does).
+ *
+ * A command stands once the worker committed it, whatever the caller's
+ * transaction does afterwards: BEGIN; place_order(...); ROLLBACK; leaves the
+ * order in the book (like nextval).
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "api.h"
+
+PG_FUNCTION_INFO_V1(engine_place_order);
+PG_FUNCTION_INFO_V1(engine_cancel_order);
+PG_FUNCTION_INFO_V1(engine_cancel_order_by_client_id);
+PG_FUNCTION_INFO_V1(engine_cancel_all);
+PG_FUNCTION_INFO_V1(engine_amend_order);
+
+/* qty must be a whole number of lots. */
+static void
+check_lot(int64 qty, Numeric num, const symbol_ref *ref)
+{
+	if (qty % ref->sym.lot_size != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qty %s is not a multiple of lot_size %s", numeric_text(num),
+						units_to_cstring(ref->sym.lot_size, ref->base.decimals)),
+				 errdetail("Symbol \"%s\" trades in lots of %s %s.", ref->sym.name,
+						   units_to_cstring(ref->sym.lot_size, ref->base.decimals), ref->base.code)));
+}
+
+/* price must be a whole number of ticks. */
+static void
+check_tick(int64 price, Numeric num, const symbol_ref *ref)
+{
+	if (price % ref->sym.tick_size != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("price %s is not a multiple of tick_size %s", numeric_text(num),
+						units_to_cstring(ref->sym.tick_size, ref->quote.decimals)),
+				 errdetail("Symbol \"%s\" is priced in ticks of %s %s.", ref->sym.name,
+						   units_to_cstring(ref->sym.tick_size, ref->quote.decimals), ref->quote.code)));
+}
+
+/* The quote value price x qty (what a buy locks) must fit int64. */
+static void
+check_value(int64 price, int64 qty, const symbol_ref *ref)
+{
+	__int128	value = (__int128) price * qty / pow10_int64(ref->base.decimals);
+
+	if (value > PG_INT64_MAX)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("order value price %s x qty %s is out of range",
+						units_to_cstring(price, ref->quote.decimals),
+						units_to_cstring(qty, ref->base.decimals)),
+				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
+}
+
+/* Symbol and assets of an order, by symbol id (after a core lookup). */
+static bool
+symbol_ref_by_id(uint32 symbol_id, symbol_ref *ref)
+{
+	core_t	   *c = read_begin();
+	bool		ok = core_symbol_get(c, symbol_id, &ref->sym) &&
+		core_asset_get(c, ref->sym.base_asset, &ref->base) &&
+		core_asset_get(c, ref->sym.quote_asset, &ref->quote);
+
+	read_end();
+	return ok;
+}
+
+/* A resting order of this user, from the core; false if there is none. */
+static bool
+find_own_order(int64 user_id, int64 order_id, core_order_info *o)
+{
+	core_t	   *c = read_begin();
+	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
+
+	read_end();
+	return found;
+}
+
+/*
+ * engine.place_order(user_id, symbol, side, qty, price DEFAULT NULL, tif
+ *     DEFAULT 'gtc', post_only DEFAULT false, client_order_id DEFAULT NULL,
+ *     stp DEFAULT 'none', quote_qty DEFAULT NULL) RETURNS engine.order_result
+ */
+Datum
+engine_place_order(PG_FUNCTION_ARGS)
+{
+	int64		user_id = arg_user_id(fcinfo, 0, false);
+	char	   *symbol = arg_text(fcinfo, 1, "symbol");
+	core_side	side = parse_side(arg_text(fcinfo, 2, "side"));
+	Numeric		qty = arg_numeric_or_null(fcinfo, 3);
+	Numeric		price = arg_numeric_or_null(fcinfo, 4);
+	core_tif	tif = parse_tif(arg_text(fcinfo, 5, "tif"));
+	bool		post_only;
+	char	   *coid = arg_text_or_null(fcinfo, 7);
+	core_stp	stp = parse_stp(arg_text(fcinfo, 8, "stp"));
+	Numeric		quote_qty = arg_numeric_or_null(fcinfo, 9);
+	bool		market = price == NULL;
+	TimestampTz deadline = request_deadline();
+	symbol_ref	ref;
+	core_record rec;
+	core_rec_place *p = &rec.u.place;
+	engine_reply reply;
+
+	arg_require(fcinfo, 6, "post_only");
+	post_only = PG_GETARG_BOOL(6);
+	if (coid != NULL)
+		check_client_order_id(coid);
+	if (market && post_only)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("post_only is not allowed on a market order"),
+				 errdetail("price is NULL, which makes this a market order.")));
+	if (market && tif == CORE_FOK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tif 'fok' is not allowed on a market order"),
+				 errdetail("price is NULL, which makes this a market order.")));
+	if (quote_qty != NULL && !(market && side == CORE_BUY))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quote_qty is only allowed on a market buy"),
+				 errhint("Leave price NULL and use side 'buy', or drop quote_qty.")));
+	if (qty == NULL && quote_qty == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("qty must not be null"),
+				 (market && side == CORE_BUY)
+				 ? errhint("A market buy may give quote_qty instead.") : 0));
+
+	request_wait_ready(deadline);
+	lookup_symbol(symbol, &ref);
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_PLACE;
+	p->user_id = user_id;
+	p->symbol = ref.sym.id;
+	p->side = (uint8) side;
+	p->tif = (uint8) tif;
+	p->stp = (uint8) stp;
+	p->post_only = post_only;
+	if (qty != NULL)
+	{
+		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
+		check_lot(p->qty, qty, &ref);
+		if (ref.sym.min_qty > 0 && p->qty < ref.sym.min_qty)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("qty %s is below min_qty %s", numeric_text(qty),
+							units_to_cstring(ref.sym.min_qty, ref.base.decimals)),
+					 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref.sym.name,
+							   units_to_cstring(ref.sym.min_qty, ref.base.decimals), ref.base.code)));
+	}
+	if (price != NULL)
+	{
+		p->price = amount_positive(price, ref.quote.decimals, "price", ref.quote.code);
+		check_tick(p->price, price, &ref);
+		check_value(p->price, p->qty, &ref);
+	}
+	if (quote_qty != NULL)
+		p->quote_qty = amount_positive(quote_qty, ref.quote.decimals, "quote_qty", ref.quote.code);
+	if (coid != NULL)
+		strlcpy(p->client_order_id, coid, sizeof(p->client_order_id));
+
+	execute(&rec, coid ? KEY_ORDER : KEY_NONE, user_id, coid, deadline, &reply);
+	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
+}
+
+/*
+ * Submit a cancel of order_id and build its result row; coid (may be NULL)
+ * is the client_order_id the caller named the order by.
+ */
+static Datum
+cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char *coid,
+			 TimestampTz deadline)
+{
+	core_order_info o;
+	symbol_ref	ref;
+	int			base_dec = 0,
+				quote_dec = 0;
+	core_record rec;
+	engine_reply reply;
+
+	if (find_own_order(user_id, order_id, &o) && symbol_ref_by_id(o.symbol, &ref))
+	{
+		base_dec = ref.base.decimals;
+		quote_dec = ref.quote.decimals;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_CANCEL;
+	rec.u.cancel.user_id = user_id;
+	rec.u.cancel.order_id = order_id;
+	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	if (coid != NULL && reply.client_order_id[0] == '\0')
+		strlcpy(reply.client_order_id, coid, sizeof(reply.client_order_id));
+	return order_result_datum(fcinfo, &reply, base_dec, quote_dec);
+}
+
+/* engine.cancel_order(user_id bigint, order_id bigint) RETURNS engine.order_result */
+Datum
+engine_cancel_order(PG_FUNCTION_ARGS)
+{
+	int64		user_id = arg_user_id(fcinfo, 0, false);
+	int64		order_id;
+	TimestampTz deadline = request_deadline();
+
+	arg_require(fcinfo, 1, "order_id");
+	order_id = PG_GETARG_INT64(1);
+	if (order_id < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid order_id " INT64_FORMAT, order_id),
+				 errdetail("Order ids start at 1.")));
+	request_wait_ready(deadline);
+	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, order_id, NULL, deadline));
+}
+
+typedef struct coid_search
+{
+	const char *coid;
+	int64		order_id;
+} coid_search;
+
+static bool
+match_coid(void *arg, const core_order_info *o)
+{
+	coid_search *s = arg;
+
+	if (strcmp(o->client_order_id, s->coid) != 0)
+		return true;
+	s->order_id = o->order_id;
+	return false;
+}
+
+/* The order a user placed with this client_order_id, from engine.client_keys. */
+static int64
+order_id_from_client_keys(int64 user_id, const char *coid)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2] = {Int64GetDatum(user_id), CStringGetTextDatum(coid)};
+	int64		order_id = 0;
+	int			ret;
+
+	SPI_connect();
+	ret = SPI_execute_with_args("SELECT order_id FROM engine.client_keys "
+								"WHERE user_id OPERATOR(pg_catalog.=) $1 AND kind OPERATOR(pg_catalog.=) 'o' "
+								"AND key OPERATOR(pg_catalog.=) $2",
+								2, types, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "engine: client key lookup failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		order_id = isnull ? 0 : DatumGetInt64(d);
+	}
+	SPI_finish();
+	return order_id;
+}
+
+/*
+ * engine.cancel_order(user_id bigint, client_order_id text) RETURNS
+ * engine.order_result.  The id is looked up among the user's resting orders
+ * (race-free), then in engine.client_keys; an unknown client_order_id is a
+ * rejected row (reason unknown_order), not an error, and logs nothing.
+ */
+Datum
+engine_cancel_order_by_client_id(PG_FUNCTION_ARGS)
+{
+	int64		user_id = arg_user_id(fcinfo, 0, false);
+	char	   *coid = arg_text(fcinfo, 1, "client_order_id");
+	TimestampTz deadline = request_deadline();
+	coid_search s = {coid, 0};
+
+	check_client_order_id(coid);
+	request_wait_ready(deadline);
+
+	core_user_orders(read_begin(), user_id, 0, match_coid, &s);
+	read_end();
+	if (s.order_id == 0)
+		s.order_id = order_id_from_client_keys(user_id, coid);
+	if (s.order_id == 0)
+		PG_RETURN_DATUM(order_result_values(fcinfo, 0, coid, "rejected", 0, 0, 0, 0,
+											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
+	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, s.order_id, coid, deadline));
+}
+
+/* engine.cancel_all(user_id bigint, symbol text DEFAULT NULL) RETURNS int */
+Datum
+engine_cancel_all(PG_FUNCTION_ARGS)
+{
+	int64		user_id = arg_user_id(fcinfo, 0, false);
+	char	   *symbol = arg_text_or_null(fcinfo, 1);
+	TimestampTz deadline = request_deadline();
+	core_record rec;
+	engine_reply reply;
+
+	request_wait_ready(deadline);
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_CANCEL_ALL;
+	rec.u.cancel_all.user_id = user_id;
+	if (symbol != NULL)
+	{
+		symbol_ref	ref;
+
+		lookup_symbol(symbol, &ref);
+		rec.u.cancel_all.symbol = ref.sym.id;
+	}
+	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	PG_RETURN_INT32(reply.res.canceled);
+}
+
+/*
+ * engine.amend_order(user_id bigint, order_id bigint, qty numeric DEFAULT
+ * NULL, price numeric DEFAULT NULL) RETURNS engine.order_result
+ *
+ * The order must be one of the user's resting orders (its symbol gives the
+ * scales to check qty and price against); otherwise the answer is a
+ * rejected row with reason unknown_order and nothing is logged.  min_qty is
+ * not applied to an amend: qty is the new remaining quantity, and shrinking
+ * a partly filled order below the minimum is allowed.
+ */
+Datum
+engine_amend_order(PG_FUNCTION_ARGS)
+{
+	int64		user_id = arg_user_id(fcinfo, 0, false);
+	int64		order_id;
+	Numeric		qty = arg_numeric_or_null(fcinfo, 2);
+	Numeric		price = arg_numeric_or_null(fcinfo, 3);
+	TimestampTz deadline = request_deadline();
+	core_order_info o;
+	symbol_ref	ref;
+	core_record rec;
+	engine_reply reply;
+
+	arg_require(fcinfo, 1, "order_id");
+	order_id = PG_GETARG_INT64(1);
+	if (order_id < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid order_id " INT64_FORMAT, order_id),
+				 errdetail("Order ids start at 1.")));
+	if (qty == NULL && price == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("amend_order needs a new qty or a new price"),
+				 errdetail("Both qty and price are NULL.")));
+
+	request_wait_ready(deadline);
+	if (!find_own_order(user_id, order_id, &o) || !symbol_ref_by_id(o.symbol, &ref))
+		PG_RETURN_DATUM(order_result_values(fcinfo, order_id, NULL, "rejected", 0, 0, 0, 0,
+											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_AMEND;
+	rec.u.amend.user_id = user_id;
+	rec.u.amend.order_id = order_id;
+	if (qty != NULL)
+	{
+		rec.u.amend.qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
+		check_lot(rec.u.amend.qty, qty, &ref);
+	}
+	if (price != NULL)
+	{
+		rec.u.amend.price = amount_positive(price, ref.quote.decimals, "price", ref.quote.code);
+		check_tick(rec.u.amend.price, price, &ref);
+	}
+	check_value(rec.u.amend.price ? rec.u.amend.price : o.price,
+				rec.u.amend.qty ? rec.u.amend.qty : o.remaining_qty, &ref);
+
+	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
+}

@@ -1,0 +1,301 @@
+/*
+ * recovery.c — rebuild the engine state from the tables at every worker
+ * start: newest snapshot (none yet: the empty engine at seq 0), then every
+ * log record after it, in seq order, through the same redo as live
+ * processing, then the invariant checks.
+ *
+ * Owns: the replay cursor, the log-row checks (gapless seq, CRC, decodable
+ * payload matching its rectype), progress reporting, the verdict.
+ * Must never: write to any table; skip or repair a bad row; hold the state
+ * lock (no backend reads the arena while the state is "recovering").
+ *
+ * A failed check is not an ERROR: the worker enters state "failed" with a
+ * reason naming the seq or the check, refuses commands and stays up, so
+ * engine.status() can say what is wrong.  Repair the cause and restart the
+ * worker (pg_terminate_backend) to try again.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+
+/* Rows fetched per round trip of the replay cursor. */
+#define REPLAY_FETCH_ROWS 10000
+/* Seconds between progress lines in the server log. */
+#define REPLAY_PROGRESS_SECS 5
+
+typedef struct verify_failure
+{
+	bool		failed;
+	char		reason[ENGINE_DETAIL_MAX];
+} verify_failure;
+
+static void
+set_replay_progress(int64 replayed, int64 total)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->replayed = replayed;
+	st->replay_total = total;
+	SpinLockRelease(&st->mutex);
+}
+
+/*
+ * Load the newest complete snapshot into c and return its seq; 0 means "no
+ * snapshot: start from the empty engine".  Snapshots are the next step
+ * (engine.snapshots); until then every start replays the whole log.
+ */
+static int64
+load_newest_snapshot(core_t *c, TimestampTz *snapshot_at)
+{
+	*snapshot_at = 0;
+	return 0;
+}
+
+static int64
+log_max_seq(void)
+{
+	bool		isnull;
+	Datum		d;
+	int			ret = SPI_execute("SELECT pg_catalog.max(seq) FROM engine.command_log", true, 1);
+
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/*
+ * A record the live engine may have accepted but replay rejected for lack of
+ * capacity means engine.max_* were lowered since: the replayed state would
+ * silently differ.  Compare with the outcome the tables recorded live.
+ * Returns false (and a reason) on divergence.
+ */
+static bool
+capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t len)
+{
+	const char *sql;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(seq)};
+	int			ret;
+
+	switch (rec->type)
+	{
+		case CORE_REC_PLACE:
+			sql = "SELECT 1 FROM engine.order_events WHERE seq = $1 AND event = 'rejected' AND reason = 'capacity'";
+			break;
+		case CORE_REC_CREATE_ASSET:
+			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.assets WHERE seq = $1)";
+			break;
+		case CORE_REC_CREATE_SYMBOL:
+			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.symbols WHERE seq = $1)";
+			break;
+		default:
+			return true;
+	}
+	ret = SPI_execute_with_args(sql, 1, types, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "engine: capacity check failed: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+		return true;
+	snprintf(reason, len,
+			 "replay diverged at seq " INT64_FORMAT ": %s was accepted live but is rejected for capacity now; "
+			 "raise engine.max_orders / max_accounts / max_balances / max_symbols / max_assets back",
+			 seq, core_rectype_name((core_rectype) rec->type));
+	return false;
+}
+
+/*
+ * Check and apply one log row; false (with a reason) if the row is bad.
+ */
+static bool
+replay_row(core_t *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
+		   char *reason, size_t len)
+{
+	bool		isnull;
+	int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	int16		rectype = DatumGetInt16(SPI_getbinval(tup, desc, 2, &isnull));
+	TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
+	bytea	   *payload = DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull));
+	uint32		crc = (uint32) DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
+	const uint8 *bytes = (const uint8 *) VARDATA_ANY(payload);
+	size_t		nbytes = VARSIZE_ANY_EXHDR(payload);
+	uint32		computed;
+	core_record rec;
+	core_result res;
+
+	if (seq != core_seq(c) + 1)
+	{
+		snprintf(reason, len, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
+				 core_seq(c) + 1, seq);
+		return false;
+	}
+	computed = log_crc(seq, ts, bytes, nbytes);
+	if (computed != crc)
+	{
+		snprintf(reason, len, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
+				 seq, (int32) crc, (int32) computed);
+		return false;
+	}
+	if (!core_record_decode(bytes, nbytes, &rec))
+	{
+		snprintf(reason, len, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
+		return false;
+	}
+	if (rec.type != rectype || log_rectype_get(rec.type) == NULL)
+	{
+		snprintf(reason, len, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
+				 seq, rectype, rec.type);
+		return false;
+	}
+	rec.ts = ts;
+	log_rectype_get(rec.type)->redo(c, &rec, NULL, NULL, &res);
+	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY &&
+		!capacity_outcome_matches(&rec, seq, reason, len))
+		return false;
+	*last_ts = ts;
+	return true;
+}
+
+static void
+verify_cb(void *ctx, const char *check, bool ok, const char *detail)
+{
+	verify_failure *f = ctx;
+
+	if (ok || f->failed)
+		return;
+	f->failed = true;
+	snprintf(f->reason, sizeof(f->reason), "invariant check \"%s\" failed: %s",
+			 check, detail ? detail : "(no detail)");
+}
+
+/*
+ * Rebuild c (freshly created, empty) from the tables.  Returns true when the
+ * state is whole and every invariant holds; otherwise sets the status to
+ * "failed" with the reason and returns false.  *last_ts gets the timestamp
+ * of the last record replayed.  Exits the process on SIGTERM.
+ */
+bool
+recovery_run(core_t *c, TimestampTz *last_ts)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz last_report = started;
+	TimestampTz snapshot_at;
+	int64		from_seq;
+	int64		total;
+	int64		replayed = 0;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
+	SPIPlanPtr	plan;
+	Portal		cursor;
+	char		reason[ENGINE_DETAIL_MAX];
+	bool		ok = true;
+	verify_failure vf;
+
+	reason[0] = '\0';
+	*last_ts = 0;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	from_seq = load_newest_snapshot(c, &snapshot_at);
+	total = Max(log_max_seq() - from_seq, 0);
+	{
+		engine_status *st = &engine_shm->status;
+
+		SpinLockAcquire(&st->mutex);
+		st->snapshot_seq = from_seq;
+		st->snapshot_at = snapshot_at;
+		SpinLockRelease(&st->mutex);
+	}
+	set_replay_progress(0, total);
+	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
+		 from_seq, total);
+
+	plan = SPI_prepare("SELECT seq, rectype, ts, payload, crc FROM engine.command_log "
+					   "WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq", 1, types);
+	if (plan == NULL)
+		elog(ERROR, "engine: could not prepare the replay query: %s", SPI_result_code_string(SPI_result));
+	args[0] = Int64GetDatum(from_seq);
+	cursor = SPI_cursor_open("engine_replay", plan, args, NULL, true);
+
+	while (ok)
+	{
+		SPITupleTable *rows;
+		uint64		nrows;
+
+		SPI_cursor_fetch(cursor, true, REPLAY_FETCH_ROWS);
+		rows = SPI_tuptable;	/* replay_row may run queries of its own */
+		nrows = SPI_processed;
+		if (nrows == 0)
+			break;
+		for (uint64 r = 0; r < nrows && ok; r++)
+		{
+			ok = replay_row(c, rows->vals[r], rows->tupdesc, last_ts, reason, sizeof(reason));
+			if (ok)
+				replayed++;
+		}
+		SPI_freetuptable(rows);
+		set_replay_progress(replayed, total);
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		CHECK_FOR_INTERRUPTS();
+		if (TimestampDifferenceExceeds(last_report, GetCurrentTimestamp(), REPLAY_PROGRESS_SECS * 1000))
+		{
+			last_report = GetCurrentTimestamp();
+			elog(LOG, "engine: recovery: replayed " INT64_FORMAT " of " INT64_FORMAT " log records",
+				 replayed, total);
+		}
+	}
+	SPI_cursor_close(cursor);
+
+	if (ok)
+	{
+		memset(&vf, 0, sizeof(vf));
+		if (!core_verify(c, verify_cb, &vf))
+		{
+			ok = false;
+			strlcpy(reason, vf.failed ? vf.reason : "invariant check failed", sizeof(reason));
+		}
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	{
+		engine_status *st = &engine_shm->status;
+		long		secs;
+		int			usecs;
+
+		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
+		SpinLockAcquire(&st->mutex);
+		st->recovery_ms = (int64) secs * 1000 + usecs / 1000;
+		st->replayed = replayed;
+		st->last_seq = core_seq(c);
+		SpinLockRelease(&st->mutex);
+	}
+
+	if (!ok)
+	{
+		ereport(LOG,
+				(errmsg("engine: recovery failed: %s", reason),
+				 errdetail("The engine refuses commands until the cause is repaired and the worker restarted.")));
+		status_set_state(ENGINE_FAILED, "%s", reason);
+		return false;
+	}
+	elog(LOG, "engine: recovery finished at seq " INT64_FORMAT ": " INT64_FORMAT " records replayed",
+		 core_seq(c), replayed);
+	return true;
+}

@@ -1,0 +1,289 @@
+/*
+ * request.c — the caller's side of a command: put one record in this
+ * backend's request slot, wake the worker, sleep until the reply is
+ * published, and withdraw cleanly on cancel, timeout or exit.
+ *
+ * Owns: the backend half of the slot state machine.
+ * Must never: read or write a slot that is not its own; touch a slot's
+ * record after handing it to the worker; report success before the worker
+ * has published DONE (which it does only after its batch committed).
+ *
+ * Slot states (one slot per PGPROC, indexed by MyProc->pgprocno):
+ *
+ *   FREE      -> SUBMITTED  backend: record, key and ticket filled in (CAS)
+ *   SUBMITTED -> FREE       backend withdraws (cancel, statement_timeout,
+ *                           engine.request_timeout, exit): it never runs
+ *   SUBMITTED -> TAKEN      worker: taken into a batch (CAS)
+ *   TAKEN     -> DONE       worker: batch committed, reply published (CAS)
+ *   TAKEN     -> ABANDONED  backend gave up after the worker took it (CAS):
+ *                           the worker decides the outcome and frees the slot
+ *   ABANDONED -> FREE       worker, once its batch is over
+ *   DONE      -> FREE       backend, after copying the reply
+ *   TAKEN     -> SUBMITTED  a newly started worker, for a record its
+ *                           predecessor applied but never committed
+ *
+ * Every transition that two processes could race on is a compare-and-swap,
+ * so exactly one side wins; the atomics are full barriers, so the record and
+ * the reply written before a transition are visible after it.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+
+/* How often a waiting backend re-checks the worker's state. */
+#define REQUEST_POLL_MS 100
+
+static bool exit_callback_registered = false;
+
+TimestampTz
+request_deadline(void)
+{
+	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), engine_request_timeout_ms);
+}
+
+static long
+ms_until(TimestampTz deadline)
+{
+	long		secs;
+	int			usecs;
+	TimestampTz now = GetCurrentTimestamp();
+
+	if (now >= deadline)
+		return 0;
+	TimestampDifference(now, deadline, &secs, &usecs);
+	return secs * 1000 + usecs / 1000 + 1;
+}
+
+/*
+ * Wait until the engine is ready, at most until deadline.  ERRORs at once if
+ * it has failed, and with the worker's state when the deadline passes.
+ */
+void
+request_wait_ready(TimestampTz deadline)
+{
+	engine_status st;
+
+	shmem_require();
+	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
+	for (;;)
+	{
+		long		left;
+
+		status_snapshot(&st);
+		if (st.state == ENGINE_READY)
+			break;
+		if (st.state == ENGINE_FAILED)
+		{
+			ConditionVariableCancelSleep();
+			status_error_not_ready(&st, false);
+		}
+		left = ms_until(deadline);
+		if (left <= 0)
+		{
+			ConditionVariableCancelSleep();
+			status_error_not_ready(&st, true);
+		}
+		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000),
+									PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+static request_slot *
+my_slot(void)
+{
+	shmem_require();
+	if (MyProc == NULL || MyProc->pgprocno < 0 || MyProc->pgprocno >= engine_shm->nslots)
+		elog(ERROR, "engine: this process has no request slot");
+	return &engine_shm->slots[MyProc->pgprocno];
+}
+
+static void
+wake_worker(void)
+{
+	int			procno = ((volatile engine_status *) &engine_shm->status)->worker_procno;
+
+	if (procno >= 0)
+		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+}
+
+/*
+ * Give up on this backend's request.  Returns what happened, for the error
+ * detail: 'w' withdrawn before the worker took it, 'a' abandoned to the
+ * worker, 'd' it had already been done (the reply is dropped), 0 nothing
+ * was outstanding.
+ */
+static char
+give_up(request_slot *slot)
+{
+	uint32		expected = SLOT_SUBMITTED;
+
+	if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_FREE))
+		return 'w';
+	if (expected == SLOT_TAKEN &&
+		pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_ABANDONED))
+		return 'a';
+	if (expected == SLOT_DONE)
+	{
+		pg_atomic_write_u32(&slot->state, SLOT_FREE);
+		return 'd';
+	}
+	return 0;
+}
+
+/* before_shmem_exit: a backend that goes away withdraws its request. */
+static void
+request_on_exit(int code, Datum arg)
+{
+	if (engine_shm != NULL && MyProc != NULL && MyProc->pgprocno < engine_shm->nslots)
+		give_up(&engine_shm->slots[MyProc->pgprocno]);
+}
+
+/* A previous request of this process may still be ABANDONED in its slot. */
+static void
+wait_slot_free(request_slot *slot, TimestampTz deadline)
+{
+	ConditionVariablePrepareToSleep(&slot->cv);
+	while (pg_atomic_read_u32(&slot->state) != SLOT_FREE)
+	{
+		long		left = ms_until(deadline);
+		uint32		s = pg_atomic_read_u32(&slot->state);
+
+		if (s == SLOT_DONE)
+		{
+			/* Left over from an earlier request whose reply nobody read. */
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+			break;
+		}
+		if (left <= 0)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("engine is still processing an earlier command of this session"),
+					 errdetail("That command was cancelled after the engine took it; its outcome is decided by the engine."),
+					 errhint("Try again in a moment.")));
+		}
+		ConditionVariableTimedSleep(&slot->cv, Min(left, REQUEST_POLL_MS), PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+/* Sleep until the worker publishes DONE; withdraw if it is not ready in time. */
+static void
+wait_done(request_slot *slot, TimestampTz deadline)
+{
+	ConditionVariablePrepareToSleep(&slot->cv);
+	for (;;)
+	{
+		uint32		s = pg_atomic_read_u32(&slot->state);
+
+		if (s == SLOT_DONE)
+			break;
+		if (s == SLOT_SUBMITTED)
+		{
+			engine_status st;
+
+			status_snapshot(&st);
+			if (st.state == ENGINE_FAILED ||
+				(st.state != ENGINE_READY && ms_until(deadline) <= 0))
+			{
+				uint32		expected = SLOT_SUBMITTED;
+
+				if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_FREE))
+				{
+					ConditionVariableCancelSleep();
+					status_error_not_ready(&st, true);
+				}
+				continue;		/* the worker took it just now */
+			}
+			if (st.state == ENGINE_READY)
+				wake_worker();	/* harmless if it already knows */
+		}
+		ConditionVariableTimedSleep(&slot->cv, REQUEST_POLL_MS, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Run one command through the worker and copy its reply to *out.
+ *
+ * rec must have passed core_record_validate.  key_kind/key_user/key give the
+ * dedup key (KEY_NONE for none).  deadline bounds the time spent waiting for
+ * a worker that is not ready.  ERRORs: engine failed or not ready in time
+ * (the request is withdrawn and never runs), query cancel or
+ * statement_timeout (withdrawn if the worker had not taken it yet; otherwise
+ * the worker decides the outcome, and the error says so).
+ */
+void
+request_execute(const core_record *rec, char key_kind, int64 key_user,
+				const char *key, TimestampTz deadline, engine_reply *out)
+{
+	request_slot *slot = my_slot();
+	MemoryContext oldcxt = CurrentMemoryContext;
+	uint32		expected;
+
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(request_on_exit, 0);
+		exit_callback_registered = true;
+	}
+
+	wait_slot_free(slot, deadline);
+
+	slot->owner_pid = MyProcPid;
+	slot->rec = *rec;
+	slot->key_kind = key_kind;
+	slot->key_user = key_user;
+	memset(slot->key, 0, sizeof(slot->key));
+	if (key_kind != KEY_NONE)
+		strlcpy(slot->key, key, sizeof(slot->key));
+	slot->seq = 0;
+	slot->attempts = 0;
+	memset(&slot->reply, 0, sizeof(slot->reply));
+	slot->ticket = pg_atomic_fetch_add_u64(&engine_shm->next_ticket, 1);
+
+	expected = SLOT_FREE;
+	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_SUBMITTED))
+		elog(ERROR, "engine: request slot in unexpected state %u", expected);
+	wake_worker();
+
+	PG_TRY();
+	{
+		wait_done(slot, deadline);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char		what;
+		int64		seq = slot->seq;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		what = give_up(slot);
+		if (edata->detail == NULL)
+		{
+			if (what == 'w')
+				edata->detail = pstrdup("The engine had not taken the command yet; it was withdrawn and will not run.");
+			else if (what == 'a')
+				edata->detail = pstrdup("The engine had already taken the command; it runs to its outcome regardless. "
+										"Look the outcome up by client_order_id, ref or order id.");
+			else if (what == 'd')
+				edata->detail = psprintf("The engine had already executed the command (seq " INT64_FORMAT ").", seq);
+		}
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	pg_read_barrier();
+	*out = slot->reply;
+	pg_atomic_write_u32(&slot->state, SLOT_FREE);
+}

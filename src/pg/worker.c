@@ -1,0 +1,330 @@
+/*
+ * worker.c — the engine's background worker: the only process that changes
+ * the engine state and the only writer of the engine tables.
+ *
+ * Owns: registration, signals, the life cycle (starting -> waiting ->
+ * recovering -> ready | failed), the main loop, and the clean-up of request
+ * slots a previous worker left behind.
+ * Must never: trust the shared arena it finds at start (it always rebuilds:
+ * after a crash-restart the arena is zeroed, after an exit(1) it may be
+ * half-updated); catch an ERROR to carry on (any ERROR ends the process with
+ * exit code 1, the postmaster restarts it after bgw_restart_time = 1 s, and
+ * the new worker rebuilds from what committed); exit with code 0 (the
+ * postmaster would never restart it).
+ *
+ * Signals: SIGTERM finishes the current batch and exits with code 1 (so a
+ * pg_terminate_backend() restarts it; at server shutdown the code does not
+ * matter).  SIGHUP reloads the configuration at the next loop.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "engine.h"
+
+/* Idle wake-up: how often the worker re-checks that its extension exists. */
+#define WORKER_IDLE_MS        1000
+/* How often a worker waiting for CREATE EXTENSION looks again. */
+#define WORKER_EXT_POLL_MS    100
+/* How often a failed worker wakes (to notice SIGTERM / SIGHUP). */
+#define WORKER_FAILED_POLL_MS 1000
+
+void
+worker_register(void)
+{
+	BackgroundWorker w;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = 1;
+	strlcpy(w.bgw_library_name, "engine", BGW_MAXLEN);
+	strlcpy(w.bgw_function_name, "worker_main", BGW_MAXLEN);
+	strlcpy(w.bgw_name, "engine worker", BGW_MAXLEN);
+	strlcpy(w.bgw_type, "engine", BGW_MAXLEN);
+	RegisterBackgroundWorker(&w);
+}
+
+static void
+apply_synchronous_commit(void)
+{
+	SetConfigOption("synchronous_commit", engine_synchronous_commit_name(),
+					PGC_SUSET, PGC_S_OVERRIDE);
+}
+
+static void
+handle_signals(void)
+{
+	if (ConfigReloadPending)
+	{
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+		apply_synchronous_commit();
+	}
+	if (ShutdownRequestPending)
+		proc_exit(1);
+}
+
+static void
+wait_latch(long ms)
+{
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+					 PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+}
+
+/*
+ * before_shmem_exit: say there is no worker.  Registered before connecting,
+ * so it runs after the transaction clean-up of InitPostgres's callback.
+ */
+static void
+worker_on_exit(int code, Datum arg)
+{
+	engine_status *st = &engine_shm->status;
+
+	LWLockReleaseAll();
+	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
+	SpinLockAcquire(&st->mutex);
+	st->worker_pid = 0;
+	st->worker_procno = -1;
+	SpinLockRelease(&st->mutex);
+	status_set_state(ENGINE_STOPPED, NULL);
+	LWLockRelease(engine_state_lock);
+}
+
+static Oid
+current_extension_oid(void)
+{
+	Oid			oid;
+
+	StartTransactionCommand();
+	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	CommitTransactionCommand();
+	return oid;
+}
+
+/* Sleep until CREATE EXTENSION engine has committed in engine.database. */
+static Oid
+wait_for_extension(void)
+{
+	bool		announced = false;
+
+	for (;;)
+	{
+		Oid			oid = current_extension_oid();
+
+		if (OidIsValid(oid))
+			return oid;
+		if (!announced)
+		{
+			status_set_state(ENGINE_WAITING, "extension \"engine\" is not created in database \"%s\"",
+							 engine_database);
+			announced = true;
+		}
+		wait_latch(WORKER_EXT_POLL_MS);
+		handle_signals();
+	}
+}
+
+static void
+wake_slot(request_slot *slot)
+{
+	ConditionVariableBroadcast(&slot->cv);
+}
+
+/*
+ * Hand a TAKEN slot whose batch never committed back to the queue, or, after
+ * ENGINE_MAX_ATTEMPTS, answer it REPLY_FAILED.  If its owner abandoned it
+ * meanwhile, free it.
+ */
+static void
+requeue_slot(request_slot *slot)
+{
+	uint32		expected = SLOT_TAKEN;
+	bool		give_up = slot->attempts >= ENGINE_MAX_ATTEMPTS;
+
+	slot->seq = 0;
+	if (give_up)
+	{
+		memset(&slot->reply, 0, sizeof(slot->reply));
+		slot->reply.kind = REPLY_FAILED;
+	}
+	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected,
+										give_up ? SLOT_DONE : SLOT_SUBMITTED))
+		pg_atomic_write_u32(&slot->state, SLOT_FREE);
+	wake_slot(slot);
+}
+
+/*
+ * Before recovery: slots a previous worker left.  ABANDONED ones are freed;
+ * TAKEN ones it never applied (seq 0) go back to the queue.
+ */
+static void
+reclaim_slots_before_recovery(void)
+{
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		s = pg_atomic_read_u32(&slot->state);
+
+		if (s == SLOT_ABANDONED)
+		{
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+			wake_slot(slot);
+		}
+		else if (s == SLOT_TAKEN && slot->seq == 0)
+			requeue_slot(slot);
+	}
+}
+
+/*
+ * After recovery: TAKEN slots a previous worker applied.  If their seq is
+ * beyond what committed, the batch died with that worker: queue them again.
+ * Otherwise they committed and only the reply was lost: say so.  If recovery
+ * failed, queue them too: their owners see the failure and withdraw.
+ */
+static void
+reclaim_slots_after_recovery(int64 committed_seq, bool recovered)
+{
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		expected = SLOT_TAKEN;
+
+		if (pg_atomic_read_u32(&slot->state) != SLOT_TAKEN)
+			continue;
+		if (!recovered || slot->seq > committed_seq)
+		{
+			requeue_slot(slot);
+			continue;
+		}
+		memset(&slot->reply, 0, sizeof(slot->reply));
+		slot->reply.kind = REPLY_LOST;
+		slot->reply.seq = slot->seq;
+		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+		wake_slot(slot);
+	}
+}
+
+/* Recovery failed: refuse everything, write nothing, wait to be restarted. */
+static void
+failed_loop(void)
+{
+	for (;;)
+	{
+		wait_latch(WORKER_FAILED_POLL_MS);
+		handle_signals();
+	}
+}
+
+/* Create the empty engine in the arena; the state leaves "ready" first. */
+static core_t *
+create_empty_engine(void)
+{
+	core_limits limits = engine_limits();
+	Size		size;
+	void	   *arena = shmem_arena(&size);
+	core_t	   *c;
+
+	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
+	status_set_state(ENGINE_RECOVERING, NULL);
+	c = core_create(arena, size, &limits);
+	if (c == NULL)
+		elog(FATAL, "engine: core_create failed for the configured capacities");
+	engine_shm->core_offset = (char *) c - (char *) arena;
+	LWLockRelease(engine_state_lock);
+	return c;
+}
+
+void
+worker_main(Datum arg)
+{
+	engine_status *st = &engine_shm->status;
+	Oid			ext_oid;
+	core_t	   *c;
+	TimestampTz last_ts;
+	TimestampTz last_ext_check;
+	int		   *taken;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+	before_shmem_exit(worker_on_exit, 0);
+
+	SpinLockAcquire(&st->mutex);
+	st->worker_pid = MyProcPid;
+	st->worker_procno = MyProc->pgprocno;
+	st->worker_starts++;
+	st->started_at = GetCurrentTimestamp();
+	st->batches = 0;
+	st->commands = 0;
+	st->duplicates = 0;
+	SpinLockRelease(&st->mutex);
+	status_set_state(ENGINE_STARTING, "connecting to database \"%s\"", engine_database);
+
+	BackgroundWorkerInitializeConnection(engine_database, NULL, 0);
+	pgstat_report_appname("engine");
+	apply_synchronous_commit();
+
+	reclaim_slots_before_recovery();
+	ext_oid = wait_for_extension();
+
+	c = create_empty_engine();
+	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
+	if (!recovery_run(c, &last_ts))
+	{
+		reclaim_slots_after_recovery(core_seq(c), false);
+		pgstat_report_activity(STATE_IDLE, "engine: failed");
+		failed_loop();
+	}
+	reclaim_slots_after_recovery(core_seq(c), true);
+
+	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
+	status_set_state(ENGINE_READY, NULL);
+	LWLockRelease(engine_state_lock);
+	pgstat_report_activity(STATE_IDLE, "engine: serving");
+
+	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * engine_shm->nslots);
+	last_ext_check = GetCurrentTimestamp();
+	for (;;)
+	{
+		int			n;
+
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		handle_signals();
+
+		n = batch_take(taken);
+		if (n > 0)
+		{
+			batch_run(c, taken, n, ext_oid, &last_ts);
+			continue;
+		}
+
+		if (TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
+		{
+			if (current_extension_oid() != ext_oid)
+			{
+				elog(LOG, "engine: extension \"engine\" was dropped or re-created; the worker restarts");
+				proc_exit(1);
+			}
+			last_ext_check = GetCurrentTimestamp();
+		}
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WORKER_IDLE_MS, PG_WAIT_EXTENSION);
+	}
+}
