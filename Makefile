@@ -18,6 +18,8 @@ MODULE_big = engine
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 PG_SRCS = $(sort $(wildcard src/pg/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
+# PGXS tracks no header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 EXTENSION = engine
 DATA = $(wildcard sql/engine--*.sql)
 PG_CPPFLAGS = -Isrc/core -Isrc/pg
