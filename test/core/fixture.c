@@ -372,28 +372,24 @@ fx_digest(fx *f, char out[33])
 
 /* ---------------------------------------------------------------- round trip */
 
-typedef struct walk_buf
+#define FX_WALK_CAP 4096
+
+static void
+w_note(fx_walk *w, int kind)
 {
-	core_counters k;
-	int			nk;
-	core_asset_info *a;
-	int			na;
-	core_symbol_info *s;
-	int			ns;
-	core_balance_info *b;
-	int			nb;
-	core_order_info *o;
-	int			no;
-	int			cap;
-} walk_buf;
+	if (w->nseq < (int) (sizeof(w->seq) / sizeof(w->seq[0])))
+		w->seq[w->nseq] = kind;
+	w->nseq++;
+}
 
 static void
 w_counters(void *ctx, const core_counters *k)
 {
-	walk_buf   *w = ctx;
+	fx_walk    *w = ctx;
 
 	w->k = *k;
 	w->nk++;
+	w_note(w, 0);
 }
 
 #define W_PUSH(w, arr, n, item) \
@@ -402,75 +398,111 @@ w_counters(void *ctx, const core_counters *k)
 static void
 w_asset(void *ctx, const core_asset_info *a)
 {
-	walk_buf   *w = ctx;
+	fx_walk    *w = ctx;
 
 	W_PUSH(w, a, na, a);
+	w_note(w, 1);
 }
 
 static void
 w_symbol(void *ctx, const core_symbol_info *s)
 {
-	walk_buf   *w = ctx;
+	fx_walk    *w = ctx;
 
 	W_PUSH(w, s, ns, s);
+	w_note(w, 2);
 }
 
 static void
 w_balance(void *ctx, const core_balance_info *b)
 {
-	walk_buf   *w = ctx;
+	fx_walk    *w = ctx;
 
 	W_PUSH(w, b, nb, b);
+	w_note(w, 3);
 }
 
 static void
 w_order(void *ctx, const core_order_info *o)
 {
-	walk_buf   *w = ctx;
+	fx_walk    *w = ctx;
 
 	W_PUSH(w, o, no, o);
+	w_note(w, 4);
 }
 
-#define FX_WALK_CAP 4096
+fx_walk *
+fx_walk_take(fx *f)
+{
+	core_walker walker = {w_counters, w_asset, w_symbol, w_balance, w_order};
+	fx_walk    *w = calloc(1, sizeof(*w));
+
+	w->cap = FX_WALK_CAP;
+	w->a = calloc(w->cap, sizeof(*w->a));
+	w->s = calloc(w->cap, sizeof(*w->s));
+	w->b = calloc(w->cap, sizeof(*w->b));
+	w->o = calloc(w->cap, sizeof(*w->o));
+	core_walk(f->c, &walker, w);
+	CHECK_EQ(w->nk, 1);
+	CHECK(w->na <= w->cap && w->ns <= w->cap && w->nb <= w->cap && w->no <= w->cap);
+	return w;
+}
+
+void
+fx_walk_free(fx_walk *w)
+{
+	if (w == NULL)
+		return;
+	free(w->a);
+	free(w->s);
+	free(w->b);
+	free(w->o);
+	free(w);
+}
+
+fx *
+fx_walk_restore(const fx_walk *w, const core_limits *lim, const char **err)
+{
+	fx		   *g = fx_new_limits(lim);
+	const char *e = NULL;
+
+	if (g == NULL)
+	{
+		*err = "engine could not be created";
+		return NULL;
+	}
+	for (int i = 0; !e && i < w->na; i++)
+		e = core_restore_asset(g->c, &w->a[i]);
+	for (int i = 0; !e && i < w->ns; i++)
+		e = core_restore_symbol(g->c, &w->s[i]);
+	for (int i = 0; !e && i < w->nb; i++)
+		e = core_restore_balance(g->c, &w->b[i]);
+	for (int i = 0; !e && i < w->no; i++)
+		e = core_restore_order(g->c, &w->o[i]);
+	if (!e)
+		e = core_restore_finish(g->c, &w->k);
+	if (e)
+	{
+		*err = e;
+		fx_free(g);
+		return NULL;
+	}
+	*err = NULL;
+	return g;
+}
 
 fx *
 fx_roundtrip(fx *f, const core_limits *lim)
 {
 	core_limits l = lim ? *lim : core_get_limits(f->c);
-	core_walker walker = {w_counters, w_asset, w_symbol, w_balance, w_order};
-	walk_buf	w;
-	fx		   *g;
+	fx_walk    *w = fx_walk_take(f);
 	const char *err = NULL;
+	fx		   *g = fx_walk_restore(w, &l, &err);
 
-	memset(&w, 0, sizeof(w));
-	w.cap = FX_WALK_CAP;
-	w.a = calloc(w.cap, sizeof(*w.a));
-	w.s = calloc(w.cap, sizeof(*w.s));
-	w.b = calloc(w.cap, sizeof(*w.b));
-	w.o = calloc(w.cap, sizeof(*w.o));
-	core_walk(f->c, &walker, &w);
-	CHECK_EQ(w.nk, 1);
-	CHECK(w.na <= w.cap && w.ns <= w.cap && w.nb <= w.cap && w.no <= w.cap);
-
-	g = fx_new_limits(&l);
-	for (int i = 0; g && !err && i < w.na; i++)
-		err = core_restore_asset(g->c, &w.a[i]);
-	for (int i = 0; g && !err && i < w.ns; i++)
-		err = core_restore_symbol(g->c, &w.s[i]);
-	for (int i = 0; g && !err && i < w.nb; i++)
-		err = core_restore_balance(g->c, &w.b[i]);
-	for (int i = 0; g && !err && i < w.no; i++)
-		err = core_restore_order(g->c, &w.o[i]);
-	if (g && !err)
-		err = core_restore_finish(g->c, &w.k);
-	free(w.a);
-	free(w.s);
-	free(w.b);
-	free(w.o);
-	if (g == NULL || err)
+	fx_walk_free(w);
+	if (g == NULL)
 	{
-		test_fail(__FILE__, __LINE__, "restore failed: %s", err ? err : "no engine");
-		fx_free(g);
+		test_fail(__FILE__, __LINE__, "restore failed: %s", err);
 		return NULL;
 	}
 	g->ts = f->ts;

@@ -89,6 +89,33 @@ int			fx_count(fx *f, core_event_type type);
 bool		fx_verify(fx *f);
 char	   *fx_digest(fx *f, char out[33]);
 
+/* Everything core_walk produced, in walk order. */
+typedef struct fx_walk
+{
+	core_counters k;
+	int			nk;				/* times the counters callback ran */
+	core_asset_info *a;
+	int			na;
+	core_symbol_info *s;
+	int			ns;
+	core_balance_info *b;
+	int			nb;
+	core_order_info *o;
+	int			no;
+	int			cap;
+	int			seq[4 * 4096];	/* item kinds in callback order: 0 counters, 1 asset, ... */
+	int			nseq;
+} fx_walk;
+
+fx_walk    *fx_walk_take(fx *f);
+void		fx_walk_free(fx_walk *w);
+
+/*
+ * Restore w into a fresh engine with limits lim.  Returns NULL and sets
+ * *err (never NULL then) when a restore step refuses.
+ */
+fx		   *fx_walk_restore(const fx_walk *w, const core_limits *lim, const char **err);
+
 /*
  * A fresh engine restored from f's core_walk (same limits unless lim is
  * given).  Returns NULL and reports a test failure if any restore step fails.
