@@ -28,8 +28,14 @@ core_apply(core_t *c, const core_record *rec, core_event_fn fn, void *ctx,
 	c->seq++;
 	if (core_record_validate(rec) != NULL)
 	{
-		a.res->status = CORE_ST_REJECTED;
-		a.res->reason = CORE_R_INVALID;
+		/* Every PLACE that reaches the engine gets an order id, even this one. */
+		if (rec->type == CORE_REC_PLACE)
+			redo_place_malformed(&a);
+		else
+		{
+			a.res->status = CORE_ST_REJECTED;
+			a.res->reason = CORE_R_INVALID;
+		}
 		return;
 	}
 	core_rectypes[rec->type].redo(&a);

@@ -224,6 +224,7 @@ void		redo_set_symbol_status(apply_ctx *a);
 void		redo_deposit(apply_ctx *a);
 void		redo_withdraw(apply_ctx *a);
 void		redo_place(apply_ctx *a);
+void		redo_place_malformed(apply_ctx *a);
 void		redo_cancel(apply_ctx *a);
 void		redo_cancel_all(apply_ctx *a);
 void		redo_amend(apply_ctx *a);

@@ -391,6 +391,13 @@ reject_place(apply_ctx *a, const core_rec_place *r, int64_t id, core_reason why)
 	set_order_result(a, id, CORE_ST_REJECTED, why, 0, 0, 0, 0);
 }
 
+/* A PLACE that failed its shape checks: it still takes an order id. */
+void
+redo_place_malformed(apply_ctx *a)
+{
+	reject_place(a, &a->rec->u.place, a->c->next_order_id++, CORE_R_INVALID);
+}
+
 /* Shape checks that need the symbol: tick, lot, minimum. */
 static bool
 fits_symbol(const symbol *s, int64_t price, int64_t qty, bool check_min)

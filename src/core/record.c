@@ -116,8 +116,10 @@ validate_place(const core_record *rec)
 		return "stp must be none, cancel_taker, cancel_maker or cancel_both";
 	if (r->price < 0)
 		return "price must be positive";
-	if (r->qty < 0 || r->quote_qty < 0)
+	if (r->qty < 0)
 		return "qty must be positive";
+	if (r->quote_qty < 0)
+		return "quote_qty must be positive";
 	if (market && r->post_only)
 		return "post_only is not allowed on a market order";
 	if (market && r->tif == CORE_FOK)
@@ -125,7 +127,8 @@ validate_place(const core_record *rec)
 	if (r->quote_qty > 0 && !(market && r->side == CORE_BUY))
 		return "quote_qty is only allowed on a market buy";
 	if (r->qty == 0 && r->quote_qty == 0)
-		return "qty must be positive";
+		return market && r->side == CORE_BUY ?
+			"a market buy needs qty or quote_qty" : "qty must be positive";
 	if (!client_id_ok(r->client_order_id))
 		return "client_order_id must be at most 36 printable characters without quotes or backslashes";
 	return NULL;
