@@ -20,7 +20,7 @@ srand($seed);
 note("random seed $seed (set ENGINE_TEST_SEED to repeat)");
 
 my $CLIENTS = 16;
-my $PER_CLIENT = $ENV{ENGINE_TEST_PER_CLIENT} // 150;
+my $PER_CLIENT = $ENV{ENGINE_TEST_PER_CLIENT} // 200;
 my @users  = (1 .. 40);                       # trading users
 my @wusers = map { 100 + $_ } 0 .. $CLIENTS - 1;   # one withdraw-only user per client
 my $MAX_USER = 200;
@@ -82,6 +82,10 @@ is_deeply(EngineNode::asset_totals($node, $MAX_USER), EngineNode::expected_total
 # --- answers against history ------------------------------------------------
 EngineNode::load_acks($node, $cmds);
 EngineNode::check_acks($node, 'concurrent');
+my %cancel;
+$cancel{ $_->{status} }++ for grep { $_->{kind} eq 'cancel' } @$cmds;
+cmp_ok($cancel{canceled} // 0, '>', 0, 'some cancels canceled an order');
+cmp_ok($cancel{rejected} // 0, '>', 0, 'some cancels were rejected (order already finished)');
 
 my $trades_told = 0;
 $trades_told += $_->{trades} for @places;

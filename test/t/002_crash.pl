@@ -25,7 +25,7 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 use EngineNode;
 
-my $seed = $ENV{ENGINE_TEST_SEED} // time;
+my $seed = $ENV{ENGINE_TEST_SEED} // int(time);
 srand($seed);
 note("random seed $seed (set ENGINE_TEST_SEED to repeat)");
 
@@ -91,8 +91,8 @@ SELECT * FROM engine.deposit(7, 'USDT', 5, 'revoked-dep')});
 			q{SELECT count(*) FROM engine.command_log_decoded d WHERE d::text LIKE '%revoked-1%'}),
 		'0', 'withdrawn client_order_id is not in the log');
 	is($node->safe_psql($DB, q{
-SELECT count(*) FROM engine.order_events e JOIN LATERAL engine.order(e.order_id) o ON true
-WHERE o.client_order_id = 'revoked-1'}), '0', 'withdrawn order has no order events');
+SELECT count(*) FROM engine.order_events WHERE client_order_id = 'revoked-1'}), '0',
+		'withdrawn order has no order events');
 	is($node->safe_psql($DB,
 			q{SELECT status || '/' || coalesce(reason, '') FROM engine.place_order(1, 'BTC_USDT', 'buy', 0.0001, 29000.00, client_order_id => 'revoked-1')}),
 		'new/', 'its client_order_id is still unused');
@@ -127,7 +127,7 @@ my @all_cmds;
 {
 	my @sets = map {
 		EngineNode::gen_commands(client => $_, n => 100, users => \@users,
-			withdraw_user => $wusers[$_], prefix => 't')
+			withdraw_user => $wusers[$_], prefix => 't', pace => 0.01)
 	} 0 .. $CLIENTS - 1;
 	my $s0 = last_seq();
 	my $h  = EngineNode::start_clients($node, \@sets, timeout => 90);
@@ -151,13 +151,13 @@ my @all_cmds;
 my $DISRUPTIONS = 3;
 {
 	my @sets = map {
-		EngineNode::gen_commands(client => $_, n => 500, users => \@users,
-			withdraw_user => $wusers[$_], prefix => 'k')
+		EngineNode::gen_commands(client => $_, n => 450, users => \@users,
+			withdraw_user => $wusers[$_], prefix => 'k', pace => 0.01)
 	} 0 .. $CLIENTS - 1;
 	my $s = last_seq();
 	my $h = EngineNode::start_clients($node, \@sets, timeout => 150);
 
-	$s = wait_progress($h, $s, 500);
+	$s = wait_progress($h, $s, 400);
 	my $pid = EngineNode::worker_pid($node);
 	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at kill -9');
 	kill 'KILL', $pid;
@@ -166,12 +166,12 @@ my $DISRUPTIONS = 3;
 		'kill -9 of the worker caused a crash-restart');
 	is(EngineNode::verify_failures($node), '', 'verify() ok after kill -9');
 
-	$s = wait_progress($h, last_seq(), 500);
+	$s = wait_progress($h, last_seq(), 400);
 	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at pg_ctl restart');
 	$node->restart;
 	ok(EngineNode::wait_ready($node, 90), 'engine ready after pg_ctl restart');
 
-	$s = wait_progress($h, last_seq(), 500);
+	$s = wait_progress($h, last_seq(), 400);
 	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at immediate stop');
 	$node->stop('immediate');
 	$node->start;
@@ -200,7 +200,7 @@ is(last_seq(), $max, 'status().last_seq is the last log seq');
 is(EngineNode::verify_failures($node), '', 'engine.verify() all ok after crashes');
 
 EngineNode::load_acks($node, \@all_cmds);
-EngineNode::check_acks($node, 'after crashes');
+EngineNode::check_acks($node, 'after crashes', 4);
 
 # Funds: an acknowledged deposit/withdrawal is durable and its ref used up;
 # an unknown one is retried with its ref and is then applied exactly once.
