@@ -34,9 +34,9 @@ check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("qty %s is not a multiple of lot_size %s", numeric_text(num),
-						units_to_cstring(ref->sym.lot_size, ref->base.decimals)),
+						units_to_cstring_trim(ref->sym.lot_size, ref->base.decimals)),
 				 errdetail("Symbol \"%s\" trades in lots of %s %s.", ref->sym.name,
-						   units_to_cstring(ref->sym.lot_size, ref->base.decimals), ref->base.code)));
+						   units_to_cstring_trim(ref->sym.lot_size, ref->base.decimals), ref->base.code)));
 }
 
 /* price must be a whole number of ticks. */
@@ -47,9 +47,9 @@ check_tick(int64 price, Numeric num, const symbol_ref *ref)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("price %s is not a multiple of tick_size %s", numeric_text(num),
-						units_to_cstring(ref->sym.tick_size, ref->quote.decimals)),
+						units_to_cstring_trim(ref->sym.tick_size, ref->quote.decimals)),
 				 errdetail("Symbol \"%s\" is priced in ticks of %s %s.", ref->sym.name,
-						   units_to_cstring(ref->sym.tick_size, ref->quote.decimals), ref->quote.code)));
+						   units_to_cstring_trim(ref->sym.tick_size, ref->quote.decimals), ref->quote.code)));
 }
 
 /* The quote value price x qty (what a buy locks) must fit int64. */
@@ -62,8 +62,8 @@ check_value(int64 price, int64 qty, const symbol_ref *ref)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("order value price %s x qty %s is out of range",
-						units_to_cstring(price, ref->quote.decimals),
-						units_to_cstring(qty, ref->base.decimals)),
+						units_to_cstring_trim(price, ref->quote.decimals),
+						units_to_cstring_trim(qty, ref->base.decimals)),
 				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
 }
 
@@ -161,9 +161,9 @@ engine_place_order(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("qty %s is below min_qty %s", numeric_text(qty),
-							units_to_cstring(ref.sym.min_qty, ref.base.decimals)),
+							units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals)),
 					 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref.sym.name,
-							   units_to_cstring(ref.sym.min_qty, ref.base.decimals), ref.base.code)));
+							   units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals), ref.base.code)));
 	}
 	if (price != NULL)
 	{

@@ -12,6 +12,16 @@
  * The batch is whatever was submitted when the worker looked: under load,
  * requests pile up while the previous batch commits, so batches grow with
  * load and one commit (one WAL flush) covers many commands — group commit.
+ *
+ * Durability: the worker commits asynchronously and never waits for the WAL
+ * flush itself.  Each reply carries the commit's LSN, and the waiting caller
+ * flushes WAL up to it (and waits for synchronous standbys) at the level of
+ * engine.synchronous_commit before it returns (request.c).  So the one
+ * worker applies the next batch while the previous one is being flushed,
+ * and callers share flushes through WAL's own group commit.  A batch's WAL
+ * always follows the previous batch's, so a crash loses a suffix of batches
+ * that nobody was told about, never a batch in the middle.
+ *
  * Within a batch, records are applied in submission (ticket) order.  Every
  * record of a batch gets the same engine timestamp: the wall clock, but never
  * earlier than the previous batch's.
@@ -24,6 +34,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "storage/proc.h"
@@ -157,15 +168,21 @@ note_target_order(core_t *c, const core_record *rec, engine_reply *reply)
 		strlcpy(reply->client_order_id, o.client_order_id, sizeof(reply->client_order_id));
 }
 
-/* Publish the replies: TAKEN -> DONE, or free a slot its owner abandoned. */
+/*
+ * Publish the replies: TAKEN -> DONE, or free a slot its owner abandoned.
+ * lsn is the end of the batch's commit record (or of an earlier commit, for
+ * a batch that wrote nothing): the state every reply reflects is in WAL up
+ * to there.
+ */
 static void
-publish(const dedup_item *items, int n)
+publish(const dedup_item *items, int n, XLogRecPtr lsn)
 {
 	for (int i = 0; i < n; i++)
 	{
 		request_slot *slot = &engine_shm->slots[items[i].slot];
 		uint32		expected = SLOT_TAKEN;
 
+		slot->reply.commit_lsn = lsn;
 		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
 		{
 			Assert(expected == SLOT_ABANDONED);
@@ -336,7 +353,7 @@ batch_run(core_t *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
 		st->duplicates += nduplicates;
 		SpinLockRelease(&st->mutex);
 	}
-	publish(items, n);
+	publish(items, n, XactLastCommitEnd);
 
 	*last_ts = ts;
 	MemoryContextSwitchTo(old);

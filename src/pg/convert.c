@@ -131,6 +131,23 @@ units_to_cstring(int64 units, int decimals)
 	return out;
 }
 
+/* The same without trailing zeros after the point ("0.00001"), for messages. */
+char *
+units_to_cstring_trim(int64 units, int decimals)
+{
+	char	   *s = units_to_cstring(units, decimals);
+	char	   *end = s + strlen(s);
+
+	if (decimals > 0)
+	{
+		while (end[-1] == '0')
+			*--end = '\0';
+		if (end[-1] == '.')
+			*--end = '\0';
+	}
+	return s;
+}
+
 Datum
 units_to_numeric(int64 units, int decimals)
 {

@@ -20,6 +20,7 @@
 
 #include "postgres.h"
 
+#include "access/xlogdefs.h"
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "port/atomics.h"
@@ -123,6 +124,7 @@ typedef struct engine_reply
 {
 	uint8		kind;			/* REPLY_* */
 	int64		seq;			/* the record's seq (0 for a duplicate) */
+	XLogRecPtr	commit_lsn;		/* WAL the answer depends on; durable before the caller hears it */
 	core_result res;
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];	/* of the order acted on */
 } engine_reply;
@@ -162,6 +164,7 @@ core_t	   *shmem_core(void);
 
 void		status_set_state(engine_state state, const char *detail_fmt,...) pg_attribute_printf(2, 3);
 void		status_snapshot(engine_status *out);
+engine_state status_state(void);
 const char *engine_state_name(engine_state state);
 
 /* Reads: take the state lock shared and make sure the engine is ready. */
@@ -269,6 +272,7 @@ int64		numeric_to_units(Numeric num, int decimals, const char *argname,
 Datum		units_to_numeric(int64 units, int decimals);
 int32		numeric_to_ppm(Numeric num, const char *argname);
 char	   *units_to_cstring(int64 units, int decimals);
+char	   *units_to_cstring_trim(int64 units, int decimals);
 int64		pow10_int64(int n);
 
 #endif							/* ENGINE_PG_ENGINE_H */

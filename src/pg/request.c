@@ -22,17 +22,23 @@
  *   TAKEN     -> SUBMITTED  a newly started worker, for a record its
  *                           predecessor applied but never committed
  *
+ * A DONE reply is committed but perhaps not yet flushed: the caller flushes
+ * WAL up to the reply's commit LSN (wait_durable) before it returns.
+ *
  * Every transition that two processes could race on is a compare-and-swap,
  * so exactly one side wins; the atomics are full barriers, so the record and
  * the reply written before a transition are visible after it.
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "replication/syncrep.h"
 #include "storage/proc.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "engine.h"
@@ -71,6 +77,8 @@ request_wait_ready(TimestampTz deadline)
 	engine_status st;
 
 	shmem_require();
+	if (status_state() == ENGINE_READY)
+		return;
 	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
 	for (;;)
 	{
@@ -180,6 +188,8 @@ wait_slot_free(request_slot *slot, TimestampTz deadline)
 static void
 wait_done(request_slot *slot, TimestampTz deadline)
 {
+	bool		timed_out = false;
+
 	ConditionVariablePrepareToSleep(&slot->cv);
 	for (;;)
 	{
@@ -187,7 +197,7 @@ wait_done(request_slot *slot, TimestampTz deadline)
 
 		if (s == SLOT_DONE)
 			break;
-		if (s == SLOT_SUBMITTED)
+		if (s == SLOT_SUBMITTED && (timed_out || status_state() != ENGINE_READY))
 		{
 			engine_status st;
 
@@ -205,11 +215,39 @@ wait_done(request_slot *slot, TimestampTz deadline)
 				continue;		/* the worker took it just now */
 			}
 			if (st.state == ENGINE_READY)
-				wake_worker();	/* harmless if it already knows */
+				wake_worker();	/* a new worker may not have seen it */
 		}
-		ConditionVariableTimedSleep(&slot->cv, REQUEST_POLL_MS, PG_WAIT_EXTENSION);
+		timed_out = ConditionVariableTimedSleep(&slot->cv, REQUEST_POLL_MS, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
+}
+
+/*
+ * Make the answer durable before the caller hears it: flush WAL up to lsn
+ * and, at remote levels, wait for the synchronous standbys, as a commit at
+ * engine.synchronous_commit would.  Waiting here instead of in the worker
+ * lets the worker go on with the next batch (see batch.c).
+ */
+static void
+wait_durable(XLogRecPtr lsn)
+{
+	const char *level = engine_synchronous_commit_name();
+	int			nest;
+
+	if (lsn == InvalidXLogRecPtr || strcmp(level, "off") == 0)
+		return;
+	XLogFlush(lsn);
+	if (strcmp(level, "local") == 0)
+		return;
+
+	/* SyncRepWaitForLSN takes its mode from synchronous_commit: set it for the wait. */
+	nest = NewGUCNestLevel();
+	(void) set_config_option("synchronous_commit", level, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	HOLD_INTERRUPTS();
+	SyncRepWaitForLSN(lsn, true);
+	RESUME_INTERRUPTS();
+	AtEOXact_GUC(true, nest);
 }
 
 /*
@@ -286,4 +324,5 @@ request_execute(const core_record *rec, char key_kind, int64 key_user,
 	pg_read_barrier();
 	*out = slot->reply;
 	pg_atomic_write_u32(&slot->state, SLOT_FREE);
+	wait_durable(out->commit_lsn);
 }

@@ -242,6 +242,16 @@ status_snapshot(engine_status *out)
 }
 
 /*
+ * The current state, read without the spinlock (an aligned int is read
+ * whole): for fast paths that only need to know whether it is "ready".
+ */
+engine_state
+status_state(void)
+{
+	return ((volatile engine_status *) &engine_shm->status)->state;
+}
+
+/*
  * The error for "the engine cannot serve this now".  waited says whether the
  * caller already waited engine.request_timeout (and withdrew its request).
  */
@@ -286,13 +296,13 @@ status_error_not_ready(const engine_status *st, bool waited)
 core_t *
 read_begin(void)
 {
-	engine_status st;
-
 	shmem_require();
 	LWLockAcquire(engine_state_lock, LW_SHARED);
-	status_snapshot(&st);
-	if (st.state != ENGINE_READY)
+	if (status_state() != ENGINE_READY)
 	{
+		engine_status st;
+
+		status_snapshot(&st);
 		LWLockRelease(engine_state_lock);
 		status_error_not_ready(&st, false);
 	}

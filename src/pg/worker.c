@@ -57,11 +57,14 @@ worker_register(void)
 	RegisterBackgroundWorker(&w);
 }
 
+/*
+ * The worker's own commits are asynchronous: the callers wait for the flush
+ * at engine.synchronous_commit (see batch.c, request.c).
+ */
 static void
 apply_synchronous_commit(void)
 {
-	SetConfigOption("synchronous_commit", engine_synchronous_commit_name(),
-					PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 static void
@@ -273,6 +276,8 @@ worker_main(Datum arg)
 	st->batches = 0;
 	st->commands = 0;
 	st->duplicates = 0;
+	st->replayed = 0;
+	st->replay_total = 0;
 	SpinLockRelease(&st->mutex);
 	status_set_state(ENGINE_STARTING, "connecting to database \"%s\"", engine_database);
 
