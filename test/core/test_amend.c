@@ -485,3 +485,83 @@ TEST(amend_keeps_order_id_and_client_order_id)
 	FX_VERIFY(f);
 	fx_free(f);
 }
+
+/* An amend must fit the symbol's tick and lot like a new order. */
+TEST(amend_off_tick_price_or_off_lot_qty_rejected_invalid)
+{
+	fx		   *f = fx_new();
+	core_order_info o;
+
+	fx_asset(f, "AAA", 2);
+	fx_asset(f, "QQQ", 2);
+	CHECK_EQ(fx_symbol(f, "AAA_QQQ", 1, 2, 5, 10, 0, 0, 0), 1);
+	fx_deposit(f, 1, 2, 10000);
+	fx_limit(f, 1, 1, CORE_BUY, 100, 1000, CORE_GTC);
+	FX_RES(f, CORE_ST_NEW, CORE_R_NONE, 0, 100);
+	fx_amend(f, 1, 1, 0, 1003);
+	CHECK_EQ(f->r.status, CORE_ST_REJECTED);
+	CHECK_EQ(f->r.reason, CORE_R_INVALID);
+	fx_amend(f, 1, 1, 55, 0);
+	CHECK_EQ(f->r.status, CORE_ST_REJECTED);
+	CHECK_EQ(f->r.reason, CORE_R_INVALID);
+	CHECK(core_order_get(f->c, 1, &o));
+	CHECK_EQ(o.price, 1000);
+	CHECK_EQ(o.remaining_qty, 100);
+	FX_BAL(f, 1, 2, 9000, 1000);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/*
+ * The amended order keeps stp cancel_maker: repriced onto the user's own
+ * ask (o1) with another user's ask behind it (o2), it cancels o1 and trades
+ * with o2.
+ */
+TEST(amend_keeps_stp_cancel_maker_cancels_own_and_trades_on)
+{
+	fx		   *f = fx_simple(0, 0);
+	core_rec_place p = fx_place_rec(1, S, CORE_BUY, 100, 1000, CORE_GTC);
+
+	fx_deposit(f, 1, Q, 2000);
+	fx_deposit(f, 1, B, 100);
+	fx_deposit(f, 2, B, 100);
+	fx_limit(f, 1, S, CORE_SELL, 100, 1010, CORE_GTC);
+	fx_limit(f, 2, S, CORE_SELL, 100, 1010, CORE_GTC);
+	p.stp = CORE_STP_CANCEL_MAKER;
+	fx_place_ex(f, &p);
+	fx_amend(f, 1, 3, 0, 1010);
+	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, 100, 0);
+	CHECK_EQ(f->nev, 4);
+	FX_OEV(f, 0, 1, CORE_ST_CANCELED, CORE_R_SELF_TRADE, 0, 0);
+	FX_TRADE(f, 1, 1, 1010, 100, 1010, 3, 2, 0, 0);
+	FX_OEV(f, 2, 2, CORE_ST_FILLED, CORE_R_NONE, 100, 0);
+	FX_OEV(f, 3, 3, CORE_ST_FILLED, CORE_R_NONE, 100, 0);
+	FX_BAL(f, 1, Q, 990, 0);
+	FX_BAL(f, 1, B, 200, 0);
+	FX_BAL(f, 2, Q, 1010, 0);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/* With the order pool full, an amend up or a reprice still works. */
+TEST(amend_works_when_order_pool_is_full)
+{
+	core_limits l = fx_default_limits();
+	fx		   *f;
+
+	l.max_orders = 2;
+	f = fx_new_limits(&l);
+	fx_asset(f, "AAA", 2);
+	fx_asset(f, "QQQ", 2);
+	fx_symbol(f, "AAA_QQQ", 1, 2, 1, 1, 0, 0, 0);
+	fx_deposit(f, 1, 2, 10000);
+	fx_limit(f, 1, 1, CORE_BUY, 100, 1000, CORE_GTC);
+	fx_limit(f, 1, 1, CORE_BUY, 100, 990, CORE_GTC);
+	fx_amend(f, 1, 1, 200, 0);
+	FX_RES(f, CORE_ST_NEW, CORE_R_NONE, 0, 200);
+	fx_amend(f, 1, 2, 0, 995);
+	FX_RES(f, CORE_ST_NEW, CORE_R_NONE, 0, 100);
+	FX_BAL(f, 1, 2, 10000 - 2000 - 995, 2995);
+	FX_VERIFY(f);
+	fx_free(f);
+}

@@ -289,3 +289,41 @@ TEST(cancel_user_orders_iterator_in_order_id_order)
 	CHECK_EQ(ids[2], 4);
 	fx_free(f);
 }
+
+/*
+ * The canceled event carries the order's size like every other order
+ * event: 1.00 ordered, 0.40 filled, so qty 100 (not 40).  engine.order
+ * answers finished orders from these events.
+ */
+TEST(cancel_event_qty_is_order_size_not_filled_qty)
+{
+	fx		   *f = fx_simple(0, 0);
+	core_order_info o;
+
+	fx_deposit(f, 1, Q, 1000);
+	fx_deposit(f, 2, B, 40);
+	fx_limit(f, 1, S, CORE_BUY, 100, 1000, CORE_GTC);
+	fx_limit(f, 2, S, CORE_SELL, 40, 1000, CORE_GTC);
+	CHECK(core_order_get(f->c, 1, &o));
+	CHECK_EQ(o.qty, 100);
+	fx_cancel(f, 1, 1);
+	FX_OEV(f, 0, 1, CORE_ST_CANCELED, CORE_R_NONE, 40, 0);
+	CHECK_EQ(f->ev[0].u.order.qty, 100);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+TEST(cancel_all_works_on_halted_symbol)
+{
+	fx		   *f = fx_simple(0, 0);
+
+	fx_deposit(f, 1, Q, 3000);
+	fx_limit(f, 1, S, CORE_BUY, 100, 1000, CORE_GTC);
+	fx_limit(f, 1, S, CORE_BUY, 100, 999, CORE_GTC);
+	fx_set_status(f, S, CORE_HALTED);
+	fx_cancel_all(f, 1, S);
+	CHECK_EQ(f->r.canceled, 2);
+	FX_BAL(f, 1, Q, 3000, 0);
+	FX_VERIFY(f);
+	fx_free(f);
+}

@@ -993,3 +993,115 @@ TEST(orders_symbols_have_separate_books)
 	FX_VERIFY(f);
 	fx_free(f);
 }
+
+/* -------------------------------------------------------- edge cases */
+
+/*
+ * API.md: "a market buy that spent its whole quote_qty ends filled".  A
+ * 10.00 budget buys the book's only 1.00 at 10.00: the budget and the book
+ * end together, and the whole quote_qty is spent.
+ */
+TEST(orders_market_buy_quote_qty_spent_exactly_as_book_runs_out_is_filled)
+{
+	fx		   *f = fx_simple(0, 0);
+
+	fx_deposit(f, 1, Q, 10000);
+	fx_deposit(f, 2, B, 100);
+	fx_limit(f, 2, S, CORE_SELL, 100, 1000, CORE_GTC);
+	fx_market(f, 1, S, CORE_BUY, 0, 1000);
+	CHECK_EQ(f->r.status, CORE_ST_FILLED);
+	CHECK_EQ(f->r.filled_qty, 100);
+	CHECK_EQ(f->r.remaining_qty, 0);
+	FX_TRADE(f, 0, 1, 1000, 100, 1000, 2, 1, 0, 0);
+	FX_BAL(f, 1, Q, 9000, 0);
+	FX_BAL(f, 1, B, 100, 0);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/*
+ * Budget 10.00 spent exactly on the first of two 1.00 asks at 10.00: one
+ * trade (no zero-quantity trade with the second ask), filled, the second
+ * ask untouched.
+ */
+TEST(orders_market_buy_quote_qty_spent_exactly_mid_level_is_filled)
+{
+	fx		   *f = fx_simple(0, 0);
+	core_order_info o;
+
+	fx_deposit(f, 1, Q, 10000);
+	fx_deposit(f, 2, B, 100);
+	fx_deposit(f, 3, B, 100);
+	fx_limit(f, 2, S, CORE_SELL, 100, 1000, CORE_GTC);
+	fx_limit(f, 3, S, CORE_SELL, 100, 1000, CORE_GTC);
+	fx_market(f, 1, S, CORE_BUY, 0, 1000);
+	CHECK_EQ(f->r.status, CORE_ST_FILLED);
+	CHECK_EQ(f->r.filled_qty, 100);
+	CHECK_EQ(f->r.trades, 1);
+	CHECK_EQ(fx_count(f, CORE_EV_TRADE), 1);
+	CHECK_EQ(f->nev, 3);
+	FX_BAL(f, 1, Q, 9000, 0);
+	CHECK(core_order_get(f->c, 2, &o));
+	CHECK_EQ(o.filled_qty, 0);
+	CHECK_EQ(o.remaining_qty, 100);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/* No available quote at all: nothing can be bought — expired, funds_exhausted. */
+TEST(orders_market_buy_with_no_available_quote_expires_funds_exhausted)
+{
+	fx		   *f = fx_simple(0, 0);
+
+	fx_deposit(f, 1, B, 5);	/* an account, but no quote */
+	fx_deposit(f, 2, B, 100);
+	fx_limit(f, 2, S, CORE_SELL, 100, 1000, CORE_GTC);
+	fx_market(f, 1, S, CORE_BUY, 10, 0);
+	FX_RES(f, CORE_ST_EXPIRED, CORE_R_FUNDS_EXHAUSTED, 0, 0);
+	CHECK_EQ(f->r.trades, 0);
+	CHECK_EQ(f->nev, 1);
+	FX_BAL(f, 1, B, 5, 0);
+	FX_BAL(f, 2, B, 0, 100);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/*
+ * "fok ... is rejected (reason = fok) with no trade and no other effect":
+ * the refused order must not leave behind a new balance row either.
+ */
+TEST(orders_fok_rejected_leaves_no_new_balance_row)
+{
+	fx		   *f = fok_book();
+	core_counters before = core_get_counters(f->c);
+	core_counters after;
+
+	CHECK_EQ(fx_avail(f, 1, B), -1);
+	fx_limit(f, 1, S, CORE_BUY, 151, 1010, CORE_FOK);
+	FX_RES(f, CORE_ST_REJECTED, CORE_R_FOK, 0, 0);
+	after = core_get_counters(f->c);
+	CHECK_EQ(after.balances, before.balances);
+	CHECK_EQ(fx_avail(f, 1, B), -1);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/* The event of a finished taker carries the order's size: 1.50 ordered. */
+TEST(orders_expired_event_carries_order_qty)
+{
+	fx		   *f = fx_simple(0, 0);
+
+	fx_deposit(f, 1, Q, 5000);
+	fx_deposit(f, 2, B, 100);
+	fx_limit(f, 2, S, CORE_SELL, 100, 1000, CORE_GTC);
+	fx_limit(f, 1, S, CORE_BUY, 150, 1000, CORE_IOC);
+	FX_OEV(f, 2, 2, CORE_ST_EXPIRED, CORE_R_IOC, 100, 0);
+	CHECK_EQ(f->ev[2].u.order.qty, 150);
+	CHECK_EQ(f->ev[2].u.order.price, 1000);
+	CHECK_EQ(f->ev[2].u.order.side, CORE_BUY);
+	CHECK_EQ(f->ev[2].u.order.user_id, 1);
+	CHECK_EQ(f->ev[1].u.order.qty, 100);	/* the maker, filled */
+	CHECK_EQ(f->ev[1].u.order.user_id, 2);
+	CHECK_EQ(f->ev[1].u.order.side, CORE_SELL);
+	fx_free(f);
+}
