@@ -33,12 +33,13 @@ REGRESS_OPTS = --inputdir=. --temp-config=$(CURDIR)/test/engine.conf $(PG_REGRES
 
 TAP_TESTS = 1
 PROVE_TESTS ?= $(sort $(wildcard test/t/*.pl))
-PROVE_FLAGS = -I ./test/t
 
 EXTRA_CLEAN = build tmp_check tmp_check_regress results regression.diffs regression.out
 
 ifneq ($(PGXS),)
 include $(PGXS)
+# After the include: Makefile.global resets PROVE_FLAGS.
+PROVE_FLAGS = -I ./test/t
 else
 all:
 	@echo "PostgreSQL 15 development files not found: run 'make test' or install postgresql-server-dev-15" >&2; exit 1

@@ -36,6 +36,7 @@ int			engine_synchronous_commit = 0;	/* index into sync_commit_options */
 int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
+bool		engine_keep_log = false;
 
 bool		engine_preloaded = false;
 
@@ -109,6 +110,11 @@ _PG_init(void)
 							"Snapshots kept; older ones and the log they cover are pruned.",
 							NULL, &engine_snapshot_keep, 2, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("engine.keep_log",
+							 "Keep every command_log row (full audit history) instead of pruning what snapshots cover.",
+							 NULL, &engine_keep_log, false,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("engine");
 

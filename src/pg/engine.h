@@ -48,6 +48,7 @@ extern int	engine_synchronous_commit;
 extern int	engine_snapshot_interval_s;
 extern int	engine_snapshot_every;
 extern int	engine_snapshot_keep;
+extern bool engine_keep_log;
 
 /* True when _PG_init ran while shared_preload_libraries was being processed. */
 extern bool engine_preloaded;
