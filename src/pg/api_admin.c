@@ -102,7 +102,7 @@ engine_ready(PG_FUNCTION_ARGS)
 	if (!shmem_attached())
 		PG_RETURN_BOOL(false);
 	status_snapshot(&st);
-	PG_RETURN_BOOL(st.state == ENGINE_READY);
+	PG_RETURN_BOOL(st.state == ENGINE_READY && serving_current_extension());
 }
 
 typedef struct check_rows

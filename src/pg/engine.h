@@ -151,6 +151,8 @@ typedef struct engine_shared
 	ConditionVariable status_cv;	/* broadcast whenever status.state changes */
 	pg_atomic_uint64 next_ticket;
 	Size		core_offset;	/* core_t within the arena, set by the worker */
+	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
+	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
 	int			nslots;
 	request_slot slots[FLEXIBLE_ARRAY_MEMBER];
 } engine_shared;
@@ -167,6 +169,9 @@ void		status_set_state(engine_state state, const char *detail_fmt,...) pg_attrib
 void		status_snapshot(engine_status *out);
 engine_state status_state(void);
 const char *engine_state_name(engine_state state);
+
+/* Is the worker serving the extension this backend sees? */
+bool		serving_current_extension(void);
 
 /* Reads: take the state lock shared and make sure the engine is ready. */
 core_t	   *read_begin(void);

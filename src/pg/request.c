@@ -77,7 +77,7 @@ request_wait_ready(TimestampTz deadline)
 	engine_status st;
 
 	shmem_require();
-	if (status_state() == ENGINE_READY)
+	if (status_state() == ENGINE_READY && serving_current_extension())
 		return;
 	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
 	for (;;)
@@ -85,7 +85,7 @@ request_wait_ready(TimestampTz deadline)
 		long		left;
 
 		status_snapshot(&st);
-		if (st.state == ENGINE_READY)
+		if (st.state == ENGINE_READY && serving_current_extension())
 			break;
 		if (st.state == ENGINE_FAILED)
 		{

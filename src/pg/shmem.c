@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/twophase.h"
+#include "commands/extension.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -99,6 +100,8 @@ init_control(engine_shared *shm)
 	st->worker_procno = -1;
 	ConditionVariableInit(&shm->status_cv);
 	pg_atomic_init_u64(&shm->next_ticket, 1);
+	shm->ext_oid = InvalidOid;
+	pg_atomic_init_u32(&shm->ext_recheck, 0);
 	shm->nslots = slot_count();
 	for (int i = 0; i < shm->nslots; i++)
 	{
@@ -289,6 +292,28 @@ status_error_not_ready(const engine_status *st, bool waited)
 /* ------------------------------------------------------------ reads */
 
 /*
+ * After DROP EXTENSION + CREATE EXTENSION the worker still serves the old
+ * extension's state until it notices (it restarts and rebuilds from the new
+ * tables).  A backend that sees a different extension than the worker
+ * serves treats the engine as not ready, and pokes the worker to look now.
+ */
+bool
+serving_current_extension(void)
+{
+	Oid			mine = get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	Oid			served = ((volatile engine_shared *) engine_shm)->ext_oid;
+	int			procno;
+
+	if (mine == served)
+		return true;
+	pg_atomic_write_u32(&engine_shm->ext_recheck, 1);
+	procno = ((volatile engine_status *) &engine_shm->status)->worker_procno;
+	if (procno >= 0)
+		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+	return false;
+}
+
+/*
  * Take the state lock shared and return the core, or ERROR (lock released)
  * if the engine is not ready.  Pair with read_end().  Between the two, do no
  * I/O and nothing that can wait: copy what you need out, then format it.
@@ -297,6 +322,10 @@ core_t *
 read_begin(void)
 {
 	shmem_require();
+	if (!serving_current_extension())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("engine is not ready (the extension was re-created; the worker is restarting)")));
 	LWLockAcquire(engine_state_lock, LW_SHARED);
 	if (status_state() != ENGINE_READY)
 	{

@@ -104,6 +104,7 @@ worker_on_exit(int code, Datum arg)
 	st->worker_pid = 0;
 	st->worker_procno = -1;
 	SpinLockRelease(&st->mutex);
+	engine_shm->ext_oid = InvalidOid;
 	status_set_state(ENGINE_STOPPED, NULL);
 	LWLockRelease(engine_state_lock);
 }
@@ -299,6 +300,7 @@ worker_main(Datum arg)
 	reclaim_slots_after_recovery(core_seq(c), true);
 
 	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
+	engine_shm->ext_oid = ext_oid;
 	status_set_state(ENGINE_READY, NULL);
 	LWLockRelease(engine_state_lock);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
@@ -320,7 +322,8 @@ worker_main(Datum arg)
 			continue;
 		}
 
-		if (TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
+		if (pg_atomic_exchange_u32(&engine_shm->ext_recheck, 0) != 0 ||
+			TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
 		{
 			if (current_extension_oid() != ext_oid)
 			{
