@@ -8,8 +8,9 @@
  * the worker when the library is loaded by a backend after start-up.
  *
  * The library only works from shared_preload_libraries; loaded any other way
- * it still defines its GUCs, so the CREATE EXTENSION guard (api_admin.c) can
- * explain exactly what to add to postgresql.conf.
+ * it defines only its reloadable GUCs (PGC_POSTMASTER ones cannot be defined
+ * after start-up), and the CREATE EXTENSION guard (api_admin.c) explains
+ * exactly what to add to postgresql.conf.
  */
 #include "postgres.h"
 
@@ -69,33 +70,14 @@ _PG_init(void)
 {
 	engine_preloaded = process_shared_preload_libraries_in_progress;
 
-	DefineCustomStringVariable("engine.database",
-							   "The one database the engine worker serves.",
-							   "CREATE EXTENSION engine is only allowed in this database.",
-							   &engine_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	define_capacity("engine.max_orders", "Resting orders the engine can hold, over all books.",
-					&engine_max_orders, 1000000, 1);
-	define_capacity("engine.max_accounts", "Accounts (users with any balance), fee account included.",
-					&engine_max_accounts, 100000, 1);
-	define_capacity("engine.max_symbols", "Symbols (markets) the engine can hold.",
-					&engine_max_symbols, 1000, 1);
-	define_capacity("engine.max_assets", "Assets the engine can hold.",
-					&engine_max_assets, 1000, 1);
-	DefineCustomIntVariable("engine.max_balances",
-							"(user, asset) balance rows over all accounts; 0 means 4 x engine.max_accounts.",
-							"Never less than engine.max_assets: the fee account has a row per asset.",
-							&engine_max_balances, 0, 0, ENGINE_CAPACITY_MAX,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-
 	DefineCustomIntVariable("engine.request_timeout",
 							"How long a command waits for an engine worker that is not ready.",
 							"The request is withdrawn when this runs out; it never runs later.",
 							&engine_request_timeout_ms, 30000, 1, INT_MAX,
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomEnumVariable("engine.synchronous_commit",
-							 "synchronous_commit for the engine worker's own transactions.",
-							 "A command is acknowledged after its batch commits at this level.",
+							 "Durability a command reaches before its caller is answered (a synchronous_commit level).",
+							 "The worker commits asynchronously; each caller waits for its batch's commit at this level.",
 							 &engine_synchronous_commit, 0, sync_commit_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("engine.snapshot_interval",
@@ -116,10 +98,35 @@ _PG_init(void)
 							 NULL, &engine_keep_log, false,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 
-	MarkGUCPrefixReserved("engine");
-
+	/*
+	 * PGC_POSTMASTER variables can only be defined while preloading (a
+	 * backend that loads the library later gets FATAL otherwise); without
+	 * them the library cannot run anyway, and the CREATE EXTENSION guard
+	 * says what to add to postgresql.conf.
+	 */
 	if (!engine_preloaded)
 		return;
+
+	DefineCustomStringVariable("engine.database",
+							   "The one database the engine worker serves.",
+							   "CREATE EXTENSION engine is only allowed in this database.",
+							   &engine_database, "postgres",
+							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	define_capacity("engine.max_orders", "Resting orders the engine can hold, over all books.",
+					&engine_max_orders, 1000000, 1);
+	define_capacity("engine.max_accounts", "Accounts (users with any balance), fee account included.",
+					&engine_max_accounts, 100000, 1);
+	define_capacity("engine.max_symbols", "Symbols (markets) the engine can hold.",
+					&engine_max_symbols, 1000, 1);
+	define_capacity("engine.max_assets", "Assets the engine can hold.",
+					&engine_max_assets, 1000, 1);
+	DefineCustomIntVariable("engine.max_balances",
+							"(user, asset) balance rows over all accounts; 0 means 4 x engine.max_accounts.",
+							"Never less than engine.max_assets: the fee account has a row per asset.",
+							&engine_max_balances, 0, 0, ENGINE_CAPACITY_MAX,
+							PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("engine");
 
 	shmem_install_hooks();
 	worker_register();

@@ -20,6 +20,7 @@
 
 #include "access/xact.h"
 #include "commands/extension.h"
+#include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -30,11 +31,12 @@
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "engine.h"
 
-/* Idle wake-up: how often the worker re-checks that its extension exists. */
+/* Idle wake-up: how often the worker checks that its tables are unchanged. */
 #define WORKER_IDLE_MS        1000
 /* How often a worker waiting for CREATE EXTENSION looks again. */
 #define WORKER_EXT_POLL_MS    100
@@ -118,6 +120,51 @@ current_extension_oid(void)
 	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
 	CommitTransactionCommand();
 	return oid;
+}
+
+/*
+ * Idle check that nobody else changed the tables under the worker: the
+ * extension is still the one it serves, and the log ends where its state
+ * ends.  DROP/CREATE EXTENSION, pg_restore or COPY into the log, or a
+ * TRUNCATE break that; the worker then exits and the next one rebuilds from
+ * the tables as they are.
+ */
+static void
+check_tables_unchanged(Oid ext_oid, int64 seq)
+{
+	Oid			oid;
+	int64		log_seq = 0;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	if (oid == ext_oid)
+	{
+		bool		isnull;
+		Datum		d;
+
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_execute("SELECT pg_catalog.max(seq) FROM engine.command_log", true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "engine: could not read the command log");
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		log_seq = isnull ? 0 : DatumGetInt64(d);
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	CommitTransactionCommand();
+
+	if (oid != ext_oid)
+	{
+		elog(LOG, "engine: extension \"engine\" was dropped or re-created; the worker restarts");
+		proc_exit(1);
+	}
+	if (log_seq != seq)
+	{
+		elog(LOG, "engine: engine.command_log ends at seq " INT64_FORMAT " but the engine state is at seq " INT64_FORMAT
+			 "; the worker restarts to rebuild from the tables", log_seq, seq);
+		proc_exit(1);
+	}
 }
 
 /* Sleep until CREATE EXTENSION engine has committed in engine.database. */
@@ -325,11 +372,7 @@ worker_main(Datum arg)
 		if (pg_atomic_exchange_u32(&engine_shm->ext_recheck, 0) != 0 ||
 			TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
 		{
-			if (current_extension_oid() != ext_oid)
-			{
-				elog(LOG, "engine: extension \"engine\" was dropped or re-created; the worker restarts");
-				proc_exit(1);
-			}
+			check_tables_unchanged(ext_oid, core_seq(c));
 			last_ext_check = GetCurrentTimestamp();
 		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
