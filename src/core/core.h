@@ -278,7 +278,8 @@ typedef struct core_order_event
 								 * canceled, expired, rejected, amended */
 	uint8_t		reason;			/* core_reason */
 	int64_t		price;			/* 0 for a market order */
-	int64_t		qty;			/* filled + remaining */
+	int64_t		qty;			/* the order's size as placed or last amended
+								 * (a quote_qty-only market buy: what it got) */
 	int64_t		filled_qty;		/* cumulative over the order's life */
 	int64_t		remaining_qty;	/* 0 once the order is finished */
 } core_order_event;

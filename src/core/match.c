@@ -311,7 +311,7 @@ match(taker *t)
 			}
 			if (q > 0)
 				trade(t, m, q);
-			if (cut)
+			if (cut || (t->market_buy && t->budget == 0))
 			{
 				t->stop = t->budget_reason;
 				return;
@@ -368,7 +368,10 @@ finished_status(const taker *t, core_reason *why)
 	if (t->remaining == 0)
 		return CORE_ST_FILLED;
 	if (t->stop == CORE_R_QUOTE_QTY && t->filled > 0)
-		return CORE_ST_FILLED;	/* a market buy that spent its quote_qty */
+	{
+		*why = CORE_R_QUOTE_QTY;	/* a market buy that spent its quote_qty */
+		return CORE_ST_FILLED;
+	}
 	*why = t->stop != CORE_R_NONE ? t->stop : CORE_R_NO_LIQUIDITY;
 	return CORE_ST_EXPIRED;
 }
@@ -418,6 +421,7 @@ redo_place(apply_ctx *a)
 	bool		rests = !market && r->tif == CORE_GTC;
 	taker		t;
 	uint32_t	need_rows;
+	int64_t		avail;
 	core_reason why;
 	core_status st;
 
@@ -444,13 +448,18 @@ redo_place(apply_ctx *a)
 	if (t.acct == NIL)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 
-	/* Both balance rows must exist before any money moves. */
-	need_rows = (ledger_find(c, t.acct, s->base) == NULL) +
-		(ledger_find(c, t.acct, s->quote) == NULL);
+	/*
+	 * The order needs a balance row for both assets before money moves; rows
+	 * are created only once every check has passed, so a refused order
+	 * leaves no trace but its order id.
+	 */
+	t.base = ledger_find(c, t.acct, s->base);
+	t.quote = ledger_find(c, t.acct, s->quote);
+	need_rows = (t.base == NULL) + (t.quote == NULL);
 	if (c->nbalances + need_rows > c->limits.max_balances)
 		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
-	t.base = ledger_get_or_add(c, t.acct, s->base);
-	t.quote = ledger_get_or_add(c, t.acct, s->quote);
+	avail = r->side == CORE_BUY ? (t.quote ? t.quote->available : 0)
+		: (t.base ? t.base->available : 0);
 
 	if (!market)
 	{
@@ -465,7 +474,7 @@ redo_place(apply_ctx *a)
 	else
 	{
 		t.market_buy = true;
-		t.budget = t.quote->available;
+		t.budget = avail;
 		t.budget_reason = CORE_R_FUNDS_EXHAUSTED;
 		if (r->quote_qty > 0 && r->quote_qty <= t.budget)
 		{
@@ -476,13 +485,15 @@ redo_place(apply_ctx *a)
 
 	if (rests && c->norders >= c->limits.max_orders)
 		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
-	if (t.locked > (r->side == CORE_BUY ? t.quote : t.base)->available)
+	if (t.locked > avail)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 	if (r->post_only && would_cross(&t))
 		{ reject_place(a, r, id, CORE_R_POST_ONLY); return; }
 	if (r->tif == CORE_FOK && !fok_fillable(&t))
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
+	t.base = ledger_get_or_add(c, t.acct, s->base);	/* cannot fail: checked above */
+	t.quote = ledger_get_or_add(c, t.acct, s->quote);
 	if (t.locked > 0)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);

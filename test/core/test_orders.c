@@ -334,7 +334,7 @@ TEST(orders_fok_rejected_when_book_one_unit_too_thin)
 	CHECK_EQ(f->nev, 1);
 	FX_OEV(f, 0, 3, CORE_ST_REJECTED, CORE_R_FOK, 0, 0);
 	FX_BAL(f, 1, Q, 10000, 0);
-	FX_BAL(f, 1, B, 0, 0);
+	CHECK_EQ(fx_avail(f, 1, B), -1);	/* refused: no balance row was made */
 	FX_BAL(f, 2, B, 0, 100);
 	FX_BAL(f, 3, B, 0, 50);
 	FX_BAL(f, 2, Q, 0, 0);
@@ -586,6 +586,7 @@ TEST(orders_market_buy_by_quote_qty_filled_when_budget_used)
 	fx_limit(f, 2, S, CORE_SELL, 200, 1000, CORE_GTC);
 	fx_market(f, 1, S, CORE_BUY, 0, 505);
 	CHECK_EQ(f->r.status, CORE_ST_FILLED);
+	CHECK_EQ(f->r.reason, CORE_R_QUOTE_QTY);	/* says why it stopped */
 	CHECK_EQ(f->r.filled_qty, 50);
 	CHECK_EQ(f->r.remaining_qty, 0);
 	CHECK_EQ(f->r.trades, 1);
@@ -796,7 +797,7 @@ TEST(orders_market_sell_larger_than_available_base_rejected)
 	CHECK_EQ(f->nev, 1);
 	FX_OEV(f, 0, 2, CORE_ST_REJECTED, CORE_R_INSUFFICIENT_FUNDS, 0, 0);
 	FX_BAL(f, 2, B, 100, 0);
-	FX_BAL(f, 2, Q, 0, 0);
+	CHECK_EQ(fx_avail(f, 2, Q), -1);	/* refused: no balance row was made */
 	FX_BAL(f, 1, Q, 0, 2000);
 	CHECK_EQ(core_get_counters(f->c).next_trade_id, 1);
 	FX_VERIFY(f);
@@ -1010,6 +1011,7 @@ TEST(orders_market_buy_quote_qty_spent_exactly_as_book_runs_out_is_filled)
 	fx_limit(f, 2, S, CORE_SELL, 100, 1000, CORE_GTC);
 	fx_market(f, 1, S, CORE_BUY, 0, 1000);
 	CHECK_EQ(f->r.status, CORE_ST_FILLED);
+	CHECK_EQ(f->r.reason, CORE_R_QUOTE_QTY);
 	CHECK_EQ(f->r.filled_qty, 100);
 	CHECK_EQ(f->r.remaining_qty, 0);
 	FX_TRADE(f, 0, 1, 1000, 100, 1000, 2, 1, 0, 0);
@@ -1036,6 +1038,7 @@ TEST(orders_market_buy_quote_qty_spent_exactly_mid_level_is_filled)
 	fx_limit(f, 3, S, CORE_SELL, 100, 1000, CORE_GTC);
 	fx_market(f, 1, S, CORE_BUY, 0, 1000);
 	CHECK_EQ(f->r.status, CORE_ST_FILLED);
+	CHECK_EQ(f->r.reason, CORE_R_QUOTE_QTY);
 	CHECK_EQ(f->r.filled_qty, 100);
 	CHECK_EQ(f->r.trades, 1);
 	CHECK_EQ(fx_count(f, CORE_EV_TRADE), 1);
