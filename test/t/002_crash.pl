@@ -202,6 +202,36 @@ is(EngineNode::verify_failures($node), '', 'engine.verify() all ok after crashes
 EngineNode::load_acks($node, \@all_cmds);
 EngineNode::check_acks($node, 'after crashes', 4);
 
+# An order whose client never heard back is all or nothing: at most one
+# PLACE record, and order events exactly when it was logged.
+{
+	my @unk = grep { $_->{kind} eq 'place' && $_->{state} ne 'ack' } @all_cmds;
+	$node->safe_psql($DB, 'CREATE TABLE public.unknown_places (user_id bigint, coid text)');
+	$node->safe_psql($DB, 'INSERT INTO public.unknown_places VALUES '
+		  . join(', ', map { "($_->{user}, '$_->{coid}')" } @unk)) if @unk;
+	my $q = q{
+WITH l AS (SELECT decoded->>'client_order_id' AS coid, (decoded->>'user_id')::bigint AS user_id,
+                  count(*) AS n
+           FROM engine.command_log_decoded WHERE rectype = 'PLACE' GROUP BY 1, 2)
+SELECT u.coid, l.n FROM public.unknown_places u
+LEFT JOIN l ON l.coid = u.coid AND l.user_id = u.user_id
+WHERE coalesce(l.n, 0) > 1
+   OR (coalesce(l.n, 0) = 1) <> EXISTS (SELECT 1 FROM engine.order_events e
+                                        WHERE e.client_order_id = u.coid AND e.user_id = u.user_id)};
+	is($node->safe_psql($DB, "SELECT count(*) FROM ($q) x"), '0',
+		'unacknowledged orders are wholly applied or wholly absent');
+	note(scalar(@unk) . ' unacknowledged orders, '
+		  . $node->safe_psql($DB, q{SELECT count(*) FROM public.unknown_places u WHERE EXISTS
+  (SELECT 1 FROM engine.order_events e WHERE e.client_order_id = u.coid AND e.user_id = u.user_id)})
+		  . ' of them applied');
+	is($node->safe_psql($DB, q{
+SELECT (SELECT count(*) FROM engine.command_log_decoded
+        WHERE rectype = 'PLACE' AND decoded->>'client_order_id' <> '')
+     = (SELECT count(DISTINCT (user_id, client_order_id)) FROM engine.order_events
+        WHERE client_order_id IS NOT NULL)}), 't',
+		'every logged client_order_id is used once and has order events');
+}
+
 # Funds: an acknowledged deposit/withdrawal is durable and its ref used up;
 # an unknown one is retried with its ref and is then applied exactly once.
 {

@@ -530,6 +530,16 @@ SELECT a.coid, a.order_id, a.trades, a.filled, t.n, t.q FROM public.acks a
 LEFT JOIN t ON t.taker_order_id = a.order_id
 WHERE a.kind = 'place' AND (coalesce(t.n, 0) <> a.trades OR coalesce(t.q, 0) <> a.filled)},
 
+	# an acknowledged order is one PLACE record in the log, with its user
+	# and client_order_id
+	'place ack: exactly one PLACE log record' => q{
+WITH l AS (SELECT decoded->>'client_order_id' AS coid, (decoded->>'user_id')::bigint AS user_id,
+                  count(*) AS n
+           FROM engine.command_log_decoded WHERE rectype = 'PLACE' GROUP BY 1, 2)
+SELECT a.coid, l.n FROM public.acks a
+LEFT JOIN l ON l.coid = a.coid AND l.user_id = a.user_id
+WHERE a.kind = 'place' AND l.n IS DISTINCT FROM 1},
+
 	# an acknowledged order id belongs to one acknowledged command only
 	'place ack: order ids are unique' => q{
 SELECT order_id, count(*) FROM public.acks WHERE kind = 'place' GROUP BY 1 HAVING count(*) > 1},
