@@ -37,6 +37,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "replication/syncrep.h"
+#include "replication/walsender.h"
 #include "storage/proc.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -237,8 +238,9 @@ wait_durable(XLogRecPtr lsn)
 	if (lsn == InvalidXLogRecPtr || strcmp(level, "off") == 0)
 		return;
 	XLogFlush(lsn);
-	if (strcmp(level, "local") == 0)
-		return;
+	if (strcmp(level, "local") == 0 ||
+		max_wal_senders == 0 || SyncRepStandbyNames == NULL || SyncRepStandbyNames[0] == '\0')
+		return;					/* no synchronous standby to wait for */
 
 	/* SyncRepWaitForLSN takes its mode from synchronous_commit: set it for the wait. */
 	nest = NewGUCNestLevel();

@@ -26,6 +26,7 @@
 #include "postgres.h"
 
 #include "access/twophase.h"
+#include "access/xact.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -300,12 +301,20 @@ status_error_not_ready(const engine_status *st, bool waited)
 bool
 serving_current_extension(void)
 {
-	Oid			mine = get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	static TimestampTz checked_for = 0;	/* statement whose check succeeded */
+	Oid			mine;
 	Oid			served = ((volatile engine_shared *) engine_shm)->ext_oid;
 	int			procno;
 
-	if (mine == served)
+	/* Once per statement is enough: the extension cannot change within one. */
+	if (checked_for == GetCurrentStatementStartTimestamp() && OidIsValid(served))
 		return true;
+	mine = get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	if (mine == served)
+	{
+		checked_for = GetCurrentStatementStartTimestamp();
+		return true;
+	}
 	pg_atomic_write_u32(&engine_shm->ext_recheck, 1);
 	procno = ((volatile engine_status *) &engine_shm->status)->worker_procno;
 	if (procno >= 0)
