@@ -80,6 +80,11 @@ request_wait_ready(TimestampTz deadline)
 	shmem_require();
 	if (status_state() == ENGINE_READY && serving_current_extension())
 		return;
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("engine commands cannot run on a standby"),
+				 errhint("Send commands to the primary; the engine worker runs there.")));
 	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
 	for (;;)
 	{

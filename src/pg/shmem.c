@@ -27,6 +27,7 @@
 
 #include "access/twophase.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
@@ -285,7 +286,9 @@ status_error_not_ready(const engine_status *st, bool waited)
 					st->detail[0] ? ", " : "", st->detail),
 			 waited ? errdetail("Waited engine.request_timeout (%d ms); the request was withdrawn and will not run.",
 								engine_request_timeout_ms) : 0,
-			 st->state == ENGINE_STOPPED || st->state == ENGINE_STARTING
+			 RecoveryInProgress()
+			 ? errhint("This server is a standby; the engine worker runs on the primary.")
+			 : (st->state == ENGINE_STOPPED || st->state == ENGINE_STARTING)
 			 ? errhint("The worker serves database \"%s\" (engine.database); see the server log.",
 					   engine_database) : 0));
 }
@@ -331,7 +334,7 @@ core_t *
 read_begin(void)
 {
 	shmem_require();
-	if (!serving_current_extension())
+	if (status_state() == ENGINE_READY && !serving_current_extension())
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("engine is not ready (the extension was re-created; the worker is restarting)")));
