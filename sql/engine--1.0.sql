@@ -275,7 +275,7 @@ CREATE FUNCTION engine.status()
 	              resting_orders bigint, accounts bigint,
 	              replay_total bigint, detail text, worker_starts integer,
 	              started_at timestamptz, batches bigint, commands bigint,
-	              duplicates bigint, database text)
+	              duplicates bigint, database text, snapshot_ms bigint, snapshot_rows bigint)
 	AS 'MODULE_PATHNAME', 'engine_status_fn' LANGUAGE C VOLATILE ROWS 1;
 
 CREATE FUNCTION engine.ready() RETURNS boolean
@@ -287,3 +287,85 @@ CREATE FUNCTION engine.verify()
 
 CREATE FUNCTION engine.state_digest() RETURNS text
 	AS 'MODULE_PATHNAME', 'engine_state_digest' LANGUAGE C VOLATILE;
+
+-------------------------------------------------------------------- snapshots
+
+-- Snapshots: one row per complete snapshot, plus its content as rows.
+-- A snapshot is written in one transaction by the engine worker; the row in
+-- engine.snapshots is what makes it count.  The content tables have no
+-- indexes on purpose (they are written with bulk inserts and read back with
+-- one sequential scan each); pos is the row's place in the engine's
+-- canonical walk, which keeps account creation order and queue order.
+CREATE TABLE engine.snapshots (
+    seq            bigint PRIMARY KEY,
+    taken_at       timestamptz NOT NULL,
+    format         int NOT NULL,
+    digest         text NOT NULL,
+    next_order_id  bigint NOT NULL,
+    next_trade_id  bigint NOT NULL,
+    assets         int NOT NULL,
+    symbols        int NOT NULL,
+    accounts       int NOT NULL,
+    balances       int NOT NULL,
+    orders         int NOT NULL
+);
+
+CREATE TABLE engine.snapshot_assets (
+    snapshot_seq   bigint NOT NULL,
+    asset_id       int NOT NULL,
+    code           text NOT NULL,
+    decimals       smallint NOT NULL,
+    supply         bigint NOT NULL
+);
+
+CREATE TABLE engine.snapshot_symbols (
+    snapshot_seq   bigint NOT NULL,
+    symbol_id      int NOT NULL,
+    symbol         text NOT NULL,
+    base_asset_id  int NOT NULL,
+    quote_asset_id int NOT NULL,
+    tick_size      bigint NOT NULL,
+    lot_size       bigint NOT NULL,
+    min_qty        bigint NOT NULL,
+    maker_fee_ppm  int NOT NULL,
+    taker_fee_ppm  int NOT NULL,
+    status         smallint NOT NULL
+);
+
+CREATE TABLE engine.snapshot_balances (
+    snapshot_seq   bigint NOT NULL,
+    pos            int NOT NULL,
+    user_id        bigint NOT NULL,
+    asset_id       int NOT NULL,
+    available      bigint NOT NULL,
+    frozen         bigint NOT NULL
+);
+
+CREATE TABLE engine.snapshot_orders (
+    snapshot_seq   bigint NOT NULL,
+    pos            int NOT NULL,
+    order_id       bigint NOT NULL,
+    user_id        bigint NOT NULL,
+    symbol_id      int NOT NULL,
+    side           smallint NOT NULL,
+    price          bigint NOT NULL,
+    filled_qty     bigint NOT NULL,
+    remaining_qty  bigint NOT NULL,
+    locked         bigint NOT NULL,
+    notional_hi    bigint NOT NULL,
+    notional_lo    bigint NOT NULL,
+    created_ts     bigint NOT NULL,
+    queued_seq     bigint NOT NULL,
+    stp            smallint NOT NULL,
+    post_only      boolean NOT NULL,
+    client_order_id text
+);
+
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshots', '');
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshot_assets', '');
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshot_symbols', '');
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshot_balances', '');
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshot_orders', '');
+
+CREATE FUNCTION engine.snapshot() RETURNS bigint
+	AS 'MODULE_PATHNAME', 'engine_snapshot' LANGUAGE C VOLATILE;

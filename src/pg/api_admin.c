@@ -25,14 +25,15 @@ PG_FUNCTION_INFO_V1(engine_ready);
 PG_FUNCTION_INFO_V1(engine_verify);
 PG_FUNCTION_INFO_V1(engine_state_digest);
 PG_FUNCTION_INFO_V1(engine_install_check);
+PG_FUNCTION_INFO_V1(engine_snapshot);
 
-#define STATUS_COLS 17
+#define STATUS_COLS 19
 
 /*
  * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
  * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
  * replay_total, detail, worker_starts, started_at, batches, commands,
- * duplicates, database)
+ * duplicates, database, snapshot_ms, snapshot_rows)
  */
 Datum
 engine_status_fn(PG_FUNCTION_ARGS)
@@ -89,6 +90,9 @@ engine_status_fn(PG_FUNCTION_ARGS)
 	v[14] = Int64GetDatum(st.commands);
 	v[15] = Int64GetDatum(st.duplicates);
 	v[16] = CStringGetTextDatum(engine_database);
+	n[17] = n[18] = st.snapshot_rows == 0;
+	v[17] = Int64GetDatum(st.snapshot_ms);
+	v[18] = Int64GetDatum(st.snapshot_rows);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	return (Datum) 0;
 }
@@ -200,4 +204,14 @@ engine_install_check(PG_FUNCTION_ARGS)
 				 errhint("To serve this database instead, set this line in postgresql.conf and restart the server:\n"
 						 "engine.database = '%s'", db)));
 	PG_RETURN_VOID();
+}
+
+/*
+ * engine.snapshot() RETURNS bigint: the worker writes a snapshot now (after
+ * its current batch) and the call returns the seq it covers.
+ */
+Datum
+engine_snapshot(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(request_snapshot(request_deadline()));
 }

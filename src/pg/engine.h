@@ -82,8 +82,12 @@ typedef struct engine_status
 	uint32		worker_starts;	/* worker processes started since server start */
 	TimestampTz started_at;		/* current worker's start */
 	int64		last_seq;		/* last committed seq */
-	int64		snapshot_seq;	/* recovery started from this seq (0: empty) */
+	int64		snapshot_seq;	/* newest snapshot loaded or written (0: none) */
 	TimestampTz snapshot_at;
+	int64		snapshot_ms;	/* how long the last snapshot write paused the worker */
+	int64		snapshot_rows;	/* rows the last snapshot wrote */
+	uint64		snapshots_served;	/* engine.snapshot() requests answered */
+	int64		served_seq;		/* the seq the last answered request got */
 	int64		replay_total;	/* log records to replay at the last start */
 	int64		replayed;		/* ... of which replayed so far */
 	int64		recovery_ms;
@@ -153,6 +157,7 @@ typedef struct engine_shared
 	Size		core_offset;	/* core_t within the arena, set by the worker */
 	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
 	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
+	pg_atomic_uint64 snapshot_requests;	/* engine.snapshot() calls so far */
 	int			nslots;
 	request_slot slots[FLEXIBLE_ARRAY_MEMBER];
 } engine_shared;
@@ -184,6 +189,7 @@ void		shmem_require(void);
 /* ------------------------------------------------------------ requests (request.c) */
 
 TimestampTz request_deadline(void);
+int64		request_snapshot(TimestampTz deadline);
 void		request_wait_ready(TimestampTz deadline);
 void		request_execute(const core_record *rec, char key_kind, int64 key_user,
 							const char *key, TimestampTz deadline, engine_reply *out);
@@ -254,6 +260,18 @@ void		worker_register(void);
 
 /* recovery.c: rebuild the arena from the tables; false if it failed. */
 bool		recovery_run(core_t *c, TimestampTz *last_ts);
+
+/* ------------------------------------------------------------ snapshots (checkpoint.c) */
+
+/*
+ * Automatic snapshots never come closer together than this, whatever
+ * engine.snapshot_every says (engine.snapshot() is not limited).
+ */
+#define SNAPSHOT_MIN_GAP_MS 10000
+
+void		checkpoint_init(core_t *c);
+bool		checkpoint_due(core_t *c);
+void		checkpoint_take(core_t *c, const char *why);
 
 /* batch.c: take the submitted slots, run them as one batch. */
 int			batch_take(int *out);

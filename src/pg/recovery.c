@@ -26,6 +26,7 @@
 #include "utils/timestamp.h"
 
 #include "engine.h"
+#include "snapshot.h"
 
 /* Rows fetched per round trip of the replay cursor. */
 #define REPLAY_FETCH_ROWS 10000
@@ -49,15 +50,62 @@ set_replay_progress(int64 replayed, int64 total)
 	SpinLockRelease(&st->mutex);
 }
 
+static void
+set_phase(const char *fmt, int64 arg)
+{
+	char		text[ENGINE_DETAIL_MAX];
+	engine_status *st = &engine_shm->status;
+
+	snprintf(text, sizeof(text), fmt, (long long) arg);
+	SpinLockAcquire(&st->mutex);
+	strlcpy(st->detail, text, sizeof(st->detail));
+	SpinLockRelease(&st->mutex);
+}
+
+/* Make c the empty engine again (after a snapshot that did not load). */
+static void
+recreate_engine(core_t *c)
+{
+	core_limits limits = engine_limits();
+	Size		size;
+	void	   *arena = shmem_arena(&size);
+
+	if (core_create(arena, size, &limits) != c)
+		elog(ERROR, "engine: could not recreate the engine in its arena");
+}
+
 /*
- * Load the newest complete snapshot into c and return its seq; 0 means "no
- * snapshot: start from the empty engine".  Snapshots are the next step
- * (engine.snapshots); until then every start replays the whole log.
+ * Load the newest usable snapshot into c (freshly created, empty) and
+ * return its seq; 0 means "no usable snapshot: start from the empty
+ * engine".  A snapshot that does not load — a row missing or malformed, or
+ * a state whose digest differs from the recorded one — is reported in the
+ * server log and the one before it is tried.
  */
 static int64
 load_newest_snapshot(core_t *c, TimestampTz *snapshot_at)
 {
+	snapshot_meta *metas;
+	int			n = snapshot_list(&metas);
+
 	*snapshot_at = 0;
+	for (int i = 0; i < n; i++)
+	{
+		const char *why;
+
+		set_phase("loading snapshot at seq %lld", metas[i].seq);
+		why = snapshot_load(c, &metas[i]);
+		if (why == NULL)
+		{
+			elog(LOG, "engine: loaded snapshot at seq " INT64_FORMAT, metas[i].seq);
+			*snapshot_at = metas[i].taken_at;
+			return metas[i].seq;
+		}
+		ereport(WARNING,
+				(errmsg("engine: snapshot at seq " INT64_FORMAT " is unusable: %s", metas[i].seq, why),
+				 errdetail(i + 1 < n ? "Falling back to the snapshot before it and a longer replay." :
+						   "Falling back to replaying the command log from the start.")));
+		recreate_engine(c);
+	}
 	return 0;
 }
 
@@ -220,6 +268,7 @@ recovery_run(core_t *c, TimestampTz *last_ts)
 		SpinLockRelease(&st->mutex);
 	}
 	set_replay_progress(0, total);
+	set_phase("replaying the command log after seq %lld", from_seq);
 	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
 		 from_seq, total);
 

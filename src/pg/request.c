@@ -333,3 +333,47 @@ request_execute(const core_record *rec, char key_kind, int64 key_user,
 	pg_atomic_write_u32(&slot->state, SLOT_FREE);
 	wait_durable(out->commit_lsn);
 }
+
+/*
+ * engine.snapshot()'s wait: ask the worker for a snapshot and sleep until
+ * it has answered every request made up to ours.  Returns the seq of the
+ * snapshot that answered (it covers every command committed before the
+ * call).  Bounded by engine.request_timeout like a command.
+ */
+int64
+request_snapshot(TimestampTz deadline)
+{
+	engine_status st;
+	uint64		mine;
+
+	request_wait_ready(deadline);
+	mine = pg_atomic_add_fetch_u64(&engine_shm->snapshot_requests, 1);
+	wake_worker();
+	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
+	for (;;)
+	{
+		long		left;
+
+		status_snapshot(&st);
+		if (st.snapshots_served >= mine)
+			break;
+		if (st.state == ENGINE_FAILED)
+		{
+			ConditionVariableCancelSleep();
+			status_error_not_ready(&st, false);
+		}
+		left = ms_until(deadline);
+		if (left <= 0)
+		{
+			ConditionVariableCancelSleep();
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("engine: no snapshot was taken within engine.request_timeout"),
+					 errdetail("The worker is in state \"%s\"; it takes the snapshot when it can.",
+							   engine_state_name(st.state))));
+		}
+		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000), PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return st.served_seq;
+}

@@ -104,6 +104,7 @@ init_control(engine_shared *shm)
 	pg_atomic_init_u64(&shm->next_ticket, 1);
 	shm->ext_oid = InvalidOid;
 	pg_atomic_init_u32(&shm->ext_recheck, 0);
+	pg_atomic_init_u64(&shm->snapshot_requests, 0);
 	shm->nslots = slot_count();
 	for (int i = 0; i < shm->nslots; i++)
 	{

@@ -345,6 +345,7 @@ worker_main(Datum arg)
 		failed_loop();
 	}
 	reclaim_slots_after_recovery(core_seq(c), true);
+	checkpoint_init(c);
 
 	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
 	engine_shm->ext_oid = ext_oid;
@@ -360,14 +361,21 @@ worker_main(Datum arg)
 
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
+		if (ShutdownRequestPending)
+		{
+			/* Between batches: everything applied is committed. */
+			checkpoint_take(c, "shutdown");
+			proc_exit(1);
+		}
 		handle_signals();
 
 		n = batch_take(taken);
 		if (n > 0)
-		{
 			batch_run(c, taken, n, ext_oid, &last_ts);
+		if (checkpoint_due(c))
+			checkpoint_take(c, "scheduled");
+		if (n > 0)
 			continue;
-		}
 
 		if (pg_atomic_exchange_u32(&engine_shm->ext_recheck, 0) != 0 ||
 			TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))

@@ -41,7 +41,7 @@ END $$;
 
 \echo '-- reference data'
 SELECT engine.create_asset('BTC', 8) AS btc, engine.create_asset('USDT', 6) AS usdt;
-SELECT engine.create_symbol('BTC_USDT', 'BTC', 'USDT', tick_size => 0.01, lot_size => 0.00001,
+SELECT engine.create_symbol('BTC_USDT', 'BTC', 'USDT', tick_size => 0.01, lot_size => 0.000001,
                             maker_fee => 0.001, taker_fee => 0.002) AS symbol_id;
 
 \echo '-- funds: alice has dollars, bob has bitcoin'

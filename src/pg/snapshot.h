@@ -1,0 +1,34 @@
+/*
+ * snapshot.h — writing and loading engine snapshots (snapshot.c).
+ */
+#ifndef ENGINE_SNAPSHOT_H
+#define ENGINE_SNAPSHOT_H
+
+#include "datatype/timestamp.h"
+
+#include "core.h"
+
+/* One row of engine.snapshots: what a snapshot promises to contain. */
+typedef struct snapshot_meta
+{
+	int64		seq;
+	int32		format;
+	TimestampTz taken_at;
+	char		digest[33];
+	int64		next_order_id;
+	int64		next_trade_id;
+	int64		assets;
+	int64		symbols;
+	int64		accounts;
+	int64		balances;
+	int64		orders;
+} snapshot_meta;
+
+extern int64 snapshot_write(const core_t *c, TimestampTz taken_at, int64 *seq_out);
+extern const char *snapshot_load(core_t *c, const snapshot_meta *meta);
+extern int64 snapshot_prune(int keep, bool keep_log);
+extern int	snapshot_list(snapshot_meta **out);
+
+#define SNAPSHOT_FORMAT 1
+
+#endif
