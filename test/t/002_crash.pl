@@ -57,6 +57,8 @@ SELECT engine.place_order(3, 'BTC_USDT', 'sell', 0.2, 29990.00);
 	ok(defined $pid, 'worker runs as backend_type engine');
 	$node->safe_psql($DB, "SELECT pg_terminate_backend($pid)");
 	ok(EngineNode::wait_new_worker($node, $pid), 'terminated worker is restarted and ready');
+	ok($node->log_contains(qr/background worker "engine" \(PID $pid\) exited with exit code 1/),
+		'terminated worker exited with code 1');
 	is(EngineNode::digest($node), $d0, 'digest after worker restart equals digest before');
 	is(EngineNode::verify_failures($node), '', 'verify() ok after worker restart');
 	ok(!$node->log_contains('all server processes terminated'),
@@ -136,6 +138,8 @@ my @all_cmds;
 	$node->safe_psql($DB, "SELECT pg_terminate_backend($pid)");
 	my $running = EngineNode::clients_running($h);
 	ok(EngineNode::wait_new_worker($node, $pid), 'worker terminated under load is back');
+	ok($node->log_contains(qr/background worker "engine" \(PID $pid\) exited with exit code 1/),
+		'worker terminated under load exited with code 1');
 	my $cmds = EngineNode::wait_clients($h);
 	cmp_ok($running, '>', 0, 'clients were running when the worker was terminated');
 	my @lost = grep { $_->{state} ne 'ack' } @$cmds;
