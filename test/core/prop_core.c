@@ -307,8 +307,10 @@ p_engine_new(p_engine *e, const core_limits *lim)
 {
 	size_t		size = core_arena_size(lim);
 
+	/* core_create wants 64-byte aligned memory (cache lines). */
+	size = (size + 63) & ~(size_t) 63;
 	e->c = NULL;
-	e->mem = size ? malloc(size) : NULL;
+	e->mem = size ? aligned_alloc(64, size) : NULL;
 	if (e->mem == NULL)
 		return false;
 	memset(e->mem, 0xA5, size);	/* the core must not rely on zeroed memory */
