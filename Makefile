@@ -63,7 +63,7 @@ check-core: $(BUILD)/test_core
 $(BUILD)/fuzz_core: $(CORE_SRCS) $(CORE_HDRS) test/core/fuzz_core.c
 	@mkdir -p $(BUILD)
 	clang -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined \
-		-Isrc/core -o $@ $(CORE_SRCS) test/core/fuzz_core.c
+		-fno-sanitize-recover=all -Isrc/core -o $@ $(CORE_SRCS) test/core/fuzz_core.c
 
 fuzz-core: $(BUILD)/fuzz_core
 	@mkdir -p $(BUILD)/fuzz-corpus
