@@ -191,6 +191,7 @@ void		shmem_require(void);
 TimestampTz request_deadline(void);
 int64		request_snapshot(TimestampTz deadline);
 void		request_wait_ready(TimestampTz deadline);
+bool		request_command_deadline(TimestampTz *deadline);
 void		request_execute(const core_record *rec, char key_kind, int64 key_user,
 							const char *key, TimestampTz deadline, engine_reply *out);
 

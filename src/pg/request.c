@@ -31,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -72,11 +73,30 @@ ms_until(TimestampTz deadline)
  * Wait until the engine is ready, at most until deadline.  ERRORs at once if
  * it has failed, and with the worker's state when the deadline passes.
  */
+/*
+ * The deadline of the command this statement is running, so that the
+ * arena reads a command makes (symbol lookup, own-order lookup) wait out a
+ * worker restart like the command itself instead of failing at once.
+ */
+static TimestampTz command_deadline = 0;
+static TimestampTz command_statement = 0;
+
+bool
+request_command_deadline(TimestampTz *deadline)
+{
+	if (command_deadline == 0 || command_statement != GetCurrentStatementStartTimestamp())
+		return false;
+	*deadline = command_deadline;
+	return true;
+}
+
 void
 request_wait_ready(TimestampTz deadline)
 {
 	engine_status st;
 
+	command_deadline = deadline;
+	command_statement = GetCurrentStatementStartTimestamp();
 	shmem_require();
 	if (status_state() == ENGINE_READY && serving_current_extension())
 		return;

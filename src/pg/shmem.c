@@ -328,27 +328,49 @@ serving_current_extension(void)
 
 /*
  * Take the state lock shared and return the core, or ERROR (lock released)
- * if the engine is not ready.  Pair with read_end().  Between the two, do no
+ * if the engine is not ready — except inside a command (after
+ * request_wait_ready), where it waits for readiness until the command's
+ * deadline, as the command itself would.  Pair with read_end().  Between the two, do no
  * I/O and nothing that can wait: copy what you need out, then format it.
  */
 core_t *
 read_begin(void)
 {
-	shmem_require();
-	if (status_state() == ENGINE_READY && !serving_current_extension())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("engine is not ready (the extension was re-created; the worker is restarting)")));
-	LWLockAcquire(engine_state_lock, LW_SHARED);
-	if (status_state() != ENGINE_READY)
-	{
-		engine_status st;
+	TimestampTz deadline;
 
-		status_snapshot(&st);
+	for (;;)
+	{
+		/* Inside a command, wait for the worker like the command does. */
+		bool		in_command = request_command_deadline(&deadline);
+
+		shmem_require();
+		if (status_state() == ENGINE_READY && !serving_current_extension())
+		{
+			if (in_command)
+			{
+				request_wait_ready(deadline);
+				continue;
+			}
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("engine is not ready (the extension was re-created; the worker is restarting)")));
+		}
+		LWLockAcquire(engine_state_lock, LW_SHARED);
+		if (status_state() == ENGINE_READY)
+			return shmem_core();
 		LWLockRelease(engine_state_lock);
-		status_error_not_ready(&st, false);
+		if (in_command)
+		{
+			request_wait_ready(deadline);
+			continue;
+		}
+		{
+			engine_status st;
+
+			status_snapshot(&st);
+			status_error_not_ready(&st, false);
+		}
 	}
-	return shmem_core();
 }
 
 void
