@@ -40,6 +40,8 @@ typedef __int128 i128;
 #define P_MAX_ASSETS	8		/* upper bound of max_assets in any run */
 #define P_HISTORY		24		/* commands shown when a run fails */
 #define P_TS0			INT64_C(1700000000000000)
+#define P_WHALES		2		/* users 1..P_WHALES hold a million times more */
+#define P_WHALE_MULT	INT64_C(1000000)
 
 /* ------------------------------------------------------------------ PRNG */
 
@@ -225,6 +227,7 @@ typedef struct p_stats
 	int64_t		inplace_amends;
 	int64_t		replace_amends;
 	int64_t		verifies;
+	int64_t		wide_notional;	/* resting orders seen with fills worth >= 2^64 */
 	int64_t		roundtrips;
 	uint32_t	max_open;
 } p_stats;
@@ -615,6 +618,8 @@ p_verify(p_run *P)
 		PCHECK(P, o->user_id >= 1 && o->user_id <= P->cfg.users, "order of user %" PRId64,
 			   o->user_id);
 		PCHECK(P, o->qty == o->filled_qty + o->remaining_qty, "order %" PRId64 " qty", o->order_id);
+		if (o->notional_hi != 0)
+			P->st.wide_notional++;
 		if (P->failed)
 			return;
 		P->need[o->user_id * (P_MAX_ASSETS + 1) +
@@ -732,6 +737,7 @@ p_shadow_step(p_run *P, const core_record *rec, const core_result *res)
 typedef struct p_pre
 {
 	int64_t		best;			/* best opposite price before a PLACE/AMEND, 0 = none */
+	bool		fok_fillable;	/* PLACE fok: could fill whole, after stp */
 	int64_t		avail;			/* PLACE: available of the asset it pays with */
 	bool		had_order;		/* AMEND: the order was resting */
 	core_order_info before;		/* AMEND: the order before */
@@ -769,6 +775,60 @@ p_best(const core_t *c, uint32_t sym, core_side side)
 
 	core_book_levels(c, sym, side, 1, p_level_cb, &price);
 	return price;
+}
+
+/*
+ * Could a fill-or-kill order fill completely, counting only what it could
+ * really take after stp?  Walks the book in priority order through the
+ * core's read functions (whose integrity core_verify checks).
+ */
+typedef struct p_fok
+{
+	const core_t *c;
+	const core_rec_place *r;
+	int64_t		got;
+	int			state;			/* 0 looking, 1 fillable, 2 not */
+} p_fok;
+
+static bool
+p_fok_order(void *ctx, const core_order_info *o)
+{
+	p_fok	   *f = ctx;
+
+	if (o->user_id == f->r->user_id && f->r->stp != CORE_STP_NONE)
+	{
+		if (f->r->stp == CORE_STP_CANCEL_MAKER)
+			return true;
+		f->state = 2;
+		return false;
+	}
+	f->got += o->remaining_qty;
+	if (f->got >= f->r->qty)
+		f->state = 1;
+	return f->state == 0;
+}
+
+static bool
+p_fok_level(void *ctx, const core_level_info *l)
+{
+	p_fok	   *f = ctx;
+
+	if (f->r->side == CORE_BUY ? l->price > f->r->price : l->price < f->r->price)
+	{
+		f->state = 2;
+		return false;
+	}
+	core_level_orders(f->c, f->r->symbol, l->side, l->price, p_fok_order, f);
+	return f->state == 0;
+}
+
+static bool
+p_fok_fillable(const core_t *c, const core_rec_place *r)
+{
+	p_fok		f = {c, r, 0, 0};
+
+	core_book_levels(c, r->symbol, !r->side, 0, p_fok_level, &f);
+	return f.state == 1;
 }
 
 static void
@@ -1009,12 +1069,27 @@ p_check_place(p_run *P, const core_record *rec, const core_result *res, const p_
 		PCHECK(P, res->status != CORE_ST_NEW && res->status != CORE_ST_PARTIALLY_FILLED,
 			   "a %s %s order rests", market ? "market" : "limit", core_tif_name(r->tif));
 	if (r->tif == CORE_FOK)
+	{
 		PCHECK(P, res->status == CORE_ST_REJECTED ||
 			   (res->status == CORE_ST_FILLED && t.traded == r->qty),
 			   "fok ended %s with %" PRId64 " of %" PRId64, core_status_name(res->status),
 			   t.traded, r->qty);
+		if (res->status == CORE_ST_FILLED || res->reason == CORE_R_FOK)
+			PCHECK(P, pre->fok_fillable == (res->status == CORE_ST_FILLED),
+				   "fok of %" PRId64 " answered %s, but the book %s fill it", r->qty,
+				   core_status_name(res->status), pre->fok_fillable ? "could" : "could not");
+	}
 	if (r->post_only && res->status != CORE_ST_REJECTED)
-		PCHECK(P, t.ntrades == 0, "post-only order traded");
+		PCHECK(P, t.ntrades == 0 && !(pre->best != 0 && (r->side == CORE_BUY ?
+														  pre->best <= r->price :
+														  pre->best >= r->price)),
+			   "post-only order at %" PRId64 " accepted against best %" PRId64,
+			   r->price, pre->best);
+	if (res->reason == CORE_R_POST_ONLY)
+		PCHECK(P, r->post_only && pre->best != 0 &&
+			   (r->side == CORE_BUY ? pre->best <= r->price : pre->best >= r->price),
+			   "post-only order at %" PRId64 " refused against best %" PRId64,
+			   r->price, pre->best);
 	if (res->status == CORE_ST_NEW)
 		PCHECK(P, t.traded == 0 && res->remaining_qty == r->qty, "new order with fills");
 	if (res->status == CORE_ST_PARTIALLY_FILLED)
@@ -1338,6 +1413,8 @@ p_step(p_run *P, const core_record *rec_in)
 				core_balance_info b;
 
 				pre.best = p_best(P->eng.c, rec.u.place.symbol, !rec.u.place.side);
+				if (rec.u.place.tif == CORE_FOK && rec.u.place.price > 0)
+					pre.fok_fillable = p_fok_fillable(P->eng.c, &rec.u.place);
 				if (core_balance_get(P->eng.c, rec.u.place.user_id,
 									 rec.u.place.side == CORE_BUY ? sd->quote : sd->base, &b))
 					pre.avail = b.available;
@@ -1402,9 +1479,9 @@ p_step(p_run *P, const core_record *rec_in)
 static int64_t
 p_user(p_run *P)
 {
-	/* A few busy market makers, then everybody else. */
-	if (rng_chance(&P->r, 2000))
-		return rng_range(&P->r, 1, P->cfg.users < 10 ? P->cfg.users : 10);
+	/* A few busy market makers (their orders often meet), then everybody else. */
+	if (rng_chance(&P->r, 3000))
+		return rng_range(&P->r, 1, P->cfg.users < 5 ? P->cfg.users : 5);
 	return rng_range(&P->r, 1, P->cfg.users);
 }
 
@@ -1479,6 +1556,9 @@ p_qty(p_run *P, uint32_t sym, uint8_t side, int64_t user, int64_t price)
 		cap -= cap % sd->lot;
 		if (cap >= minq && qty > cap)
 			qty = cap;
+		/* Now and then a whale trades big: fill notionals pass 2^64. */
+		if (user <= P_WHALES && cap >= minq && rng_chance(&P->r, 2500))
+			qty = cap / 2 - (cap / 2) % sd->lot;
 	}
 	return qty;
 }
@@ -1521,6 +1601,25 @@ p_gen_withdraw(p_run *P, core_record *rec)
 		rec->u.funds.amount = avail + rng_range(&P->r, 1, 1000);	/* too much */
 }
 
+/* Quantity resting on the other side at prices an order at limit would take. */
+typedef struct p_depth
+{
+	uint8_t		side;			/* the incoming order's side */
+	int64_t		limit;
+	int64_t		qty;
+} p_depth;
+
+static bool
+p_depth_cb(void *ctx, const core_level_info *l)
+{
+	p_depth    *d = ctx;
+
+	if (d->side == CORE_BUY ? l->price > d->limit : l->price < d->limit)
+		return false;
+	d->qty += l->qty;
+	return true;
+}
+
 static void
 p_gen_limit(p_run *P, core_record *rec)
 {
@@ -1541,6 +1640,17 @@ p_gen_limit(p_run *P, core_record *rec)
 	if (rng_chance(&P->r, 3000))
 		snprintf(p->client_order_id, sizeof(p->client_order_id), "c-%" PRId64 "-%" PRId64,
 				 p->user_id, P->seq);
+	/* Fill-or-kill right at the edge: exactly the depth, a lot more, a lot less. */
+	if (p->tif == CORE_FOK && rng_chance(&P->r, 6000))
+	{
+		p_depth		d = {p->side, p->price, 0};
+
+		core_book_levels(P->eng.c, sym, !p->side, 0, p_depth_cb, &d);
+		if (d.qty > 0)
+			p->qty = d.qty + sd->lot * rng_range(&P->r, d.qty > sd->lot ? -1 : 0, 1);
+		if (p->qty < sd->min_qty)
+			p->qty = sd->min_qty;
+	}
 
 	x = rng_below(&P->r, 10000);
 	if (x < 10)
@@ -1955,7 +2065,7 @@ p_setup(p_run *P)
 	for (int u = 1; u <= P->cfg.users && !P->failed; u++)
 		for (uint32_t a = 1; a <= P_ASSETS && !P->failed; a++)
 		{
-			if (rng_chance(&P->r, 3500))
+			if (u > P_WHALES && rng_chance(&P->r, 3500))
 				continue;
 			memset(&rec, 0, sizeof(rec));
 			rec.type = CORE_REC_DEPOSIT;
@@ -1963,6 +2073,8 @@ p_setup(p_run *P)
 			rec.u.funds.user_id = u;
 			rec.u.funds.asset = a;
 			rec.u.funds.amount = rng_range(&P->r, p_assets[a - 1].dep_lo, p_assets[a - 1].dep_hi);
+			if (u <= P_WHALES)
+				rec.u.funds.amount *= P_WHALE_MULT;
 			p_step(P, &rec);
 		}
 }
@@ -2005,8 +2117,9 @@ p_print_stats(const p_run *P)
 	const p_stats *s = &P->st;
 
 	printf("    # seed %" PRIu64 ": %" PRId64 " commands, %" PRId64 " trades, %" PRId64
-		   " verifies, %" PRId64 " round trips, at most %u open orders\n",
-		   P->cfg.seed, s->commands, s->trades, s->verifies, s->roundtrips, s->max_open);
+		   " verifies, %" PRId64 " round trips, at most %u open orders, %" PRId64
+		   " sightings of a 128-bit notional\n", P->cfg.seed, s->commands, s->trades,
+		   s->verifies, s->roundtrips, s->max_open, s->wide_notional);
 	printf("    #   answers:");
 	for (int i = 0; i < CORE_ST_COUNT; i++)
 		if (s->status[i])
@@ -2097,6 +2210,7 @@ p_check_coverage(const p_run *P)
 	CHECK(s->self_trade_cancels > 0);
 	CHECK(s->inplace_amends > 0);
 	CHECK(s->replace_amends > 0);
+	CHECK(s->wide_notional > 0);
 }
 
 TEST(prop_100k_verify_every_command)
