@@ -18,8 +18,6 @@ MODULE_big = engine
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
 PG_SRCS = $(sort $(wildcard src/pg/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
-# PGXS tracks no header dependencies: rebuild every object when a header changes.
-$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 EXTENSION = engine
 DATA = $(wildcard sql/engine--*.sql)
 PG_CPPFLAGS = -Isrc/core -Isrc/pg
@@ -38,6 +36,8 @@ EXTRA_CLEAN = build tmp_check tmp_check_regress results regression.diffs regress
 
 ifneq ($(PGXS),)
 include $(PGXS)
+# PGXS tracks no header dependencies: rebuild every object when a header changes.
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
 # After the include: Makefile.global resets PROVE_FLAGS.
 PROVE_FLAGS = -I ./test/t
 else

@@ -631,6 +631,9 @@ redo_amend(apply_ctx *a)
 		REJECT(a, CORE_R_UNKNOWN_ORDER);
 	ord = &ORDERS(c)[o];
 	s = &SYMBOLS(c)[ord->symbol];
+	/* A refused amend leaves the order as it was: answer with its figures. */
+	set_order_result(a, ord->id, ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
+					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
 	if (s->status == CORE_HALTED)
 		REJECT(a, CORE_R_HALTED);
 	new_qty = r->qty > 0 ? r->qty : ord->remaining;

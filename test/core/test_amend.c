@@ -246,6 +246,11 @@ TEST(amend_qty_up_rejected_for_funds_leaves_order_exactly_as_it_was)
 	fx_amend(f, 1, 2, 201, 0);
 	CHECK_EQ(f->r.status, CORE_ST_REJECTED);
 	CHECK_EQ(f->r.reason, CORE_R_INSUFFICIENT_FUNDS);
+	/* the answer carries the still-open order's figures */
+	CHECK_EQ(f->r.order_id, 2);
+	CHECK_EQ(f->r.filled_qty, 0);
+	CHECK_EQ(f->r.remaining_qty, 100);
+	CHECK_EQ(f->nev, 0);
 	CHECK_EQ(fx_count(f, CORE_EV_TRADE), 0);
 	check_o2_unchanged(f);
 	FX_VERIFY(f);
