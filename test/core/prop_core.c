@@ -26,6 +26,9 @@
  *
  * On the first failure a run stops and prints the seed, the seq and the
  * last commands as JSON, which is enough to replay them by hand.
+ *
+ * The seeds are fixed.  To explore others, set PROP_SEED=n: every test then
+ * adds n to its own seed (still deterministic, so a failure can be rerun).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -2083,9 +2086,12 @@ static p_run *
 p_new(const p_cfg *cfg)
 {
 	p_run	   *P = calloc(1, sizeof(*P));
+	const char *env = getenv("PROP_SEED");
 
 	P->cfg = *cfg;
-	P->r.s = cfg->seed;
+	if (env != NULL)
+		P->cfg.seed += strtoull(env, NULL, 10);
+	P->r.s = P->cfg.seed;
 	P->next_oid = 1;
 	P->next_tid = 1;
 	P->npos = cfg->commands + (int64_t) cfg->users * P_ASSETS + 1024;
