@@ -9,9 +9,11 @@
  *   h < 0x80            h bytes follow: a payload for core_record_decode;
  *                       if it decodes, it is applied (and must re-encode to
  *                       the same bytes)
- *   0x80 <= h < 0xc0    a compact command: a kind and a few small numbers
+ *   0x80 <= h < 0xbf    a compact command: a kind and a few small numbers
  *                       that map onto users, symbols, prices and order ids
  *                       that exist, so matching is reached quickly
+ *   h == 0xbf           walk the state, restore it into a fresh arena
+ *                       (equal digest required) and go on with the copy
  *   h >= 0xc0           a raw record: the type and every field straight
  *                       from the bytes, full width, any value — the core
  *                       must refuse what is malformed and never crash
@@ -405,6 +407,7 @@ r_order(void *ctx, const core_order_info *o)
 		r->err = core_restore_order(r->c, o);
 }
 
+/* Restores f's state into the spare arena and makes that copy current. */
 static void
 fz_roundtrip(fz_run *f)
 {
@@ -430,6 +433,9 @@ fz_roundtrip(fz_run *f)
 		fz_die(f, "digest differs after walk/restore", NULL);
 	if (!core_verify(r.c, fz_check, f))
 		fz_die(f, "restored engine fails core_verify", NULL);
+	f->c = r.c;
+	fz_mem2 = fz_mem;
+	fz_mem = (void *) r.c;
 }
 
 /* ------------------------------------------------------------- setup */
@@ -504,6 +510,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ok)
 				fz_apply(&f, &rec);
 		}
+		else if (h == 0xbf)
+			fz_roundtrip(&f);
 		else if (h < 0xc0)
 		{
 			fz_compact(&f, &in, &rec);
@@ -555,6 +563,11 @@ seed_make(int k, uint8_t *out, size_t cap)
 	{
 		uint32_t	r = SEED_NEXT();
 
+		if (k >= 4 && r % 40 == 0)
+		{
+			out[n++] = 0xbf;	/* round trip, then go on with the copy */
+			continue;
+		}
 		if (k % 2 == 1 && r % 3 == 0)
 		{
 			/* compact command */
