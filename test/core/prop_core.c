@@ -1560,7 +1560,7 @@ p_qty(p_run *P, uint32_t sym, uint8_t side, int64_t user, int64_t price)
 		if (cap >= minq && qty > cap)
 			qty = cap;
 		/* Now and then a whale trades big: fill notionals pass 2^64. */
-		if (user <= P_WHALES && cap >= minq && rng_chance(&P->r, 2500))
+		if (user <= P_WHALES && cap >= minq && rng_chance(&P->r, 5000))
 			qty = cap / 2 - (cap / 2) % sd->lot;
 	}
 	return qty;
