@@ -90,6 +90,53 @@ request_command_deadline(TimestampTz *deadline)
 	return true;
 }
 
+typedef bool (*status_test) (const engine_status *st, void *arg);
+
+/*
+ * Sleep on the status condition variable until done(st, arg) holds; *st is
+ * the status that satisfied it.  ERRORs at once if the engine has failed,
+ * and with the worker's state when the deadline passes.
+ */
+static void
+wait_for_status(TimestampTz deadline, status_test done, void *arg, engine_status *st)
+{
+	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
+	for (;;)
+	{
+		long		left;
+
+		status_snapshot(st);
+		if (done(st, arg))
+			break;
+		if (st->state == ENGINE_FAILED)
+		{
+			ConditionVariableCancelSleep();
+			status_error_not_ready(st, false);
+		}
+		left = ms_until(deadline);
+		if (left <= 0)
+		{
+			ConditionVariableCancelSleep();
+			status_error_not_ready(st, true);
+		}
+		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000),
+									PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+static bool
+is_ready(const engine_status *st, void *arg)
+{
+	return st->state == ENGINE_READY && serving_current_extension();
+}
+
+static bool
+snapshot_served(const engine_status *st, void *arg)
+{
+	return st->snapshots_served >= *(uint64 *) arg;
+}
+
 void
 request_wait_ready(TimestampTz deadline)
 {
@@ -105,29 +152,7 @@ request_wait_ready(TimestampTz deadline)
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("engine commands cannot run on a standby"),
 				 errhint("Send commands to the primary; the engine worker runs there.")));
-	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
-	for (;;)
-	{
-		long		left;
-
-		status_snapshot(&st);
-		if (st.state == ENGINE_READY && serving_current_extension())
-			break;
-		if (st.state == ENGINE_FAILED)
-		{
-			ConditionVariableCancelSleep();
-			status_error_not_ready(&st, false);
-		}
-		left = ms_until(deadline);
-		if (left <= 0)
-		{
-			ConditionVariableCancelSleep();
-			status_error_not_ready(&st, true);
-		}
-		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000),
-									PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
+	wait_for_status(deadline, is_ready, NULL, &st);
 }
 
 static request_slot *
@@ -369,31 +394,6 @@ request_snapshot(TimestampTz deadline)
 	request_wait_ready(deadline);
 	mine = pg_atomic_add_fetch_u64(&engine_shm->snapshot_requests, 1);
 	wake_worker();
-	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
-	for (;;)
-	{
-		long		left;
-
-		status_snapshot(&st);
-		if (st.snapshots_served >= mine)
-			break;
-		if (st.state == ENGINE_FAILED)
-		{
-			ConditionVariableCancelSleep();
-			status_error_not_ready(&st, false);
-		}
-		left = ms_until(deadline);
-		if (left <= 0)
-		{
-			ConditionVariableCancelSleep();
-			ereport(ERROR,
-					(errcode(ERRCODE_QUERY_CANCELED),
-					 errmsg("engine: no snapshot was taken within engine.request_timeout"),
-					 errdetail("The worker is in state \"%s\"; it takes the snapshot when it can.",
-							   engine_state_name(st.state))));
-		}
-		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000), PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
+	wait_for_status(deadline, snapshot_served, &mine, &st);
 	return st.served_seq;
 }
