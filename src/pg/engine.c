@@ -77,7 +77,7 @@ _PG_init(void)
 							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
 	DefineCustomEnumVariable("engine.synchronous_commit",
 							 "Durability a command reaches before its caller is answered (a synchronous_commit level).",
-							 "The worker commits asynchronously; each caller waits for its batch's commit at this level.",
+							 "The worker flushes each batch before answering (unless off); callers wait for synchronous standbys at remote levels.",
 							 &engine_synchronous_commit, 0, sync_commit_options,
 							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("engine.snapshot_interval",
@@ -139,6 +139,12 @@ engine_synchronous_commit_name(void)
 		if (e->val == engine_synchronous_commit)
 			return e->name;
 	return "on";
+}
+
+bool
+engine_synchronous_commit_flushes(void)
+{
+	return strcmp(engine_synchronous_commit_name(), "off") != 0;
 }
 
 core_limits

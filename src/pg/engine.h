@@ -59,6 +59,9 @@ core_limits engine_limits(void);
 /* The synchronous_commit value the worker sets for its own transactions. */
 const char *engine_synchronous_commit_name(void);
 
+/* False only for engine.synchronous_commit = off: commits need no flush. */
+bool		engine_synchronous_commit_flushes(void);
+
 /* ------------------------------------------------------------ shared memory (shmem.c) */
 
 typedef enum engine_state

@@ -22,8 +22,9 @@
  *   TAKEN     -> SUBMITTED  a newly started worker, for a record its
  *                           predecessor applied but never committed
  *
- * A DONE reply is committed but perhaps not yet flushed: the caller flushes
- * WAL up to the reply's commit LSN (wait_durable) before it returns.
+ * A DONE reply is committed and flushed (unless engine.synchronous_commit is
+ * off); the caller still makes sure of the flush and waits for synchronous
+ * standbys (wait_durable) before it returns.
  *
  * Every transition that two processes could race on is a compare-and-swap,
  * so exactly one side wins; the atomics are full barriers, so the record and
@@ -275,9 +276,10 @@ wait_done(request_slot *slot, TimestampTz deadline)
 
 /*
  * Make the answer durable before the caller hears it: flush WAL up to lsn
- * and, at remote levels, wait for the synchronous standbys, as a commit at
- * engine.synchronous_commit would.  Waiting here instead of in the worker
- * lets the worker go on with the next batch (see batch.c).
+ * (normally a no-op: the worker flushed the batch before replying) and, at
+ * remote levels, wait for the synchronous standbys, as a commit at
+ * engine.synchronous_commit would.  Waiting for standbys here instead of in
+ * the worker lets the worker go on with the next batch (see batch.c).
  */
 static void
 wait_durable(XLogRecPtr lsn)
@@ -285,7 +287,7 @@ wait_durable(XLogRecPtr lsn)
 	const char *level = engine_synchronous_commit_name();
 	int			nest;
 
-	if (lsn == InvalidXLogRecPtr || strcmp(level, "off") == 0)
+	if (lsn == InvalidXLogRecPtr || !engine_synchronous_commit_flushes())
 		return;
 	XLogFlush(lsn);
 	if (strcmp(level, "local") == 0 ||

@@ -60,8 +60,9 @@ worker_register(void)
 }
 
 /*
- * The worker's own commits are asynchronous: the callers wait for the flush
- * at engine.synchronous_commit (see batch.c, request.c).
+ * The worker's commits themselves are asynchronous; it flushes each batch
+ * once, explicitly, before replying, and callers wait for synchronous
+ * standbys at engine.synchronous_commit (see batch.c, request.c).
  */
 static void
 apply_synchronous_commit(void)
