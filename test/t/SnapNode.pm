@@ -58,11 +58,14 @@ engine.snapshot_keep = %d
 }
 
 # engine.status() as a hash (dies if the query fails).
-sub status
+sub status { return status_in($_[0], $DB) }
+
+# The same in database $db.
+sub status_in
 {
-	my ($node) = @_;
+	my ($node, $db) = @_;
 	my $cols = join(', ', map { "coalesce(${_}::text, '')" } @STATUS_COLS);
-	my $out = $node->safe_psql($DB, "SELECT $cols FROM engine.status()",
+	my $out = $node->safe_psql($db, "SELECT $cols FROM engine.status()",
 		extra_params => [ '-F', "\x1f" ]);
 	my @v = split /\x1f/, $out, -1;
 	my %s;
