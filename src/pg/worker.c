@@ -272,14 +272,53 @@ reclaim_slots_after_recovery(int64 committed_seq, bool recovered)
 	}
 }
 
-/* Recovery failed: refuse everything, write nothing, wait to be restarted. */
+/*
+ * What recovery read, in a few cheap numbers: the extension, where the log
+ * starts and ends, and which snapshots exist.  A change means someone
+ * repaired or restored the tables.
+ */
+static void
+tables_fingerprint(char *out, size_t len)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute("SELECT concat_ws(' ', (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'engine'), "
+					"(SELECT pg_catalog.min(seq) FROM engine.command_log), "
+					"(SELECT pg_catalog.max(seq) FROM engine.command_log), "
+					"(SELECT pg_catalog.string_agg(seq::text || ':' || digest, ',' ORDER BY seq) FROM engine.snapshots))",
+					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "engine: could not read the engine tables");
+	strlcpy(out, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), len);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * Recovery failed: refuse everything and write nothing.  Restarting the
+ * worker (pg_terminate_backend) tries again; so does any change to where
+ * the log starts or ends or to the set of snapshots — which is what a
+ * pg_restore that was still loading the tables looks like.
+ */
 static void
 failed_loop(void)
 {
+	char		at_failure[ENGINE_DETAIL_MAX];
+	char		now[ENGINE_DETAIL_MAX];
+
+	tables_fingerprint(at_failure, sizeof(at_failure));
 	for (;;)
 	{
 		wait_latch(WORKER_FAILED_POLL_MS);
 		handle_signals();
+		tables_fingerprint(now, sizeof(now));
+		if (strcmp(now, at_failure) != 0)
+		{
+			elog(LOG, "engine: the engine tables changed since recovery failed; the worker restarts to recover again");
+			proc_exit(1);
+		}
 	}
 }
 
