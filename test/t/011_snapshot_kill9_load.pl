@@ -63,7 +63,10 @@ for my $round (1 .. $ROUNDS)
 	  or BAIL_OUT("engine did not recover: " . ($st ? "$st->{state}: $st->{detail}" : 'no verdict'));
 	cmp_ok($st->{snapshot_seq}, '>=', $snap,
 		"round $round: recovery started from a snapshot at least as new as engine.snapshot()'s ($snap)");
-	cmp_ok($st->{replayed}, '>', 0, "round $round: the log tail after the snapshot was replayed");
+	# (unless an automatic snapshot, engine.snapshot_every = 200, happened to
+	# cover the very last batch before the crash)
+	ok($st->{replayed} > 0 || $st->{snapshot_seq} > $snap,
+		"round $round: the log tail after the snapshot was replayed ($st->{replayed} records)");
 	is(EngineNode::verify_failures($node), '', "round $round: verify() all ok after recovery");
 	note("round $round: snapshot $snap, recovered from $st->{snapshot_seq} + $st->{replayed} replayed"
 		  . " in $st->{recovery_ms} ms");
