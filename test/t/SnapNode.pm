@@ -83,9 +83,15 @@ sub wait_verdict
 	my $deadline = time + $timeout;
 	while (time < $deadline)
 	{
-		my ($ret, $out) = $node->psql($DB,
-			"SELECT state, worker_pid FROM engine.status() WHERE state IN ('ready', 'failed')"
-			  . (defined $old_pid ? " AND worker_pid <> $old_pid" : ''));
+		# During a crash-restart psql can exit before it reads its input, and
+		# IPC::Run then dies on the broken pipe: that is "not yet", not a failure.
+		my ($ret, $out) = (1, '');
+		eval {
+			($ret, $out) = $node->psql($DB,
+				"SELECT state, worker_pid FROM engine.status() WHERE state IN ('ready', 'failed')"
+				  . (defined $old_pid ? " AND worker_pid <> $old_pid" : ''));
+			1;
+		};
 		return status($node) if $ret == 0 && $out ne '';
 		usleep(50_000);
 	}
