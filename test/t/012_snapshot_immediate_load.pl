@@ -35,15 +35,15 @@ EngineNode::setup_market($node);
 EngineNode::fund($node, \@users, 10 * 10**8, 1_000_000 * 10**6, \%total);
 EngineNode::fund($node, \@wusers, 0, 1_000 * 10**6, \%total);
 
-my $load = SnapNode::new_load($node, clients => $CLIENTS, n => 300, pace => 0.01,
+my $load = SnapNode::new_load($node, clients => $CLIENTS, n => 200, pace => 0.01,
 	users => \@users, withdraw_users => \@wusers);
 
 for my $round (1 .. $ROUNDS)
 {
-	$load->progress(200);
+	$load->progress(100);
 	my $snap = $node->safe_psql($DB, 'SELECT engine.snapshot()');
 	cmp_ok($snap, '>', 0, "round $round: engine.snapshot() under load returns a seq");
-	$load->progress(150);
+	$load->progress(80);
 
 	$load->ensure;
 	cmp_ok($load->running, '>', 0, "round $round: clients running at the immediate stop");
