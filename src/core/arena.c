@@ -84,15 +84,27 @@ core_create(void *mem, size_t size, const core_limits *limits)
 		return NULL;
 
 	/*
-	 * Zero everything: NIL links, empty hash buckets, zero balances.  The
-	 * state digest never covers padding, but a clean arena keeps debugging
-	 * sane.
+	 * Zero only what an empty engine reads: the header, the hash buckets
+	 * (all NIL) and the NIL slot of every pool.  Pool slots are cleared when
+	 * they are handed out and nothing reads a slot that was not, so the
+	 * pools — nearly all of the arena — are left as they are.  That keeps a
+	 * worker restart from touching hundreds of megabytes of shared memory.
 	 */
-	memset(mem, 0, need);
+	memset(mem, 0, sizeof(struct core));
+	layout(limits, c);
+	memset(ASSET_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_assets));
+	memset(SYMBOL_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_symbols));
+	memset(ACCOUNT_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_accounts));
+	memset(ORDER_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_orders));
+	memset(ASSETS(c), 0, sizeof(asset));
+	memset(SYMBOLS(c), 0, sizeof(symbol));
+	memset(ACCOUNTS(c), 0, sizeof(account));
+	memset(BALANCES(c), 0, sizeof(balance));
+	memset(ORDERS(c), 0, sizeof(order));
+	memset(LEVELS(c), 0, sizeof(level));
 	c->magic = CORE_MAGIC;
 	c->limits = *limits;
 	c->size = need;
-	layout(limits, c);
 	c->next_order_id = 1;
 	c->next_trade_id = 1;
 	c->asset_hmask = hash_size(limits->max_assets) - 1;

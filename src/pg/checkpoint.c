@@ -53,25 +53,29 @@ snapshot_requested(void)
 }
 
 /*
- * Is a snapshot due?  One is asked for, or there are new commands and
- * either engine.snapshot_every of them or engine.snapshot_interval have
+ * Is a snapshot due, and why?  One is asked for, or there are new commands
+ * and either engine.snapshot_every of them or engine.snapshot_interval have
  * passed — but never sooner than SNAPSHOT_MIN_GAP_MS after the last one.
+ * Returns NULL when none is due.
  */
-bool
+const char *
 checkpoint_due(core_t *c)
 {
 	int64		since = core_seq(c) - last_snapshot_seq;
 	TimestampTz now;
 
 	if (snapshot_requested())
-		return true;
+		return "engine.snapshot()";
 	if (since <= 0)
-		return false;
+		return NULL;
 	now = GetCurrentTimestamp();
 	if (!TimestampDifferenceExceeds(last_snapshot_time, now, SNAPSHOT_MIN_GAP_MS))
-		return false;
-	return since >= engine_snapshot_every ||
-		TimestampDifferenceExceeds(last_snapshot_time, now, engine_snapshot_interval_s * 1000);
+		return NULL;
+	if (since >= engine_snapshot_every)
+		return "engine.snapshot_every";
+	if (TimestampDifferenceExceeds(last_snapshot_time, now, engine_snapshot_interval_s * 1000))
+		return "engine.snapshot_interval";
+	return NULL;
 }
 
 /*

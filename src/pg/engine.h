@@ -274,7 +274,7 @@ bool		recovery_run(core_t *c, TimestampTz *last_ts);
 #define SNAPSHOT_MIN_GAP_MS 10000
 
 void		checkpoint_init(core_t *c);
-bool		checkpoint_due(core_t *c);
+const char *checkpoint_due(core_t *c);
 void		checkpoint_take(core_t *c, const char *why);
 
 /* batch.c: take the submitted slots, run them as one batch. */

@@ -68,6 +68,15 @@ static void
 apply_synchronous_commit(void)
 {
 	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+
+	/*
+	 * Every query the worker runs per batch is a key lookup on an indexed
+	 * column, and it prepares them once, when its tables may still be empty
+	 * and never analyzed: a plan made then would scan engine.client_keys
+	 * whole for ever after, slower with every order.  Keep the planner on
+	 * the indexes.
+	 */
+	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 static void
@@ -350,6 +359,7 @@ worker_main(Datum arg)
 	TimestampTz last_ts;
 	TimestampTz last_ext_check;
 	int		   *taken;
+	const char *why;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -412,8 +422,8 @@ worker_main(Datum arg)
 		n = batch_take(taken);
 		if (n > 0)
 			batch_run(c, taken, n, ext_oid, &last_ts);
-		if (checkpoint_due(c))
-			checkpoint_take(c, "scheduled");
+		if ((why = checkpoint_due(c)) != NULL)
+			checkpoint_take(c, why);
 		if (n > 0)
 			continue;
 
