@@ -9,7 +9,7 @@
 
 #include "core_int.h"
 
-#define ARENA_ALIGN 64
+#define ARENA_ALIGN CORE_ARENA_ALIGN
 #define MAX_SLOTS   (UINT32_C(1) << 30)	/* keeps every index and hash size in uint32 */
 
 static size_t

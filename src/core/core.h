@@ -53,12 +53,18 @@ typedef struct core_limits
 	uint32_t	max_orders;		/* resting orders over all books */
 } core_limits;
 
+/* Alignment core_create requires of the arena (a cache line). */
+#define CORE_ARENA_ALIGN 64
+
 /* Bytes of arena needed for these limits (0 if a limit is 0 or too large). */
 size_t		core_arena_size(const core_limits *limits);
 
 /*
- * Lay out an empty engine in mem (size bytes, at least core_arena_size()).
- * Returns the engine, or NULL if size is too small or a limit is invalid.
+ * Lay out an empty engine in mem (size bytes, at least core_arena_size(),
+ * aligned to CORE_ARENA_ALIGN).  Returns the engine, or NULL if mem is
+ * misaligned, size is too small or a limit is invalid.  Only the header,
+ * the hash buckets and the NIL slots are written; the rest of mem may hold
+ * anything.
  * The fee account (user 0) exists from the start.
  */
 core_t	   *core_create(void *mem, size_t size, const core_limits *limits);

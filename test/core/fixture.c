@@ -32,7 +32,9 @@ fx_new_limits(const core_limits *lim)
 		free(f);
 		return NULL;
 	}
-	f->mem = malloc(f->size);
+	/* core_create wants a cache-line aligned arena, sized to whole lines. */
+	f->size = (f->size + CORE_ARENA_ALIGN - 1) / CORE_ARENA_ALIGN * CORE_ARENA_ALIGN;
+	f->mem = aligned_alloc(CORE_ARENA_ALIGN, f->size);
 	memset(f->mem, 0xA5, f->size);	/* the core must not rely on zeroed memory */
 	f->c = core_create(f->mem, f->size, lim);
 	if (f->c == NULL)
