@@ -72,6 +72,16 @@ log_min_messages = info
 
 # Poll until engine.ready() (at most $timeout seconds).  Returns 1 or 0; on
 # timeout prints engine.status() for the log.
+# psql for polling: during a crash-restart psql can exit before it reads
+# its input and IPC::Run dies on the broken pipe; that means "not yet".
+sub try_psql
+{
+	my ($node, $sql) = @_;
+	my ($ret, $out) = (1, '');
+	eval { ($ret, $out) = $node->psql($DB, $sql); 1 };
+	return ($ret, $out);
+}
+
 sub wait_ready
 {
 	my ($node, $timeout) = @_;
@@ -79,7 +89,7 @@ sub wait_ready
 	my $deadline = time + $timeout;
 	while (time < $deadline)
 	{
-		my ($ret, $out, $err) = $node->psql($DB, 'SELECT engine.ready()');
+		my ($ret, $out) = try_psql($node, 'SELECT engine.ready()');
 		return 1 if $ret == 0 && $out eq 't';
 		usleep(50_000);
 	}
@@ -105,7 +115,7 @@ sub wait_new_worker
 	my $deadline = time + $timeout;
 	while (time < $deadline)
 	{
-		my ($ret, $out) = $node->psql($DB,
+		my ($ret, $out) = try_psql($node,
 			"SELECT engine.ready() AND pid <> $old_pid FROM pg_stat_activity WHERE backend_type = 'engine'");
 		return 1 if $ret == 0 && $out eq 't';
 		usleep(50_000);
