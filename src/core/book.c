@@ -14,12 +14,6 @@
 
 #include "core_int.h"
 
-order *
-order_at(const core_t *c, uint32_t slot)
-{
-	return &ORDERS(c)[slot];
-}
-
 /* ---------------------------------------------------------------- pool */
 
 uint32_t

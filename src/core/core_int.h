@@ -190,7 +190,6 @@ void		ledger_freeze(balance *b, int64_t amount);
 void		ledger_release(balance *b, int64_t amount);
 
 /* ---- books (book.c) ---- */
-order	   *order_at(const core_t *c, uint32_t slot);
 uint32_t	book_find_order(const core_t *c, int64_t order_id);
 uint32_t	book_alloc_order(core_t *c);		/* NIL if the pool is full */
 void		book_free_order(core_t *c, uint32_t o);

@@ -375,8 +375,9 @@ load_table(snapshot_loader *ld, const char *table, int natts, size_t item_size,
 		if (slot->tts_isnull[0] || DatumGetInt64(slot->tts_values[0]) != ld->seq)
 			continue;
 		memset(item, 0, item_size);
+		/* NULL only where the table allows it (its readers handle those). */
 		for (int i = 1; i < natts; i++)
-			if (slot->tts_isnull[i] && !(i == natts - 1 && strcmp(table, "snapshot_orders") == 0))
+			if (slot->tts_isnull[i] && TupleDescAttr(RelationGetDescr(rel), i)->attnotnull)
 			{
 				loader_fail(ld, "has a NULL", ld->seen);
 				break;
