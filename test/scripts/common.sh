@@ -3,8 +3,14 @@
 # Installs what the project needs on Debian 12 (as root), builds and installs
 # the extension, and picks a non-root user for anything that runs initdb.
 
-PG_BINDIR=/usr/lib/postgresql/15/bin
-PG_CONFIG=$PG_BINDIR/pg_config
+# PG_CONFIG may name another PostgreSQL 15 installation, e.g. a private copy
+# made by test/scripts/pg_prefix.sh (then nothing needs root but apt-get).
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+if [ -x "$PG_CONFIG" ]; then
+	PG_BINDIR=$("$PG_CONFIG" --bindir)
+else
+	PG_BINDIR=/usr/lib/postgresql/15/bin
+fi
 export PATH="$PG_BINDIR:$PATH"
 
 die() { echo "error: $*" >&2; exit 1; }
@@ -31,7 +37,7 @@ install_dependencies() {
 
 build_and_install() {
 	make -s PG_CONFIG="$PG_CONFIG" >/dev/null || die "build failed"
-	if [ "$(id -u)" -eq 0 ]; then
+	if [ "$(id -u)" -eq 0 ] || [ -w "$("$PG_CONFIG" --pkglibdir)" ]; then
 		make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"
 	else
 		sudo make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed (needs root)"
