@@ -186,6 +186,8 @@ core_reason_name(core_reason r)
 		[CORE_R_FUNDS_EXHAUSTED] = "funds_exhausted",
 		[CORE_R_QUOTE_QTY] = "quote_qty",
 		[CORE_R_SELF_TRADE] = "self_trade",
+		[CORE_R_DUST] = "dust",
+		[CORE_R_OPEN_ORDERS_LIMIT] = "open_orders_limit",
 	};
 
 	return (unsigned) r < CORE_R_COUNT ? names[r] : NULL;

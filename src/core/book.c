@@ -304,7 +304,7 @@ book_enqueue(core_t *c, uint32_t o)
 	else
 		lv->head = o;
 	lv->tail = o;
-	lv->qty += ord->remaining;
+	lv->qty += (u128) ord->remaining;
 	lv->count++;
 }
 
@@ -323,7 +323,7 @@ book_dequeue(core_t *c, uint32_t o)
 		orders[ord->next].prev = ord->prev;
 	else
 		lv->tail = ord->prev;
-	lv->qty -= ord->remaining;
+	lv->qty -= (u128) ord->remaining;
 	lv->count--;
 	if (lv->count == 0)
 		level_remove(c, &SYMBOLS(c)[ord->symbol].sides[ord->side], ord->level);
@@ -418,7 +418,8 @@ core_book_levels(const core_t *c, uint32_t symbol_id, core_side side,
 		memset(&info, 0, sizeof(info));
 		info.side = side;
 		info.price = L[l].price;
-		info.qty = L[l].qty;
+		info.qty_hi = (uint64_t) (L[l].qty >> 64);
+		info.qty_lo = (uint64_t) L[l].qty;
 		info.orders = (int32_t) L[l].count;
 		if (!fn(ctx, &info))
 			return;

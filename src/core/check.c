@@ -15,6 +15,9 @@
 
 #define VERIFY_ASSET_CHUNK 256	/* assets summed per pass over the balances */
 
+/* Tags hashed before a field added after release 1.0 (core.h, digest rule). */
+#define DIGEST_TAG_MIN_NOTIONAL UINT64_C(0x6d696e5f6e6f7431)	/* "min_not1" */
+
 typedef struct checker
 {
 	const core_t *c;
@@ -219,9 +222,26 @@ check_levels(checker *k)
 	return true;
 }
 
+/* Decimal text of a 128-bit count, for failure details. */
+static const char *
+u128_text(u128 v, char buf[40])
+{
+	char	   *p = buf + 39;
+
+	*p = '\0';
+	do
+	{
+		*--p = (char) ('0' + (int) (v % 10));
+		v /= 10;
+	} while (v > 0);
+	return p;
+}
+
 static bool
 check_queues(checker *k)
 {
+	char		held[40],
+				recorded[40];
 	const core_t *c = k->c;
 	const level *L = LEVELS(c);
 	const order *orders = ORDERS(c);
@@ -231,7 +251,7 @@ check_queues(checker *k)
 		for (int side = 0; side < 2; side++)
 			for (uint32_t l = SYMBOLS(c)[id].sides[side].best; l != NIL; l = L[l].next)
 			{
-				i128		qty = 0;
+				u128		qty = 0;
 				uint32_t	n = 0,
 							prev = NIL;
 
@@ -250,14 +270,14 @@ check_queues(checker *k)
 								 (long long) ord->id, SYMBOLS(c)[id].name, (long long) L[l].price);
 						return false;
 					}
-					qty += ord->remaining;
+					qty += (u128) ord->remaining;
 				}
 				if (prev != L[l].tail || n != L[l].count || n == 0 || qty != L[l].qty)
 				{
 					snprintf(k->detail, sizeof(k->detail),
-							 "level %s %lld: holds %u orders of %lld, records %u of %lld",
-							 SYMBOLS(c)[id].name, (long long) L[l].price, n, (long long) qty,
-							 L[l].count, (long long) L[l].qty);
+							 "level %s %lld: holds %u orders of %s, records %u of %s",
+							 SYMBOLS(c)[id].name, (long long) L[l].price, n,
+							 u128_text(qty, held), L[l].count, u128_text(L[l].qty, recorded));
 					return false;
 				}
 				in_books += n;
@@ -423,6 +443,12 @@ core_state_digest(const core_t *c)
 		h_u64(&h, (uint64_t) (uint32_t) s->maker_ppm);
 		h_u64(&h, (uint64_t) (uint32_t) s->taker_ppm);
 		h_u64(&h, s->status);
+		/* Added after 1.0: hashed only when set (core.h, digest rule). */
+		if (s->min_notional != 0)
+		{
+			h_u64(&h, DIGEST_TAG_MIN_NOTIONAL);
+			h_u64(&h, (uint64_t) s->min_notional);
+		}
 	}
 	for (uint32_t a = 1; a <= c->naccounts; a++)
 	{

@@ -14,7 +14,43 @@
  *   - amounts are int64 in an asset's smallest unit; a price is quote units
  *     per one whole base unit; products use 128-bit intermediates and any
  *     result that does not fit int64 is rejected, never wrapped;
- *   - outcomes never depend on hash-table order or on slot indexes.
+ *   - outcomes never depend on hash-table order or on slot indexes;
+ *   - a log of accepted commands always replays to a ready engine: no
+ *     sequence of records, however hostile, can overflow a sum the core
+ *     keeps or leave a state that core_verify refuses (see "Accumulators"
+ *     below for why each sum fits);
+ *   - no free orders, no free trades: every limit order is worth at least
+ *     one quote unit when it arrives, every resting order at least one quote
+ *     unit at its own price, and every fill moves at least one quote unit
+ *     (doc/semantics.md, "Order value and dust").
+ *
+ * Accumulators, and why none can overflow:
+ *   - balances and fees: every balance of an asset, the fee account's
+ *     included, is part of its supply (sum of deposits minus withdrawals),
+ *     which DEPOSIT keeps within int64 (reason overflow);
+ *   - an order's value, lock and a trade's quote: checked to fit int64 when
+ *     the order is placed or amended (reason overflow); every later value
+ *     is of a smaller quantity at the same price;
+ *   - an order's filled + remaining: at most its qty; an amend that would
+ *     push it past int64 is refused (reason overflow);
+ *   - an order's notional (sum of price * qty over fills) is 128-bit: at
+ *     most INT64_MAX * INT64_MAX < 2^126;
+ *   - a price level's quantity (sum of its orders' remainders) is 128-bit:
+ *     at most max_orders * INT64_MAX < 2^93.  Bids are not bounded by any
+ *     supply (a buy of 5 whole units of an 18-decimal asset at one tick
+ *     locks a few quote units), so refusing would let a small account
+ *     block a price level for everyone;
+ *   - fill-or-kill and the "will it rest" check walk the book subtracting
+ *     from the order's quantity, never summing the book;
+ *   - counts (orders, levels, trades and cancels per command) are bounded
+ *     by the pools, which core_arena_size keeps below 2^30;
+ *   - seq, next_order_id, next_trade_id: each command adds 1 to seq, at
+ *     most 1 to next_order_id and at most one more than the number of
+ *     orders it takes off the books to next_trade_id (every trade but a
+ *     command's last fills its maker), so next_trade_id <= 2 * seq + 1 and
+ *     none reaches 2^63 within 2^62 commands (146,000 years at a million
+ *     commands per second);
+ *   - core_verify sums in 128 bits.
  *
  * Thread safety: none.  The caller serialises writers against readers (the
  * PostgreSQL shell holds an LWLock exclusively around core_apply and shared
@@ -34,8 +70,15 @@
 #define CORE_MAX_DECIMALS     18
 #define CORE_FEE_SCALE        1000000  /* fee rates are parts per million */
 
-/* Payload format written by core_record_encode(). */
-#define CORE_RECORD_FORMAT    1
+/*
+ * Payload format written by core_record_encode().  Format 1 is release
+ * 1.0's; format 2 adds CREATE_SYMBOL.min_notional and
+ * PLACE.max_open_orders at the end of their payloads.  The decoder reads
+ * both; a format-1 payload decodes with the added fields 0, which is
+ * exactly what release 1.0 did with it.
+ */
+#define CORE_RECORD_FORMAT    2
+#define CORE_RECORD_FORMAT_MIN 1	/* oldest format core_record_decode reads */
 #define CORE_RECORD_MAX_BYTES 128
 
 typedef struct core core_t;     /* the arena header; opaque */
@@ -137,6 +180,8 @@ typedef enum core_reason
 	CORE_R_FUNDS_EXHAUSTED,		/* market buy ran out of available quote */
 	CORE_R_QUOTE_QTY,			/* market buy reached its quote_qty budget */
 	CORE_R_SELF_TRADE,			/* self-trade prevention acted */
+	CORE_R_DUST,				/* a fill or a remainder would be worth < 1 quote unit */
+	CORE_R_OPEN_ORDERS_LIMIT,	/* the user already rests max_open_orders orders */
 	CORE_R_COUNT
 } core_reason;
 
@@ -168,6 +213,8 @@ typedef struct core_rec_create_symbol
 	int64_t		min_qty;		/* base units; 0 = none */
 	int32_t		maker_fee_ppm;
 	int32_t		taker_fee_ppm;
+	int64_t		min_notional;	/* quote units; 0 = none beyond the 1-unit floor
+								 * (format 2) */
 } core_rec_create_symbol;
 
 typedef struct core_rec_set_symbol_status
@@ -195,6 +242,10 @@ typedef struct core_rec_place
 	int64_t		price;			/* quote units per whole base unit; 0 = market order */
 	int64_t		quote_qty;		/* market buy budget in quote units; 0 = none */
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];	/* "" = none */
+	uint32_t	max_open_orders;	/* the user's limit of resting orders over
+									 * all symbols, as the shell enforced it
+									 * when it logged the record; 0 =
+									 * unlimited (format 2) */
 } core_rec_place;
 
 typedef struct core_rec_cancel
@@ -235,14 +286,17 @@ typedef struct core_record
 } core_record;
 
 /*
- * Binary payload codec (little-endian, first byte CORE_RECORD_FORMAT, then the
+ * Binary payload codec (little-endian, first byte the format, then the
  * type byte, then the fields).  ts is not part of the payload: the log keeps
  * it in its own column.
  *
- * core_record_encode writes at most CORE_RECORD_MAX_BYTES into buf and
- * returns the length.  core_record_decode returns false (and leaves *rec
- * with type CORE_REC_INVALID) for any byte string that is not exactly one
- * well-formed payload; it never reads past len.
+ * core_record_encode writes format CORE_RECORD_FORMAT, at most
+ * CORE_RECORD_MAX_BYTES into buf, and returns the length.
+ * core_record_decode reads formats CORE_RECORD_FORMAT_MIN to
+ * CORE_RECORD_FORMAT (fields a format does not have decode as 0); it
+ * returns false (and leaves *rec with type CORE_REC_INVALID) for any byte
+ * string that is not exactly one well-formed payload of its format; it
+ * never reads past len.
  */
 size_t		core_record_encode(const core_record *rec, uint8_t *buf);
 bool		core_record_decode(const uint8_t *buf, size_t len, core_record *rec);
@@ -263,6 +317,29 @@ size_t		core_record_desc(const core_record *rec, char *buf, size_t buflen);
 
 /* CRC-32C (Castagnoli), continuing from crc (start with 0). */
 uint32_t	core_crc32c(uint32_t crc, const void *data, size_t len);
+
+/*
+ * The order-value rule (doc/semantics.md, "Order value and dust").  A limit
+ * order's value is floor(price * qty / 10^base_decimals) quote units; a
+ * PLACE with a price, and an AMEND's new (price, remaining), must be worth
+ * at least core_min_order_value(min_notional) = max(min_notional, 1).
+ * core_check_order_value says whether (price, qty) passes, with *value (may
+ * be NULL) set to the value when it fits int64.  price and qty are positive
+ * smallest units, base_decimals at most CORE_MAX_DECIMALS.  core_apply
+ * applies the same rule: CORE_VALUE_TOO_SMALL is rejected with reason
+ * invalid, CORE_VALUE_OVERFLOW with reason overflow.
+ */
+typedef enum core_value_check
+{
+	CORE_VALUE_OK = 0,
+	CORE_VALUE_TOO_SMALL,		/* worth less than max(min_notional, 1) */
+	CORE_VALUE_OVERFLOW			/* price * qty / 10^base_decimals exceeds int64 */
+} core_value_check;
+
+int64_t		core_min_order_value(int64_t min_notional);
+core_value_check core_check_order_value(int64_t price, int64_t qty,
+										unsigned base_decimals,
+										int64_t min_notional, int64_t *value);
 
 /* ---------------------------------------------------------------------
  * Applying a record
@@ -372,6 +449,7 @@ typedef struct core_symbol_info
 	int32_t		maker_fee_ppm;
 	int32_t		taker_fee_ppm;
 	uint8_t		status;			/* core_symbol_status */
+	int64_t		min_notional;	/* quote units; 0 = only the 1-unit floor */
 } core_symbol_info;
 
 typedef struct core_balance_info
@@ -402,11 +480,18 @@ typedef struct core_order_info
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];
 } core_order_info;
 
+/*
+ * A price level.  Its quantity, the sum of its orders' remainders, can
+ * exceed int64 (many bids of the largest quantity at one price), so it
+ * comes as an unsigned 128-bit number in two halves: qty_hi * 2^64 +
+ * qty_lo base units.  qty_hi is 0 whenever the sum fits 64 bits.
+ */
 typedef struct core_level_info
 {
 	uint8_t		side;
 	int64_t		price;
-	int64_t		qty;			/* sum of remaining qty at this price */
+	uint64_t	qty_hi;			/* sum of remaining qty at this price, */
+	uint64_t	qty_lo;			/* = qty_hi * 2^64 + qty_lo */
 	int32_t		orders;
 } core_level_info;
 
@@ -473,7 +558,17 @@ typedef void (*core_check_fn) (void *ctx, const char *check, bool ok,
 							   const char *detail);
 bool		core_verify(const core_t *c, core_check_fn fn, void *ctx);
 
-/* 128-bit hash of the canonical state; equal states give equal digests. */
+/*
+ * 128-bit hash of the canonical state; equal states give equal digests.
+ *
+ * Digest rule: a field added to the state after release 1.0 is hashed only
+ * when it is not zero (with a tag saying which field it is), so the digest
+ * of a state that does not use any such field is exactly the digest release
+ * 1.0 computed for it.  An engine upgraded in place therefore reports the
+ * digest its snapshot and its log were written with.  Fields added so far:
+ * symbol min_notional.  Derived data (per-account order counts, level
+ * totals) is never hashed.
+ */
 typedef struct core_digest
 {
 	uint64_t	hi;

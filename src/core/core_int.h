@@ -42,6 +42,8 @@ typedef struct symbol
 	int64_t		tick;
 	int64_t		lot;
 	int64_t		min_qty;
+	int64_t		min_notional;	/* 0 = only the 1-unit floor */
+	int64_t		min_value;		/* max(min_notional, 1): what a new order must be worth */
 	int64_t		base_scale;		/* 10^base decimals */
 	int32_t		maker_ppm;
 	int32_t		taker_ppm;
@@ -54,7 +56,7 @@ typedef struct level
 {
 	int64_t		price;
 	int64_t		key;			/* price for asks, -price for bids: smaller is better */
-	int64_t		qty;			/* sum of remaining */
+	u128		qty;			/* sum of remaining: 128-bit, bids are unbounded */
 	uint32_t	count;
 	uint32_t	head;			/* oldest order */
 	uint32_t	tail;
@@ -97,7 +99,8 @@ typedef struct account
 	uint32_t	balances;		/* first balance, list by asset id */
 	uint32_t	orders_head;	/* resting orders by id */
 	uint32_t	orders_tail;
-	uint32_t	norders;
+	uint32_t	norders;		/* resting orders over all symbols (derived: kept by
+								 * book_link_account / book_unlink_account) */
 } account;
 
 typedef struct balance
@@ -167,6 +170,11 @@ uint32_t	hash_text(const char *s);
 int64_t		pow10_i64(unsigned n);
 /* floor(price * qty / scale); false if it does not fit int64 */
 bool		quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out);
+/* floor(price * qty / scale) == 0, without dividing */
+bool		worth_nothing(int64_t price, int64_t qty, int64_t scale);
+/* core_check_order_value at a symbol's scale and minimum */
+core_value_check order_value_check(const symbol *s, int64_t price, int64_t qty,
+								   int64_t *value);
 /* floor(amount * ppm / 10^6), at least 1 when both are non-zero */
 int64_t		fee_of(int64_t amount, int32_t ppm);
 bool		text_field_ok(const char *s, size_t max);
@@ -239,6 +247,8 @@ typedef struct field_def
 	uint16_t	offset;			/* within core_record */
 	uint8_t		kind;			/* field_kind */
 	uint8_t		max;			/* F_STR: longest text */
+	uint8_t		since;			/* first payload format that has the field
+								 * (0 = every format) */
 } field_def;
 
 #define MAX_FIELDS 12

@@ -4,9 +4,16 @@
  *
  * This is where trading outcomes are decided, and where money moves between
  * balances.  Every rule here is written down in doc/semantics.md; the
- * invariant kept after every command is that each resting order's lock is
- * exactly what its remainder needs and each user's frozen amount is the sum
- * of those locks.
+ * invariants kept after every command are that each resting order's lock is
+ * exactly what its remainder needs, each user's frozen amount is the sum of
+ * those locks, and (for every order that rested since release 1.1) each
+ * resting order is worth at least one quote unit at its own price.  No fill
+ * moves base for zero quote: a taker stops before such a fill.
+ *
+ * Order of a PLACE's checks, each refusing before anything changes: symbol
+ * (unknown, halted, tick/lot/min_qty), account, balance rows, value
+ * (overflow, minimum), room to rest (open-order limit, pool), funds,
+ * post-only, fill-or-kill.
  */
 #include <string.h>
 
@@ -145,14 +152,17 @@ crosses(const taker *t, int64_t resting_price)
 
 /* ---------------------------------------------------------------- trade */
 
+/*
+ * One fill of q base units against maker m, for quote = floor(maker price *
+ * q / 10^bd) quote units (at least 1: match() never fills for nothing).
+ */
 static void
-trade(taker *t, uint32_t m, int64_t q)
+trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 {
 	core_t	   *c = t->c;
 	const symbol *s = t->s;
 	order	   *mk = &ORDERS(c)[m];
 	int64_t		p = mk->price;
-	int64_t		quote;
 	int64_t		taker_fee,
 				maker_fee;
 	balance    *m_base = ledger_find(c, mk->account, s->base);
@@ -160,9 +170,6 @@ trade(taker *t, uint32_t m, int64_t q)
 	balance    *fee_base = ledger_find(c, FEE_ACCOUNT, s->base);
 	balance    *fee_quote = ledger_find(c, FEE_ACCOUNT, s->quote);
 	core_event	ev;
-
-	/* Fits: the maker's whole remainder was valued at entry. */
-	quote_value(p, q, s->base_scale, &quote);
 
 	if (t->side == CORE_BUY)
 	{
@@ -245,6 +252,12 @@ trade(taker *t, uint32_t m, int64_t q)
 		emit_resting_event(t->a, mk, CORE_ST_FILLED, CORE_R_NONE);
 		retire_resting(c, m);
 	}
+	else if (worth_nothing(p, mk->remaining, s->base_scale))
+	{
+		/* A remainder worth less than one quote unit does not rest. */
+		emit_resting_event(t->a, mk, CORE_ST_CANCELED, CORE_R_DUST);
+		retire_resting(c, m);
+	}
 	else
 		emit_resting_event(t->a, mk, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
 }
@@ -265,11 +278,18 @@ affordable(const taker *t, int64_t p)
 	return (int64_t) q - (int64_t) q % t->s->lot;
 }
 
+/*
+ * Take liquidity in price-time priority until the taker is filled, its
+ * price stops crossing, or something stops it early (t->stop): stp, its
+ * budget (a market buy), or a fill that would be worth no quote (dust).
+ * dry_match below must make exactly the same decisions.
+ */
 static void
 match(taker *t)
 {
 	core_t	   *c = t->c;
-	uint32_t	l = t->s->sides[!t->side].best;
+	const symbol *s = t->s;
+	uint32_t	l = s->sides[!t->side].best;
 
 	while (l != NIL && t->remaining > 0)
 	{
@@ -283,7 +303,8 @@ match(taker *t)
 		{
 			order	   *mk = &ORDERS(c)[m];
 			uint32_t	next = mk->next;
-			int64_t		q;
+			int64_t		q,
+						quote;
 			bool		cut = false;
 
 			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
@@ -309,8 +330,22 @@ match(taker *t)
 					cut = true;
 				}
 			}
-			if (q > 0)
-				trade(t, m, q);
+			/* Fits: the maker's whole remainder was valued at entry. */
+			quote_value(mk->price, q, s->base_scale, &quote);
+			if (quote == 0)
+			{
+				/* A maker worth nothing rested before the dust rule existed:
+				 * it leaves the book instead of blocking its level. */
+				if (worth_nothing(mk->price, mk->remaining, s->base_scale))
+				{
+					cancel_resting(t->a, m, CORE_R_DUST);
+					m = next;
+					continue;
+				}
+				t->stop = cut ? t->budget_reason : CORE_R_DUST;
+				return;
+			}
+			trade(t, m, q, quote);
 			if (cut || (t->market_buy && t->budget == 0))
 			{
 				t->stop = t->budget_reason;
@@ -322,34 +357,82 @@ match(taker *t)
 	}
 }
 
-/* Would a fill-or-kill order fill completely, counting only what it could
- * really take after self-trade prevention? */
-static bool
-fok_fillable(const taker *t)
+/*
+ * What match() would leave of a limit taker's quantity, found without
+ * changing anything: the same makers in the same order, the same stp
+ * decisions, the same stop before a fill worth no quote, the same skipping
+ * of a maker worth nothing.  Returns the remainder (0: fills completely),
+ * or -1 when matching would stop early (the remainder then expires).  It
+ * subtracts from the taker's quantity and never sums the book, so no total
+ * can overflow however deep the book is.
+ */
+static int64_t
+dry_match(const taker *t)
 {
 	const core_t *c = t->c;
-	int64_t		got = 0;
+	const symbol *s = t->s;
+	int64_t		rem = t->remaining;
 
-	for (uint32_t l = t->s->sides[!t->side].best; l != NIL; l = LEVELS(c)[l].next)
+	for (uint32_t l = s->sides[!t->side].best; l != NIL && rem > 0; l = LEVELS(c)[l].next)
 	{
 		if (!crosses(t, LEVELS(c)[l].price))
-			return false;
-		for (uint32_t m = LEVELS(c)[l].head; m != NIL; m = ORDERS(c)[m].next)
+			break;
+		for (uint32_t m = LEVELS(c)[l].head; m != NIL && rem > 0; m = ORDERS(c)[m].next)
 		{
 			const order *mk = &ORDERS(c)[m];
+			int64_t		q;
 
 			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
 			{
 				if (t->stp == CORE_STP_CANCEL_MAKER)
 					continue;
-				return false;
+				return -1;
 			}
-			got += mk->remaining;
-			if (got >= t->remaining)
-				return true;
+			q = rem < mk->remaining ? rem : mk->remaining;
+			if (worth_nothing(mk->price, q, s->base_scale))
+			{
+				if (worth_nothing(mk->price, mk->remaining, s->base_scale))
+					continue;
+				return -1;
+			}
+			rem -= q;
 		}
 	}
-	return false;
+	return rem;
+}
+
+/* Would a limit order leave a remainder that rests (not filled, not
+ * stopped, worth at least one quote unit at its own price)? */
+static bool
+remainder_would_rest(const taker *t)
+{
+	int64_t		rem = dry_match(t);
+
+	return rem > 0 && !worth_nothing(t->price, rem, t->s->base_scale);
+}
+
+/*
+ * Room for a gtc order's remainder: a slot in the order pool and, when the
+ * record carries a limit, fewer than max_open_orders resting orders of the
+ * user over all symbols.  Only a remainder that would rest needs room, so
+ * when either is short the book is walked (dry_match) to find out; an
+ * order that fills completely, or stops, on arrival needs none.  Returns
+ * CORE_R_NONE, or the reason to refuse the order before it trades.
+ */
+static core_reason
+room_to_rest(const taker *t, const core_rec_place *r)
+{
+	const core_t *c = t->c;
+	bool		user_full = r->max_open_orders > 0 &&
+		ACCOUNTS(c)[t->acct].norders >= r->max_open_orders;
+	bool		pool_full = c->norders >= c->limits.max_orders;
+
+	if (!user_full && !pool_full)
+		return CORE_R_NONE;
+	/* A post-only order rests whole or is refused: it always needs room. */
+	if (!r->post_only && !remainder_would_rest(t))
+		return CORE_R_NONE;
+	return user_full ? CORE_R_OPEN_ORDERS_LIMIT : CORE_R_CAPACITY;
 }
 
 static bool
@@ -418,7 +501,8 @@ redo_place(apply_ctx *a)
 	int64_t		id = c->next_order_id++;
 	symbol	   *s = symbol_at(c, r->symbol);
 	bool		market = r->price == 0;
-	bool		rests = !market && r->tif == CORE_GTC;
+	bool		may_rest = !market && r->tif == CORE_GTC;
+	uint32_t	o = NIL;
 	taker		t;
 	uint32_t	need_rows;
 	int64_t		avail;
@@ -463,10 +547,19 @@ redo_place(apply_ctx *a)
 
 	if (!market)
 	{
-		int64_t		value;
+		int64_t		value = 0;
 
-		if (!quote_value(r->price, r->qty, s->base_scale, &value))
-			{ reject_place(a, r, id, CORE_R_OVERFLOW); return; }
+		switch (order_value_check(s, r->price, r->qty, &value))
+		{
+			case CORE_VALUE_OVERFLOW:
+				reject_place(a, r, id, CORE_R_OVERFLOW);
+				return;
+			case CORE_VALUE_TOO_SMALL:
+				reject_place(a, r, id, CORE_R_INVALID);
+				return;
+			case CORE_VALUE_OK:
+				break;
+		}
 		t.locked = r->side == CORE_BUY ? value : r->qty;
 	}
 	else if (r->side == CORE_SELL)
@@ -483,13 +576,14 @@ redo_place(apply_ctx *a)
 		}
 	}
 
-	if (rests && c->norders >= c->limits.max_orders)
-		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
+	if (may_rest && (why = room_to_rest(&t, r)) != CORE_R_NONE)
+		{ reject_place(a, r, id, why); return; }
 	if (t.locked > avail)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 	if (r->post_only && would_cross(&t))
 		{ reject_place(a, r, id, CORE_R_POST_ONLY); return; }
-	if (r->tif == CORE_FOK && !fok_fillable(&t))
+	/* Fill-or-kill counts only what it could really take (stp, dust). */
+	if (r->tif == CORE_FOK && dry_match(&t) != 0)
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
 	t.base = ledger_get_or_add(c, t.acct, s->base);	/* cannot fail: checked above */
@@ -498,9 +592,20 @@ redo_place(apply_ctx *a)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);
 
-	if (rests && t.remaining > 0 && t.stop == CORE_R_NONE)
+	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
+		worth_nothing(t.price, t.remaining, s->base_scale))
+		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
+	/*
+	 * A slot is free: either the pool had one before matching (which only
+	 * frees slots), or room_to_rest's dry_match found that nothing would
+	 * rest.  Should the two ever disagree, the remainder expires (reason
+	 * capacity) rather than break the pool.
+	 */
+	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
+		(o = book_alloc_order(c)) == NIL)
+		t.stop = CORE_R_CAPACITY;
+	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		uint32_t	o = book_alloc_order(c);	/* cannot fail: checked above */
 		order	   *ord = &ORDERS(c)[o];
 
 		ord->id = id;
@@ -619,7 +724,7 @@ redo_amend(apply_ctx *a)
 	symbol	   *s;
 	int64_t		new_qty,
 				new_price,
-				value,
+				value = 0,
 				new_lock;
 	balance    *lockbal;
 	taker		t;
@@ -640,14 +745,24 @@ redo_amend(apply_ctx *a)
 	new_price = r->price > 0 ? r->price : ord->price;
 	if (!fits_symbol(s, new_price, new_qty, false))
 		REJECT(a, CORE_R_INVALID);
+	/* Its size (filled + new remaining) must stay an int64 like any order's. */
+	if (new_qty > INT64_MAX - ord->filled)
+		REJECT(a, CORE_R_OVERFLOW);
+	switch (order_value_check(s, new_price, new_qty, &value))
+	{
+		case CORE_VALUE_OVERFLOW:
+			REJECT(a, CORE_R_OVERFLOW);
+		case CORE_VALUE_TOO_SMALL:
+			REJECT(a, CORE_R_INVALID);
+		case CORE_VALUE_OK:
+			break;
+	}
 
 	/* Same price, not more: keeps its place in the queue. */
 	if (new_price == ord->price && new_qty <= ord->remaining)
 		{ amend_in_place(a, o, new_qty); return; }
 
 	/* Otherwise cancel-and-replace under the same id. */
-	if (!quote_value(new_price, new_qty, s->base_scale, &value))
-		REJECT(a, CORE_R_OVERFLOW);
 	new_lock = ord->side == CORE_BUY ? value : new_qty;
 	lockbal = lock_balance(c, ord);
 	if (new_lock > lockbal->available + ord->locked)
@@ -683,6 +798,9 @@ redo_amend(apply_ctx *a)
 	ord->remaining = t.remaining;
 	ord->filled = t.filled;
 	ord->notional = t.notional;
+	if (t.remaining > 0 && t.stop == CORE_R_NONE &&
+		worth_nothing(new_price, t.remaining, s->base_scale))
+		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
 	if (t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
 		ord->locked = t.locked;

@@ -57,6 +57,51 @@ quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out)
 	return true;
 }
 
+/*
+ * Non-negative price and qty: the value rounds down to nothing exactly when
+ * price * qty < scale.  A multiplication instead of a division, because the
+ * matching loop asks this of every fill.
+ */
+bool
+worth_nothing(int64_t price, int64_t qty, int64_t scale)
+{
+	return (i128) price * (i128) qty < (i128) scale;
+}
+
+int64_t
+core_min_order_value(int64_t min_notional)
+{
+	return min_notional > 1 ? min_notional : 1;
+}
+
+static core_value_check
+value_check(int64_t price, int64_t qty, int64_t scale, int64_t min_value, int64_t *value)
+{
+	int64_t		v;
+
+	if (!quote_value(price, qty, scale, &v))
+		return CORE_VALUE_OVERFLOW;
+	if (value)
+		*value = v;
+	return v < min_value ? CORE_VALUE_TOO_SMALL : CORE_VALUE_OK;
+}
+
+core_value_check
+order_value_check(const symbol *s, int64_t price, int64_t qty, int64_t *value)
+{
+	return value_check(price, qty, s->base_scale, s->min_value, value);
+}
+
+core_value_check
+core_check_order_value(int64_t price, int64_t qty, unsigned base_decimals,
+					   int64_t min_notional, int64_t *value)
+{
+	if (base_decimals > CORE_MAX_DECIMALS)
+		base_decimals = CORE_MAX_DECIMALS;
+	return value_check(price, qty, pow10_i64(base_decimals),
+					   core_min_order_value(min_notional), value);
+}
+
 int64_t
 fee_of(int64_t amount, int32_t ppm)
 {

@@ -8,8 +8,15 @@
  * that field list, so adding a command means adding a payload struct, a row
  * here and a redo function.
  *
- * Payload: byte 0 = CORE_RECORD_FORMAT, byte 1 = type, then the fields in
- * table order, little-endian; text fields as a length byte and the bytes.
+ * Payload: byte 0 = the format, byte 1 = type, then the fields in table
+ * order, little-endian; text fields as a length byte and the bytes.
+ *
+ * Formats: a field added after release 1.0 goes at the end of its record's
+ * field list and names the format that added it (FIELD_SINCE).  The encoder
+ * writes every field under CORE_RECORD_FORMAT; the decoder reads a payload
+ * of any format from CORE_RECORD_FORMAT_MIN on, taking only the fields that
+ * format has and leaving the later ones 0 — so a log written by an older
+ * release replays with the values it was applied with.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -17,8 +24,9 @@
 
 #include "core_int.h"
 
-#define FIELD(rt, member, fname, kind, max) \
-	{ #fname, (uint16_t) (offsetof(core_record, u.member) + offsetof(rt, fname)), kind, max }
+#define FIELD_SINCE(rt, member, fname, kind, max, since) \
+	{ #fname, (uint16_t) (offsetof(core_record, u.member) + offsetof(rt, fname)), kind, max, since }
+#define FIELD(rt, member, fname, kind, max) FIELD_SINCE(rt, member, fname, kind, max, 0)
 
 /* ------------------------------------------------------- shape checks */
 
@@ -66,6 +74,8 @@ validate_create_symbol(const core_record *rec)
 		return "lot_size must be positive";
 	if (r->min_qty < 0)
 		return "min_qty must not be negative";
+	if (r->min_notional < 0)
+		return "min_notional must not be negative";
 	if (r->maker_fee_ppm < 0 || r->maker_fee_ppm >= CORE_FEE_SCALE)
 		return "maker_fee must be at least 0 and less than 1";
 	if (r->taker_fee_ppm < 0 || r->taker_fee_ppm >= CORE_FEE_SCALE)
@@ -189,6 +199,7 @@ const rectype_def core_rectypes[CORE_REC_COUNT] = {
 			FIELD(core_rec_create_symbol, create_symbol, min_qty, F_I64, 0),
 			FIELD(core_rec_create_symbol, create_symbol, maker_fee_ppm, F_U32, 0),
 			FIELD(core_rec_create_symbol, create_symbol, taker_fee_ppm, F_U32, 0),
+			FIELD_SINCE(core_rec_create_symbol, create_symbol, min_notional, F_I64, 0, 2),
 		}
 	},
 	[CORE_REC_SET_SYMBOL_STATUS] = {
@@ -223,6 +234,7 @@ const rectype_def core_rectypes[CORE_REC_COUNT] = {
 			FIELD(core_rec_place, place, price, F_I64, 0),
 			FIELD(core_rec_place, place, quote_qty, F_I64, 0),
 			FIELD(core_rec_place, place, client_order_id, F_STR, CORE_CLIENT_ID_MAX),
+			FIELD_SINCE(core_rec_place, place, max_open_orders, F_U32, 0, 2),
 		}
 	},
 	[CORE_REC_CANCEL] = {
@@ -356,15 +368,21 @@ core_record_decode(const uint8_t *buf, size_t len, core_record *rec)
 	const rectype_def *def;
 	char	   *base = (char *) rec;
 	size_t		n = 2;
+	uint8_t		format;
 
 	memset(rec, 0, sizeof(*rec));
-	if (len < 2 || buf[0] != CORE_RECORD_FORMAT || (def = rectype_of(buf[1])) == NULL)
+	if (len < 2 || (def = rectype_of(buf[1])) == NULL)
+		return false;
+	format = buf[0];
+	if (format < CORE_RECORD_FORMAT_MIN || format > CORE_RECORD_FORMAT)
 		return false;
 	for (const field_def *f = def->fields; f->name; f++)
 	{
 		void	   *p = base + f->offset;
 		size_t		w = f->kind == F_STR ? 1 : (size_t) fixed_width(f->kind);
 
+		if (f->since > format)
+			continue;			/* not in this format: stays 0 */
 		if (len - n < w)
 			goto bad;
 		switch (f->kind)

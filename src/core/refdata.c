@@ -74,6 +74,7 @@ symbol_to_info(const core_t *c, uint32_t id, core_symbol_info *out)
 	out->maker_fee_ppm = s->maker_ppm;
 	out->taker_fee_ppm = s->taker_ppm;
 	out->status = s->status;
+	out->min_notional = s->min_notional;
 }
 
 /*
@@ -124,7 +125,7 @@ symbol_insert(core_t *c, const core_symbol_info *in)
 	if (asset_at(c, in->base_asset) == NULL || asset_at(c, in->quote_asset) == NULL ||
 		in->base_asset == in->quote_asset)
 		return "unknown asset";
-	if (in->tick_size <= 0 || in->lot_size <= 0 || in->min_qty < 0 ||
+	if (in->tick_size <= 0 || in->lot_size <= 0 || in->min_qty < 0 || in->min_notional < 0 ||
 		in->maker_fee_ppm < 0 || in->maker_fee_ppm >= CORE_FEE_SCALE ||
 		in->taker_fee_ppm < 0 || in->taker_fee_ppm >= CORE_FEE_SCALE ||
 		in->status > CORE_HALTED)
@@ -143,6 +144,8 @@ symbol_insert(core_t *c, const core_symbol_info *in)
 	s->tick = in->tick_size;
 	s->lot = in->lot_size;
 	s->min_qty = in->min_qty;
+	s->min_notional = in->min_notional;
+	s->min_value = core_min_order_value(in->min_notional);
 	s->base_scale = pow10_i64(ASSETS(c)[s->base].decimals);
 	s->maker_ppm = in->maker_fee_ppm;
 	s->taker_ppm = in->taker_fee_ppm;
@@ -196,6 +199,7 @@ redo_create_symbol(apply_ctx *a)
 	info.min_qty = r->min_qty;
 	info.maker_fee_ppm = r->maker_fee_ppm;
 	info.taker_fee_ppm = r->taker_fee_ppm;
+	info.min_notional = r->min_notional;
 	info.status = CORE_TRADING;
 	if (symbol_insert(a->c, &info) != NULL)
 		REJECT(a, CORE_R_INVALID);

@@ -121,6 +121,7 @@ core_restore_order(core_t *c, const core_order_info *o)
 		return "order id is invalid or repeated";
 	if (o->side > CORE_SELL || o->stp > CORE_STP_CANCEL_BOTH ||
 		o->price <= 0 || o->remaining_qty <= 0 || o->filled_qty < 0 ||
+		o->filled_qty > INT64_MAX - o->remaining_qty ||
 		o->price % s->tick != 0 || o->remaining_qty % s->lot != 0 ||
 		!quote_value(o->price, o->remaining_qty, s->base_scale, &value))
 		return "order fields out of range";

@@ -153,6 +153,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	p->tif = (uint8) tif;
 	p->stp = (uint8) stp;
 	p->post_only = post_only;
+	p->max_open_orders = 0;		/* no per-user limit is enforced: unlimited */
 	if (qty != NULL)
 	{
 		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);

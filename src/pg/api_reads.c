@@ -372,7 +372,7 @@ engine_depth(PG_FUNCTION_ARGS)
 
 		v[0] = CStringGetTextDatum(l->side == CORE_BUY ? "bid" : "ask");
 		v[1] = units_to_numeric(l->price, ref.quote.decimals);
-		v[2] = units_to_numeric(l->qty, ref.base.decimals);
+		v[2] = units128_to_numeric(l->qty_hi, l->qty_lo, ref.base.decimals);
 		v[3] = Int32GetDatum(l->orders);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}

@@ -132,6 +132,7 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 					 errmsg("min_qty must not be negative, got %s",
 							numeric_text(PG_GETARG_NUMERIC(7)))));
 	}
+	s->min_notional = 0;		/* no SQL argument: only the 1-unit floor applies */
 
 	exists = core_symbol_find(read_begin(), name) != 0;
 	read_end();

@@ -18,7 +18,7 @@
 
 #include "engine.h"
 
-#define INT64_DIGITS 20
+#define UINT128_DIGITS 39
 
 int64
 pow10_int64(int n)
@@ -99,14 +99,13 @@ out_of_range:
 	pg_unreachable();
 }
 
-/* int64 units at `decimals` -> text with exactly `decimals` decimal places. */
-char *
-units_to_cstring(int64 units, int decimals)
+/* Magnitude and sign -> text with exactly `decimals` decimal places. */
+static char *
+magnitude_to_cstring(unsigned __int128 mag, bool negative, int decimals)
 {
-	char		digits[INT64_DIGITS + 1];
+	char		digits[UINT128_DIGITS + 1];
 	char	   *out;
 	char	   *q;
-	uint64		mag = units < 0 ? (uint64) 0 - (uint64) units : (uint64) units;
 	int			n = 0;
 
 	do
@@ -119,7 +118,7 @@ units_to_cstring(int64 units, int decimals)
 
 	out = palloc(n + 3);
 	q = out;
-	if (units < 0)
+	if (negative)
 		*q++ = '-';
 	for (int i = n - 1; i >= 0; i--)
 	{
@@ -129,6 +128,14 @@ units_to_cstring(int64 units, int decimals)
 	}
 	*q = '\0';
 	return out;
+}
+
+/* int64 units at `decimals` -> text with exactly `decimals` decimal places. */
+char *
+units_to_cstring(int64 units, int decimals)
+{
+	return magnitude_to_cstring(units < 0 ? (uint64) 0 - (uint64) units : (uint64) units,
+								units < 0, decimals);
 }
 
 /* The same without trailing zeros after the point ("0.00001"), for messages. */
@@ -152,6 +159,19 @@ Datum
 units_to_numeric(int64 units, int decimals)
 {
 	char	   *s = units_to_cstring(units, decimals);
+
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+/*
+ * Unsigned 128-bit units (hi * 2^64 + lo) at `decimals` -> numeric, exactly:
+ * a price level's total quantity can exceed int64.
+ */
+Datum
+units128_to_numeric(uint64 hi, uint64 lo, int decimals)
+{
+	char	   *s = magnitude_to_cstring((unsigned __int128) hi << 64 | lo, false, decimals);
 
 	return DirectFunctionCall3(numeric_in, CStringGetDatum(s),
 							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));

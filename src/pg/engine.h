@@ -298,6 +298,7 @@ void		dedup_reply(core_t *c, request_slot *slot, int64 order_id);
 int64		numeric_to_units(Numeric num, int decimals, const char *argname,
 							 const char *unit_name);
 Datum		units_to_numeric(int64 units, int decimals);
+Datum		units128_to_numeric(uint64 hi, uint64 lo, int decimals);
 int32		numeric_to_ppm(Numeric num, const char *argname);
 char	   *units_to_cstring(int64 units, int decimals);
 char	   *units_to_cstring_trim(int64 units, int decimals);

@@ -340,6 +340,12 @@ fx_levels(fx *f, uint32_t symbol, core_side side, core_level_info *out, int max)
 	return l.n;
 }
 
+int64_t
+fx_level_qty(const core_level_info *l)
+{
+	return l->qty_hi == 0 && l->qty_lo <= (uint64_t) INT64_MAX ? (int64_t) l->qty_lo : -1;
+}
+
 int
 fx_count(fx *f, core_event_type type)
 {

@@ -82,6 +82,8 @@ int			fx_level_ids(fx *f, uint32_t symbol, core_side side, int64_t price,
 /* Levels of one side, best first; returns how many. */
 int			fx_levels(fx *f, uint32_t symbol, core_side side,
 					  core_level_info *out, int max);
+/* A level's quantity when it fits int64, else -1 (then read qty_hi/qty_lo). */
+int64_t		fx_level_qty(const core_level_info *l);
 /* Number of events of one type in the last command. */
 int			fx_count(fx *f, core_event_type type);
 

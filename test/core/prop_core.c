@@ -1609,7 +1609,7 @@ typedef struct p_depth
 {
 	uint8_t		side;			/* the incoming order's side */
 	int64_t		limit;
-	int64_t		qty;
+	i128		qty;			/* 128-bit, like a level's total */
 } p_depth;
 
 static bool
@@ -1619,7 +1619,7 @@ p_depth_cb(void *ctx, const core_level_info *l)
 
 	if (d->side == CORE_BUY ? l->price > d->limit : l->price < d->limit)
 		return false;
-	d->qty += l->qty;
+	d->qty += (i128) ((unsigned __int128) l->qty_hi << 64 | l->qty_lo);
 	return true;
 }
 
@@ -1649,8 +1649,10 @@ p_gen_limit(p_run *P, core_record *rec)
 		p_depth		d = {p->side, p->price, 0};
 
 		core_book_levels(P->eng.c, sym, !p->side, 0, p_depth_cb, &d);
+		if (d.qty > INT64_MAX / 2)
+			d.qty = INT64_MAX / 2;
 		if (d.qty > 0)
-			p->qty = d.qty + sd->lot * rng_range(&P->r, d.qty > sd->lot ? -1 : 0, 1);
+			p->qty = (int64_t) d.qty + sd->lot * rng_range(&P->r, d.qty > sd->lot ? -1 : 0, 1);
 		if (p->qty < sd->min_qty)
 			p->qty = sd->min_qty;
 	}

@@ -71,7 +71,7 @@ TEST(amend_qty_down_keeps_place_in_queue_and_releases_lock)
 	FX_OEV(f, 0, 2, CORE_ST_AMENDED, CORE_R_NONE, 0, 60);
 	check_queue(f, CORE_BUY, 1000, 3, (const int64_t[]) {1, 2, 3});
 	CHECK_EQ(fx_levels(f, S, CORE_BUY, lv, 2), 1);
-	CHECK_EQ(lv[0].qty, 260);
+	CHECK_EQ(fx_level_qty(&lv[0]), 260);
 	CHECK_EQ(lv[0].orders, 3);
 	FX_BAL(f, 1, Q, 1400, 600);
 	CHECK(core_order_get(f->c, 2, &o));

@@ -82,7 +82,7 @@ TEST(cancel_middle_of_level_keeps_fifo_of_others)
 	CHECK_EQ(ids[0], 1);
 	CHECK_EQ(ids[1], 3);
 	CHECK_EQ(fx_levels(f, S, CORE_BUY, lv, 2), 1);
-	CHECK_EQ(lv[0].qty, 200);
+	CHECK_EQ(fx_level_qty(&lv[0]), 200);
 	CHECK_EQ(lv[0].orders, 2);
 	FX_VERIFY(f);
 	fx_free(f);

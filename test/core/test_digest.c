@@ -288,7 +288,8 @@ TEST(digest_round_trip_keeps_exact_queue_order)
 							cg;
 
 				CHECK_EQ(lf[i].price, lg[i].price);
-				CHECK_EQ(lf[i].qty, lg[i].qty);
+				CHECK_EQ(lf[i].qty_hi, lg[i].qty_hi);
+				CHECK_EQ(lf[i].qty_lo, lg[i].qty_lo);
 				CHECK_EQ(lf[i].orders, lg[i].orders);
 				cf = fx_level_ids(f, sym, (core_side) side, lf[i].price, idf, 32);
 				cg = fx_level_ids(g, sym, (core_side) side, lg[i].price, idg, 32);

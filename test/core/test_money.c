@@ -193,7 +193,7 @@ TEST(money_partial_fill_leaves_exactly_needed_lock)
 	CHECK_EQ(o.remaining_qty, 150);
 	CHECK_EQ(fx_levels(f, FX_SYM, CORE_BUY, lv, 4), 1);
 	CHECK_EQ(lv[0].price, 1040);
-	CHECK_EQ(lv[0].qty, 150);
+	CHECK_EQ(fx_level_qty(&lv[0]), 150);
 	CHECK_EQ(lv[0].orders, 1);
 	FX_VERIFY(f);
 	fx_free(f);

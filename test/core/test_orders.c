@@ -84,7 +84,7 @@ TEST(orders_gtc_rests_with_status_new_and_full_event)
 	CHECK_EQ(fx_levels(f, S, CORE_BUY, lv, 2), 1);
 	CHECK_EQ(lv[0].side, CORE_BUY);
 	CHECK_EQ(lv[0].price, 1000);
-	CHECK_EQ(lv[0].qty, 100);
+	CHECK_EQ(fx_level_qty(&lv[0]), 100);
 	CHECK_EQ(lv[0].orders, 1);
 	FX_VERIFY(f);
 	fx_free(f);
@@ -125,16 +125,16 @@ TEST(orders_book_levels_best_first_with_totals)
 	fx_limit(f, 2, S, CORE_SELL, 50, 1005, CORE_GTC);
 	CHECK_EQ(fx_levels(f, S, CORE_BUY, lv, 4), 2);
 	CHECK_EQ(lv[0].price, 995);
-	CHECK_EQ(lv[0].qty, 20);
+	CHECK_EQ(fx_level_qty(&lv[0]), 20);
 	CHECK_EQ(lv[0].orders, 1);
 	CHECK_EQ(lv[1].price, 990);
-	CHECK_EQ(lv[1].qty, 40);
+	CHECK_EQ(fx_level_qty(&lv[1]), 40);
 	CHECK_EQ(lv[1].orders, 2);
 	CHECK_EQ(fx_levels(f, S, CORE_SELL, lv, 4), 2);
 	CHECK_EQ(lv[0].price, 1005);
-	CHECK_EQ(lv[0].qty, 50);
+	CHECK_EQ(fx_level_qty(&lv[0]), 50);
 	CHECK_EQ(lv[1].price, 1010);
-	CHECK_EQ(lv[1].qty, 40);
+	CHECK_EQ(fx_level_qty(&lv[1]), 40);
 	FX_VERIFY(f);
 	fx_free(f);
 }
@@ -200,7 +200,7 @@ TEST(orders_sell_partial_fill_rests_remainder_partially_filled)
 	FX_BAL(f, 1, B, 100, 0);
 	CHECK_EQ(fx_levels(f, S, CORE_SELL, lv, 2), 1);
 	CHECK_EQ(lv[0].price, 990);
-	CHECK_EQ(lv[0].qty, 50);
+	CHECK_EQ(fx_level_qty(&lv[0]), 50);
 	CHECK_EQ(fx_levels(f, S, CORE_BUY, lv, 2), 0);
 	FX_VERIFY(f);
 	fx_free(f);
@@ -340,9 +340,9 @@ TEST(orders_fok_rejected_when_book_one_unit_too_thin)
 	FX_BAL(f, 2, Q, 0, 0);
 	CHECK_EQ(fx_levels(f, S, CORE_SELL, lv, 4), 2);
 	CHECK_EQ(lv[0].price, 1000);
-	CHECK_EQ(lv[0].qty, 100);
+	CHECK_EQ(fx_level_qty(&lv[0]), 100);
 	CHECK_EQ(lv[1].price, 1010);
-	CHECK_EQ(lv[1].qty, 50);
+	CHECK_EQ(fx_level_qty(&lv[1]), 50);
 	k = core_get_counters(f->c);
 	CHECK_EQ(k.next_trade_id, 1);
 	CHECK_EQ(k.orders, 2);
@@ -549,7 +549,7 @@ TEST(orders_market_buy_runs_out_of_funds_mid_level)
 	FX_BAL(f, 3, Q, 550, 0);
 	FX_BAL(f, 3, B, 0, 45);
 	CHECK_EQ(fx_levels(f, S, CORE_SELL, lv, 2), 1);
-	CHECK_EQ(lv[0].qty, 45);
+	CHECK_EQ(fx_level_qty(&lv[0]), 45);
 	CHECK_EQ(lv[0].orders, 1);
 	FX_VERIFY(f);
 	fx_free(f);

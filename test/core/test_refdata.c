@@ -400,15 +400,18 @@ TEST(capacity_balances_full_place_rejected)
 }
 
 /*
- * Order pool of 2, both used by asks.  A gtc buy is refused with capacity
- * before it trades, even one that would fill at once; ioc, fok and market
- * orders never rest and still trade.
+ * Order pool of 2, both used by asks.  Only an order whose remainder would
+ * rest needs a slot: such a gtc order (and a post-only one) is refused with
+ * capacity before it trades, even when its own fills would free a slot; a
+ * gtc order that fills completely on arrival trades, like ioc, fok and
+ * market orders.
  */
-TEST(capacity_orders_full_gtc_rejected_before_trading)
+TEST(capacity_orders_full_refuses_only_a_resting_remainder)
 {
 	core_limits l = small_limits();
 	fx		   *f;
 	int64_t		ids[4];
+	core_rec_place p;
 
 	l.max_orders = 2;
 	f = fx_new_limits(&l);
@@ -417,8 +420,8 @@ TEST(capacity_orders_full_gtc_rejected_before_trading)
 	fx_symbol(f, "AAA_QQQ", 1, 2, 1, 1, 0, 0, 0);
 	fx_deposit(f, 1, 2, 10000);
 	fx_deposit(f, 2, 1, 300);
-	fx_limit(f, 2, 1, CORE_SELL, 100, 1000, CORE_GTC);
-	fx_limit(f, 2, 1, CORE_SELL, 100, 1010, CORE_GTC);
+	fx_limit(f, 2, 1, CORE_SELL, 100, 1000, CORE_GTC);	/* order 1 */
+	fx_limit(f, 2, 1, CORE_SELL, 100, 1010, CORE_GTC);	/* order 2 */
 	CHECK_EQ(core_get_counters(f->c).orders, 2);
 
 	fx_limit(f, 2, 1, CORE_SELL, 100, 1020, CORE_GTC);
@@ -430,23 +433,45 @@ TEST(capacity_orders_full_gtc_rejected_before_trading)
 	CHECK_EQ(f->r.order_id, 4);
 	CHECK_EQ(f->nev, 1);
 
-	fx_limit(f, 1, 1, CORE_BUY, 50, 1000, CORE_GTC);
+	/* 150 @ 10.00 would take 100 and rest 50: refused, nothing traded */
+	fx_limit(f, 1, 1, CORE_BUY, 150, 1000, CORE_GTC);
 	FX_RES(f, CORE_ST_REJECTED, CORE_R_CAPACITY, 0, 0);
 	CHECK_EQ(fx_count(f, CORE_EV_TRADE), 0);
 	FX_BAL(f, 1, 2, 10000, 0);
 	CHECK_EQ(fx_level_ids(f, 1, CORE_SELL, 1000, ids, 4), 1);
 	CHECK_EQ(core_get_counters(f->c).next_trade_id, 1);
+
+	p = fx_place_rec(1, 1, CORE_BUY, 10, 1000, CORE_GTC);
+	p.post_only = true;
+	fx_place_ex(f, &p);
+	FX_RES(f, CORE_ST_REJECTED, CORE_R_CAPACITY, 0, 0);
 	FX_VERIFY(f);
 
-	fx_limit(f, 1, 1, CORE_BUY, 50, 1000, CORE_IOC);
+	/* 50 @ 10.00 fills completely: it needs no slot and trades */
+	fx_limit(f, 1, 1, CORE_BUY, 50, 1000, CORE_GTC);
 	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, 50, 0);
+	FX_TRADE(f, 0, 1, 1000, 50, 500, 7, 1, 0, 0);
+	fx_limit(f, 1, 1, CORE_BUY, 10, 1000, CORE_IOC);
+	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, 10, 0);
 	fx_limit(f, 1, 1, CORE_BUY, 10, 1000, CORE_FOK);
 	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, 10, 0);
 	fx_market(f, 1, 1, CORE_BUY, 10, 0);
 	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, 10, 0);
-	FX_BAL(f, 1, 2, 10000 - 700, 0);
-	FX_BAL(f, 1, 1, 70, 0);
+	FX_BAL(f, 1, 2, 10000 - 800, 0);
+	FX_BAL(f, 1, 1, 80, 0);
+	FX_BAL(f, 2, 1, 100, 120);
+	FX_BAL(f, 2, 2, 800, 0);
+	CHECK_EQ(core_get_counters(f->c).orders, 2);
 	FX_VERIFY(f);
+
+	/*
+	 * 30 @ 10.00: its fill takes the last 20 of order 1, which frees a slot,
+	 * but the remainder of 10 would rest, so it is refused before trading.
+	 */
+	fx_limit(f, 1, 1, CORE_BUY, 30, 1000, CORE_GTC);
+	FX_RES(f, CORE_ST_REJECTED, CORE_R_CAPACITY, 0, 0);
+	CHECK_EQ(fx_count(f, CORE_EV_TRADE), 0);
+	FX_BAL(f, 2, 1, 100, 120);
 
 	/* a freed slot can be used again */
 	fx_cancel(f, 2, 2);
