@@ -135,6 +135,18 @@ fx_symbol(fx *f, const char *name, uint32_t base, uint32_t quote,
 	return f->r.status == CORE_ST_OK ? f->r.id : 0;
 }
 
+uint32_t
+fx_symbol_rec(fx *f, const core_rec_create_symbol *s)
+{
+	core_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_CREATE_SYMBOL;
+	rec.u.create_symbol = *s;
+	fx_apply(f, &rec);
+	return f->r.status == CORE_ST_OK ? f->r.id : 0;
+}
+
 core_result
 fx_set_status(fx *f, uint32_t symbol, core_symbol_status st)
 {

@@ -54,6 +54,8 @@ uint32_t	fx_asset(fx *f, const char *code, int decimals);
 uint32_t	fx_symbol(fx *f, const char *name, uint32_t base, uint32_t quote,
 					  int64_t tick, int64_t lot, int64_t min_qty,
 					  int32_t maker_ppm, int32_t taker_ppm);
+/* Any CREATE_SYMBOL (min_notional and all); returns the new id or 0. */
+uint32_t	fx_symbol_rec(fx *f, const core_rec_create_symbol *s);
 core_result fx_set_status(fx *f, uint32_t symbol, core_symbol_status st);
 
 /* Funds. */

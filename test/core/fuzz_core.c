@@ -8,7 +8,8 @@
  *
  *   h < 0x80            h bytes follow: a payload for core_record_decode;
  *                       if it decodes, it is applied (and must re-encode to
- *                       the same bytes)
+ *                       the same bytes, or — an older format — to the same
+ *                       fields followed by zeros for the fields added since)
  *   0x80 <= h < 0xbf    a compact command: a kind and a few small numbers
  *                       that map onto users, symbols, prices and order ids
  *                       that exist, so matching is reached quickly
@@ -18,10 +19,15 @@
  *                       from the bytes, full width, any value — the core
  *                       must refuse what is malformed and never crash
  *
- * After every command core_verify must hold and each asset's balances must
- * sum to the deposits minus the withdrawals the fuzzer saw accepted; at the
- * end the state must survive core_walk / core_restore_* with an equal
- * digest.  Any violation aborts with a description.
+ * After every command core_verify must hold, each asset's balances must sum
+ * to the deposits minus the withdrawals the fuzzer saw accepted, no trade
+ * may move base for zero quote, no resting order may be worth less than one
+ * quote unit at its price, and a PLACE that rested must leave its user
+ * within the open-order limit it carried; at the end the state must survive
+ * core_walk / core_restore_* with an equal digest.  Any violation aborts
+ * with a description.  The third symbol prices a lot near one quote unit,
+ * so orders at the value floor, fills worth nothing and dust remainders
+ * are easy to reach.
  *
  * LLVMFuzzerInitialize seeds an empty corpus directory (the first
  * non-option argument) with a few inputs built from valid records.
@@ -38,7 +44,7 @@
 
 static const core_limits fz_limits = {
 	.max_assets = FZ_MAX_ASSETS,
-	.max_symbols = 3,
+	.max_symbols = 4,
 	.max_accounts = 8,
 	.max_balances = 20,
 	.max_orders = 16,
@@ -51,7 +57,8 @@ typedef struct fz_symbol
 	int64_t		lot;
 } fz_symbol;
 
-static const fz_symbol fz_symbols[2] = {{5, 10}, {1000, 1}};
+#define FZ_SYMBOLS 3
+static const fz_symbol fz_symbols[FZ_SYMBOLS] = {{5, 10}, {1000, 1}, {1000000, 1}};
 
 static void *fz_mem;
 static void *fz_mem2;
@@ -83,6 +90,8 @@ fz_event(void *ctx, const core_event *ev)
 		fz_die(f, "event of unknown type", NULL);
 	if (ev->type == CORE_EV_TRADE && (ev->u.trade.qty <= 0 || ev->u.trade.price <= 0))
 		fz_die(f, "trade without qty or price", NULL);
+	if (ev->type == CORE_EV_TRADE && ev->u.trade.quote_qty < 1)
+		fz_die(f, "trade moves base for no quote", NULL);
 	f->nevents++;
 }
 
@@ -133,6 +142,57 @@ fz_conservation(fz_run *f)
 			fz_die(f, "balances do not add up to deposits minus withdrawals", NULL);
 }
 
+/* ------------------------------------------------------------- resting orders */
+
+typedef struct fz_orders
+{
+	const core_t *c;
+	bool		dust;
+	uint32_t	n;
+} fz_orders;
+
+/* Every resting order is worth at least one quote unit at its own price. */
+static void
+fz_order_value(void *ctx, const core_order_info *o)
+{
+	fz_orders  *z = ctx;
+	core_symbol_info s;
+	core_asset_info base;
+
+	if (!core_symbol_get(z->c, o->symbol, &s) || !core_asset_get(z->c, s.base_asset, &base) ||
+		core_check_order_value(o->price, o->remaining_qty, base.decimals, 0, NULL) != CORE_VALUE_OK)
+		z->dust = true;
+}
+
+static bool
+fz_count_order(void *ctx, const core_order_info *o)
+{
+	((fz_orders *) ctx)->n++;
+	(void) o;
+	return true;
+}
+
+static void
+fz_resting(fz_run *f, const core_record *rec, const core_result *res)
+{
+	core_walker w = {0};
+	fz_orders	z = {f->c, false, 0};
+
+	w.order = fz_order_value;
+	core_walk(f->c, &w, &z);
+	if (z.dust)
+		fz_die(f, "an order rests worth less than one quote unit", NULL);
+	if (rec->type == CORE_REC_PLACE && rec->u.place.max_open_orders > 0 &&
+		(res->status == CORE_ST_NEW || res->status == CORE_ST_PARTIALLY_FILLED ||
+		 res->reason == CORE_R_OPEN_ORDERS_LIMIT))
+	{
+		core_user_orders(f->c, rec->u.place.user_id, 0, fz_count_order, &z);
+		if (res->reason == CORE_R_OPEN_ORDERS_LIMIT ? z.n < rec->u.place.max_open_orders :
+			z.n > rec->u.place.max_open_orders)
+			fz_die(f, "open-order limit not kept", NULL);
+	}
+}
+
 /* ------------------------------------------------------------- apply */
 
 static void
@@ -165,6 +225,7 @@ fz_apply(fz_run *f, core_record *rec)
 	if (!core_verify(f->c, fz_check, f))
 		fz_die(f, "core_verify returned false", NULL);
 	fz_conservation(f);
+	fz_resting(f, rec, &res);
 }
 
 /* ------------------------------------------------------------- decoding */
@@ -229,6 +290,7 @@ fz_raw(fz_in *in, core_record *rec)
 			rec->u.create_symbol.min_qty = (int64_t) in_bytes(in, 8);
 			rec->u.create_symbol.maker_fee_ppm = (int32_t) in_bytes(in, 4);
 			rec->u.create_symbol.taker_fee_ppm = (int32_t) in_bytes(in, 4);
+			rec->u.create_symbol.min_notional = (int64_t) in_bytes(in, 8);
 			break;
 		case CORE_REC_SET_SYMBOL_STATUS:
 			rec->u.set_symbol_status.symbol = (uint32_t) in_bytes(in, 4);
@@ -251,6 +313,7 @@ fz_raw(fz_in *in, core_record *rec)
 			rec->u.place.price = (int64_t) in_bytes(in, 8);
 			rec->u.place.quote_qty = (int64_t) in_bytes(in, 8);
 			in_text(in, rec->u.place.client_order_id, sizeof(rec->u.place.client_order_id));
+			rec->u.place.max_open_orders = (uint32_t) in_bytes(in, 4);
 			break;
 		case CORE_REC_CANCEL:
 			rec->u.cancel.user_id = (int64_t) in_bytes(in, 8);
@@ -273,9 +336,9 @@ fz_raw(fz_in *in, core_record *rec)
 
 /*
  * A compact command: small numbers mapped onto things that exist — users
- * 1..6, the two symbols (sometimes a third that does not exist), prices a
- * few ticks around 100 ticks, quantities of a few lots, order ids near the
- * ones issued.
+ * 1..6, the three symbols (sometimes a fourth that does not exist), prices
+ * a few ticks around 100 ticks, quantities of a few lots, order ids near
+ * the ones issued, an open-order limit of 0 (none) to 3.
  */
 static void
 fz_compact(fz_run *f, fz_in *in, core_record *rec)
@@ -286,8 +349,8 @@ fz_compact(fz_run *f, fz_in *in, core_record *rec)
 				b3 = in_u8(in),
 				b4 = in_u8(in);
 	int64_t		user = 1 + b1 % 6;
-	uint32_t	sym = 1 + (b1 >> 4) % 3;
-	const fz_symbol *s = &fz_symbols[(sym - 1) % 2];
+	uint32_t	sym = 1 + (b1 >> 4) % (FZ_SYMBOLS + 1);
+	const fz_symbol *s = &fz_symbols[(sym - 1) % FZ_SYMBOLS];
 	int64_t		next_oid = core_get_counters(f->c).next_order_id;
 	int64_t		oid = next_oid - 1 - b3 % 24;
 
@@ -314,6 +377,7 @@ fz_compact(fz_run *f, fz_in *in, core_record *rec)
 			rec->u.place.post_only = (b2 >> 5) % 4 == 0;
 			rec->u.place.qty = s->lot * (1 + b3 % 16);
 			rec->u.place.price = s->tick * (90 + b4 % 21);
+			rec->u.place.max_open_orders = (b3 >> 4) % 4;
 			if (kind == 5)		/* market */
 			{
 				rec->u.place.price = 0;
@@ -445,6 +509,9 @@ fz_setup(fz_run *f)
 {
 	static const char *codes[3] = {"AAA", "BBB", "CCC"};
 	static const uint8_t decimals[3] = {2, 8, 0};
+	static const char *names[FZ_SYMBOLS] = {"AAA_BBB", "CCC_AAA", "BBB_AAA"};
+	static const uint32_t base[FZ_SYMBOLS] = {1, 3, 2};
+	static const uint32_t quote[FZ_SYMBOLS] = {2, 1, 1};
 	core_record rec;
 
 	for (int i = 0; i < 3; i++)
@@ -455,18 +522,21 @@ fz_setup(fz_run *f)
 		rec.u.create_asset.decimals = decimals[i];
 		fz_apply(f, &rec);
 	}
-	for (int i = 0; i < 2; i++)
+	/* BBB_AAA prices BBB (8 decimals) at 90..110 ticks of 10000.00 AAA:
+	 * q units of BBB are worth about q units of AAA (0.9 q to 1.1 q) */
+	for (int i = 0; i < FZ_SYMBOLS; i++)
 	{
 		memset(&rec, 0, sizeof(rec));
 		rec.type = CORE_REC_CREATE_SYMBOL;
-		strcpy(rec.u.create_symbol.name, i == 0 ? "AAA_BBB" : "CCC_AAA");
-		rec.u.create_symbol.base_asset = i == 0 ? 1 : 3;
-		rec.u.create_symbol.quote_asset = i == 0 ? 2 : 1;
+		strcpy(rec.u.create_symbol.name, names[i]);
+		rec.u.create_symbol.base_asset = base[i];
+		rec.u.create_symbol.quote_asset = quote[i];
 		rec.u.create_symbol.tick_size = fz_symbols[i].tick;
 		rec.u.create_symbol.lot_size = fz_symbols[i].lot;
 		rec.u.create_symbol.min_qty = i == 0 ? 20 : 0;
 		rec.u.create_symbol.maker_fee_ppm = i == 0 ? 1000 : 0;
 		rec.u.create_symbol.taker_fee_ppm = i == 0 ? 2500 : 7;
+		rec.u.create_symbol.min_notional = i == 0 ? 100 : 0;
 		fz_apply(f, &rec);
 	}
 }
@@ -499,8 +569,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (ok)
 			{
 				size_t		n = core_record_encode(&rec, buf);
+				bool		same = in.p[0] == CORE_RECORD_FORMAT ?
+					n == len && memcmp(buf, in.p, len) == 0 :
+					n >= len && memcmp(buf + 1, in.p + 1, len - 1) == 0;
 
-				if (n != len || memcmp(buf, in.p, len) != 0)
+				for (size_t i = len; same && i < n; i++)
+					same = buf[i] == 0;
+				if (!same)
 					fz_die(&f, "decoded record does not re-encode to its bytes", NULL);
 			}
 			else if (rec.type != CORE_REC_INVALID)

@@ -7,7 +7,11 @@
  * orders, market buys by qty and by quote_qty, market sells, every stp mode,
  * cancels of own, others' and unknown orders, cancel_all, amends of qty and
  * price, halting and resuming symbols, reference-data commands the core must
- * refuse, and now and then a record that is malformed on purpose.
+ * refuse, and now and then a record that is malformed on purpose.  One
+ * symbol has a min_notional; on another a lot is worth a fraction of a
+ * quote unit, so orders near the value floor, fills worth nothing and
+ * remainders left as dust are common.  PLACE records carry a per-user
+ * open-order limit, mostly the run's, sometimes another.
  *
  * The test keeps its own account of what it can know without matching
  * anything itself: the open orders as the event stream describes them, the
@@ -17,7 +21,9 @@
  * recomputed independently, makers must be open at the trade price on the
  * other side, self-trades happen only with stp none, ioc and market orders
  * never rest, fok fills whole or not at all, refused cancels and amends
- * emit nothing, and so on.  At intervals it runs core_verify, walks the
+ * emit nothing, no trade moves base for zero quote, no order rests worth
+ * less than one quote unit, nobody rests more orders than the limit their
+ * PLACE carried, and so on.  At intervals it runs core_verify, walks the
  * state to check conservation (against its own deposit ledger) and every
  * lock (against its own sums), and round-trips the state through
  * core_walk / core_restore_*: the restored engine must have the same digest
@@ -39,7 +45,7 @@
 typedef __int128 i128;
 
 #define P_ASSETS		4		/* assets the generator trades */
-#define P_SYMBOLS		3
+#define P_SYMBOLS		4
 #define P_MAX_ASSETS	8		/* upper bound of max_assets in any run */
 #define P_HISTORY		24		/* commands shown when a run fails */
 #define P_TS0			INT64_C(1700000000000000)
@@ -120,15 +126,19 @@ typedef struct p_symbol_def
 	int32_t		taker_ppm;
 	int64_t		mid0;			/* starting mid price */
 	int64_t		max_lots;		/* largest ordinary order */
+	int64_t		min_notional;	/* quote units; 0 = the 1-unit floor only */
 } p_symbol_def;
 
 static const p_symbol_def p_symbols[P_SYMBOLS] = {
-	/* 50000.00 USD per BTC, tick 0.50, lot 0.0001 BTC, min 0.0002 */
-	{"BTC_USD", 1, 3, 50, 10000, 20000, 1000, 2000, INT64_C(5000000), 2000},
+	/* 50000.00 USD per BTC, tick 0.50, lot 0.0001 BTC, min 0.0002, min 10 USD */
+	{"BTC_USD", 1, 3, 50, 10000, 20000, 1000, 2000, INT64_C(5000000), 2000, 1000},
 	/* 0.05 BTC per ETH, tick 1000 sat, lot 0.001 ETH, no min; maker free */
-	{"ETH_BTC", 2, 1, 1000, 1000, 0, 0, 500, INT64_C(5000000), 5000},
+	{"ETH_BTC", 2, 1, 1000, 1000, 0, 0, 500, INT64_C(5000000), 5000, 0},
 	/* 3000 USDT per ETH, tick 0.01, lot 0.0001 ETH; tiny fees: min-1 rule */
-	{"ETH_USDT", 2, 4, 10000, 100, 1000, 1, 3, INT64_C(3000000000), 20000},
+	{"ETH_USDT", 2, 4, 10000, 100, 1000, 1, 3, INT64_C(3000000000), 20000, 0},
+	/* 3000.00 USD per ETH, tick 0.01, lot 0.000001 ETH worth 0.003 cent:
+	 * orders of a few cents, dust everywhere */
+	{"ETH_USD", 2, 3, 1, 1, 0, 1000, 2000, INT64_C(300000), 3000, 0},
 };
 
 static int64_t
@@ -145,6 +155,22 @@ static int64_t
 p_scale(uint32_t sym)
 {
 	return p_pow10(p_assets[p_symbols[sym - 1].base - 1].decimals);
+}
+
+/* What a new order on sym must be worth: max(min_notional, 1). */
+static int64_t
+p_min_value(uint32_t sym)
+{
+	int64_t		m = p_symbols[sym - 1].min_notional;
+
+	return m > 1 ? m : 1;
+}
+
+/* floor(price * qty / 10^bd) on sym, in 128 bits. */
+static i128
+p_value(uint32_t sym, int64_t price, int64_t qty)
+{
+	return (i128) price * qty / p_scale(sym);
 }
 
 static int64_t
@@ -169,6 +195,7 @@ typedef struct p_cfg
 	int64_t		shadow_len;		/* commands fed to both engines */
 	int			users;
 	uint32_t	target_open;	/* above this many open orders, cancel more */
+	uint32_t	max_open_orders;	/* the limit most PLACE records carry; 0 = none */
 	core_limits lim;
 } p_cfg;
 
@@ -232,7 +259,11 @@ typedef struct p_stats
 	int64_t		verifies;
 	int64_t		wide_notional;	/* resting orders seen with fills worth >= 2^64 */
 	int64_t		roundtrips;
+	int64_t		dust_cancels;	/* makers canceled as dust */
+	int64_t		full_pool_fills;	/* gtc orders filled on arrival at a full pool */
+	int64_t		at_limit_fills;	/* gtc orders filled on arrival at the user's limit */
 	uint32_t	max_open;
+	uint32_t	max_user_open;	/* most resting orders one user held */
 } p_stats;
 
 typedef struct p_run
@@ -254,6 +285,7 @@ typedef struct p_run
 	uint32_t	nopen;
 	int32_t    *pos;			/* order id -> index in open + 1, 0 if not open */
 	int64_t		npos;
+	uint32_t   *uopen;			/* user -> open orders */
 	p_evbuf		ev;
 	p_evbuf		sev;
 	p_snap		snap;
@@ -426,7 +458,8 @@ p_find(p_run *P, int64_t id)
 static void
 p_add(p_run *P, const p_order *o)
 {
-	if (o->id < 1 || o->id >= P->npos || P->nopen > P->cfg.lim.max_orders)
+	if (o->id < 1 || o->id >= P->npos || P->nopen > P->cfg.lim.max_orders ||
+		o->user < 1 || o->user > P->cfg.users)
 	{
 		PFAIL(P, "order id %" PRId64 " beyond the test's index", o->id);
 		return;
@@ -435,6 +468,8 @@ p_add(p_run *P, const p_order *o)
 	P->pos[o->id] = (int32_t) ++P->nopen;
 	if (P->nopen > P->st.max_open)
 		P->st.max_open = P->nopen;
+	if (++P->uopen[o->user] > P->st.max_user_open)
+		P->st.max_user_open = P->uopen[o->user];
 }
 
 static void
@@ -442,6 +477,7 @@ p_del(p_run *P, int64_t id)
 {
 	int32_t		i = P->pos[id] - 1;
 
+	P->uopen[P->open[i].user]--;
 	P->open[i] = P->open[--P->nopen];
 	if ((uint32_t) i < P->nopen)
 		P->pos[P->open[i].id] = i + 1;
@@ -621,6 +657,9 @@ p_verify(p_run *P)
 		PCHECK(P, o->user_id >= 1 && o->user_id <= P->cfg.users, "order of user %" PRId64,
 			   o->user_id);
 		PCHECK(P, o->qty == o->filled_qty + o->remaining_qty, "order %" PRId64 " qty", o->order_id);
+		PCHECK(P, p_value(o->symbol, o->price, o->remaining_qty) >= 1,
+			   "order %" PRId64 " rests worth nothing: %" PRId64 " @ %" PRId64,
+			   o->order_id, o->remaining_qty, o->price);
 		if (o->notional_hi != 0)
 			P->st.wide_notional++;
 		if (P->failed)
@@ -742,6 +781,9 @@ typedef struct p_pre
 	int64_t		best;			/* best opposite price before a PLACE/AMEND, 0 = none */
 	bool		fok_fillable;	/* PLACE fok: could fill whole, after stp */
 	int64_t		avail;			/* PLACE: available of the asset it pays with */
+	uint32_t	user_open;		/* PLACE: the user's open orders before */
+	bool		pool_full;		/* PLACE: no free slot in the order pool */
+	bool		rows_short;		/* PLACE: the balance pool cannot take the user's rows */
 	bool		had_order;		/* AMEND: the order was resting */
 	core_order_info before;		/* AMEND: the order before */
 	int			expect_canceled;	/* CANCEL_ALL */
@@ -789,7 +831,7 @@ typedef struct p_fok
 {
 	const core_t *c;
 	const core_rec_place *r;
-	int64_t		got;
+	int64_t		left;			/* what the order still needs */
 	int			state;			/* 0 looking, 1 fillable, 2 not */
 } p_fok;
 
@@ -797,6 +839,7 @@ static bool
 p_fok_order(void *ctx, const core_order_info *o)
 {
 	p_fok	   *f = ctx;
+	int64_t		q;
 
 	if (o->user_id == f->r->user_id && f->r->stp != CORE_STP_NONE)
 	{
@@ -805,8 +848,15 @@ p_fok_order(void *ctx, const core_order_info *o)
 		f->state = 2;
 		return false;
 	}
-	f->got += o->remaining_qty;
-	if (f->got >= f->r->qty)
+	/* a fill worth no quote would stop the order short */
+	q = f->left < o->remaining_qty ? f->left : o->remaining_qty;
+	if (p_value(f->r->symbol, o->price, q) == 0)
+	{
+		f->state = 2;
+		return false;
+	}
+	f->left -= q;
+	if (f->left == 0)
 		f->state = 1;
 	return f->state == 0;
 }
@@ -828,7 +878,7 @@ p_fok_level(void *ctx, const core_level_info *l)
 static bool
 p_fok_fillable(const core_t *c, const core_rec_place *r)
 {
-	p_fok		f = {c, r, 0, 0};
+	p_fok		f = {c, r, r->qty, 0};
 
 	core_book_levels(c, r->symbol, !r->side, 0, p_fok_level, &f);
 	return f.state == 1;
@@ -853,6 +903,8 @@ p_check_trade(p_run *P, p_taker *t, const core_trade_event *e)
 		   "trade %" PRId64 ": qty %" PRId64 " price %" PRId64, e->trade_id, e->qty, e->price);
 	PCHECK(P, e->quote_qty == quote, "trade %" PRId64 ": quote_qty %" PRId64 ", want %" PRId64,
 		   e->trade_id, e->quote_qty, quote);
+	PCHECK(P, quote >= 1, "trade %" PRId64 " moves %" PRId64 " base for nothing",
+		   e->trade_id, e->qty);
 	PCHECK(P, e->taker_fee == p_fee(taker_gets, sd->taker_ppm) &&
 		   e->maker_fee == p_fee(maker_gets, sd->maker_ppm),
 		   "trade %" PRId64 ": fees %" PRId64 "/%" PRId64 ", want %" PRId64 "/%" PRId64,
@@ -920,6 +972,17 @@ p_check_other(p_run *P, const core_order_event *e, int64_t user, bool stp_cancel
 			p_del(P, e->order_id);
 			break;
 		case CORE_ST_CANCELED:
+			if (e->reason == CORE_R_DUST)
+			{
+				/* a maker left worth nothing by this command's fill */
+				PCHECK(P, m->maker_seq == P->seq && m->remaining > 0 && e->remaining_qty == 0 &&
+					   p_value(m->symbol, m->price, m->remaining) == 0,
+					   "maker %" PRId64 " canceled as dust with %" PRId64 " @ %" PRId64,
+					   e->order_id, m->remaining, m->price);
+				P->st.dust_cancels++;
+				p_del(P, e->order_id);
+				break;
+			}
 			PCHECK(P, m->user == user && e->remaining_qty == 0, "cancel of order %" PRId64
 				   " of user %" PRId64, e->order_id, m->user);
 			PCHECK(P, e->reason == (stp_cancels ? CORE_R_SELF_TRADE : CORE_R_NONE),
@@ -967,7 +1030,7 @@ p_check_taker_events(p_run *P, p_taker *t, const p_pre *pre)
 		{
 			PCHECK(P, e->u.order.order_id != t->id, "order %" PRId64
 				   " has an event before the last", t->id);
-			if (e->u.order.status == CORE_ST_CANCELED)
+			if (e->u.order.status == CORE_ST_CANCELED && e->u.order.reason != CORE_R_DUST)
 			{
 				PCHECK(P, t->stp == CORE_STP_CANCEL_MAKER || t->stp == CORE_STP_CANCEL_BOTH,
 					   "stp %s canceled a resting order", core_stp_name(t->stp));
@@ -1025,6 +1088,7 @@ p_check_place(p_run *P, const core_record *rec, const core_result *res, const p_
 	bool		valid = core_record_validate(rec) == NULL;
 	bool		market = r->price == 0;
 	const core_order_event *e;
+	const p_symbol_def *sd;
 	p_taker		t;
 
 	PCHECK(P, res->order_id == P->next_oid, "order id %" PRId64 " want %" PRId64,
@@ -1043,6 +1107,7 @@ p_check_place(p_run *P, const core_record *rec, const core_result *res, const p_
 				   "refused place's event");
 		return;
 	}
+	sd = &p_symbols[r->symbol - 1];
 	if (P->halted[r->symbol])
 		PCHECK(P, res->status == CORE_ST_REJECTED && res->reason == CORE_R_HALTED,
 			   "place on a halted symbol answered %s", core_status_name(res->status));
@@ -1116,6 +1181,39 @@ p_check_place(p_run *P, const core_record *rec, const core_result *res, const p_
 	}
 	if (res->reason == CORE_R_CAPACITY)
 		P->st.capacity_place++;
+
+	/* value: refused orders are off the symbol's grid or worth too little;
+	 * accepted limit orders are worth max(min_notional, 1) */
+	if (res->reason == CORE_R_INVALID)
+		PCHECK(P, r->price % sd->tick != 0 || r->qty % sd->lot != 0 ||
+			   (r->qty > 0 && r->qty < sd->min_qty) ||
+			   (!market && p_value(r->symbol, r->price, r->qty) < p_min_value(r->symbol)),
+			   "order %" PRId64 " of %" PRId64 " @ %" PRId64 " refused as invalid",
+			   t.id, r->qty, r->price);
+	if (!market && res->status != CORE_ST_REJECTED)
+		PCHECK(P, p_value(r->symbol, r->price, r->qty) >= p_min_value(r->symbol),
+			   "order %" PRId64 " of %" PRId64 " @ %" PRId64 " accepted below the minimum",
+			   t.id, r->qty, r->price);
+	/* room to rest: refused only when a remainder would rest without it */
+	if (res->reason == CORE_R_OPEN_ORDERS_LIMIT)
+		PCHECK(P, res->status == CORE_ST_REJECTED && !market && r->tif == CORE_GTC &&
+			   r->max_open_orders > 0 && pre->user_open >= r->max_open_orders,
+			   "open_orders_limit with %u open of %u", pre->user_open, r->max_open_orders);
+	if ((res->status == CORE_ST_NEW || res->status == CORE_ST_PARTIALLY_FILLED) &&
+		r->max_open_orders > 0)
+		PCHECK(P, pre->user_open < r->max_open_orders, "order rests with %u open of %u",
+			   pre->user_open, r->max_open_orders);
+	if (res->reason == CORE_R_CAPACITY)
+		PCHECK(P, res->status == CORE_ST_REJECTED &&
+			   ((pre->pool_full && !market && r->tif == CORE_GTC) || pre->rows_short),
+			   "capacity answered %s with room", core_status_name(res->status));
+	if (res->status == CORE_ST_FILLED && !market && r->tif == CORE_GTC)
+	{
+		if (pre->pool_full)
+			P->st.full_pool_fills++;
+		if (r->max_open_orders > 0 && pre->user_open >= r->max_open_orders)
+			P->st.at_limit_fills++;
+	}
 
 	if (res->status == CORE_ST_NEW || res->status == CORE_ST_PARTIALLY_FILLED)
 	{
@@ -1415,12 +1513,21 @@ p_step(p_run *P, const core_record *rec_in)
 				const p_symbol_def *sd = &p_symbols[rec.u.place.symbol - 1];
 				core_balance_info b;
 
+				int			missing;
+
 				pre.best = p_best(P->eng.c, rec.u.place.symbol, !rec.u.place.side);
 				if (rec.u.place.tif == CORE_FOK && rec.u.place.price > 0)
 					pre.fok_fillable = p_fok_fillable(P->eng.c, &rec.u.place);
 				if (core_balance_get(P->eng.c, rec.u.place.user_id,
 									 rec.u.place.side == CORE_BUY ? sd->quote : sd->base, &b))
 					pre.avail = b.available;
+				if (rec.u.place.user_id >= 1 && rec.u.place.user_id <= P->cfg.users)
+					pre.user_open = P->uopen[rec.u.place.user_id];
+				pre.pool_full = P->nopen >= P->cfg.lim.max_orders;
+				missing = !core_balance_get(P->eng.c, rec.u.place.user_id, sd->base, &b) +
+					!core_balance_get(P->eng.c, rec.u.place.user_id, sd->quote, &b);
+				pre.rows_short = core_get_counters(P->eng.c).balances + missing >
+					P->cfg.lim.max_balances;
 			}
 			break;
 		case CORE_REC_AMEND:
@@ -1537,13 +1644,37 @@ p_price(p_run *P, uint32_t sym, uint8_t side, unsigned cross_10k)
 	return price < sd->tick ? sd->tick : price;
 }
 
-/* A quantity for an order, most of the time what the user can pay for. */
+/* The open-order limit a PLACE carries: mostly the run's, now and then
+ * another small one or none. */
+static uint32_t
+p_open_limit(p_run *P)
+{
+	uint32_t	lim = P->cfg.max_open_orders;
+	uint64_t	x = rng_below(&P->r, 100);
+
+	if (x < 5)
+		return 0;
+	if (x < 15)
+		return (uint32_t) rng_range(&P->r, 1, lim > 1 ? lim : 8);
+	return lim;
+}
+
+/*
+ * A quantity for an order, most of the time what the user can pay for and
+ * at least what the symbol takes (min_qty, and a value of max(min_notional,
+ * 1) at this price); one time in a hundred it may be less.
+ */
 static int64_t
 p_qty(p_run *P, uint32_t sym, uint8_t side, int64_t user, int64_t price)
 {
 	const p_symbol_def *sd = &p_symbols[sym - 1];
 	int64_t		qty = rng_skewed(&P->r, sd->max_lots) * sd->lot;
 	int64_t		minq = sd->min_qty > sd->lot ? sd->min_qty : sd->lot;
+	i128		by_value = ((i128) p_min_value(sym) * p_scale(sym) + price - 1) / price;
+
+	by_value += (sd->lot - by_value % sd->lot) % sd->lot;
+	if (by_value > minq)
+		minq = by_value < INT64_MAX / 4 ? (int64_t) by_value : INT64_MAX / 4;
 
 	if (qty < minq && !rng_chance(&P->r, 100))
 		qty = minq;
@@ -1638,6 +1769,7 @@ p_gen_limit(p_run *P, core_record *rec)
 	p->tif = x < 75 ? CORE_GTC : x < 90 ? CORE_IOC : CORE_FOK;
 	p->post_only = p->tif == CORE_GTC && rng_chance(&P->r, 800);
 	p->stp = p_stp(P);
+	p->max_open_orders = p_open_limit(P);
 	p->price = p_price(P, sym, p->side, 2500);
 	p->qty = p_qty(P, sym, p->side, p->user_id, p->price);
 	if (rng_chance(&P->r, 3000))
@@ -1684,6 +1816,7 @@ p_gen_market(p_run *P, core_record *rec)
 	p->side = (uint8_t) rng_below(&P->r, 2);
 	p->tif = rng_chance(&P->r, 5000) ? CORE_IOC : CORE_GTC;	/* either: a market order is ioc */
 	p->stp = p_stp(P);
+	p->max_open_orders = p_open_limit(P);
 	if (p->side == CORE_SELL)
 	{
 		int64_t		avail = p_avail(P, p->user_id, sd->base);
@@ -2058,6 +2191,7 @@ p_setup(p_run *P)
 		rec.u.create_symbol.min_qty = sd->min_qty;
 		rec.u.create_symbol.maker_fee_ppm = sd->maker_ppm;
 		rec.u.create_symbol.taker_fee_ppm = sd->taker_ppm;
+		rec.u.create_symbol.min_notional = sd->min_notional;
 		/* Applied directly: p_check_refdata refuses new symbols after the setup. */
 		P->seq++;
 		P->hist[P->seq % P_HISTORY] = rec;
@@ -2100,6 +2234,7 @@ p_new(const p_cfg *cfg)
 	P->pos = calloc((size_t) P->npos, sizeof(int32_t));
 	P->open = calloc((size_t) cfg->lim.max_orders + 1, sizeof(p_order));
 	P->need = calloc((size_t) (cfg->users + 1) * (P_MAX_ASSETS + 1), sizeof(i128));
+	P->uopen = calloc((size_t) cfg->users + 1, sizeof(uint32_t));
 	if (cfg->lim.max_assets > P_MAX_ASSETS || !p_engine_new(&P->eng, &cfg->lim))
 		PFAIL(P, "cannot create the engine");
 	return P;
@@ -2116,6 +2251,7 @@ p_free(p_run *P)
 	free(P->pos);
 	free(P->open);
 	free(P->need);
+	free(P->uopen);
 	free(P);
 }
 
@@ -2140,6 +2276,9 @@ p_print_stats(const p_run *P)
 		   "; capacity refusals: deposit %" PRId64 ", place %" PRId64 ", asset %" PRId64 "\n",
 		   s->inplace_amends, s->replace_amends, s->self_trade_cancels, s->capacity_deposit,
 		   s->capacity_place, s->capacity_asset);
+	printf("    #   dust cancels %" PRId64 "; gtc filled on arrival at a full pool %" PRId64
+		   ", at the user's limit %" PRId64 "; most open orders of one user %u\n",
+		   s->dust_cancels, s->full_pool_fills, s->at_limit_fills, s->max_user_open);
 }
 
 /* Runs cfg to its end (or the first failure); the caller frees the run. */
@@ -2214,6 +2353,10 @@ p_check_coverage(const p_run *P)
 	CHECK(s->reason[CORE_R_FUNDS_EXHAUSTED] > 0);
 	CHECK(s->reason[CORE_R_QUOTE_QTY] > 0);
 	CHECK(s->reason[CORE_R_SELF_TRADE] > 0);
+	CHECK(s->reason[CORE_R_DUST] > 0);
+	CHECK(s->reason[CORE_R_OPEN_ORDERS_LIMIT] > 0);
+	CHECK(s->dust_cancels > 0);
+	CHECK(s->at_limit_fills > 0);
 	CHECK(s->quote_qty_filled > 0);
 	CHECK(s->self_trade_cancels > 0);
 	CHECK(s->inplace_amends > 0);
@@ -2226,7 +2369,7 @@ TEST(prop_100k_verify_every_command)
 	p_cfg		cfg = {
 		.seed = 1, .commands = 100000, .verify_every = 1,
 		.roundtrip_every = 10000, .shadow_len = 500,
-		.users = 300, .target_open = 1500, .lim = p_roomy_limits(),
+		.users = 300, .target_open = 1500, .max_open_orders = 0, .lim = p_roomy_limits(),
 	};
 	p_run	   *P = p_run_cfg(&cfg);
 
@@ -2244,7 +2387,7 @@ TEST(prop_1m_verify_every_1000)
 	p_cfg		cfg = {
 		.seed = 2, .commands = 1000000, .verify_every = 1000,
 		.roundtrip_every = 50000, .shadow_len = 2000,
-		.users = 300, .target_open = 3000, .lim = p_roomy_limits(),
+		.users = 300, .target_open = 3000, .max_open_orders = 12, .lim = p_roomy_limits(),
 	};
 	p_run	   *P = p_run_cfg(&cfg);
 
@@ -2266,8 +2409,8 @@ TEST(prop_small_pools_refuse_with_capacity)
 	p_cfg		cfg = {
 		.seed = 3, .commands = 50000, .verify_every = 1,
 		.roundtrip_every = 5000, .shadow_len = 300,
-		.users = 300, .target_open = 1000,
-		.lim = {.max_assets = 6, .max_symbols = 3, .max_accounts = 150,
+		.users = 300, .target_open = 1000, .max_open_orders = 0,
+		.lim = {.max_assets = 6, .max_symbols = P_SYMBOLS, .max_accounts = 150,
 			.max_balances = 560, .max_orders = 60},
 	};
 	p_run	   *P = p_run_cfg(&cfg);
@@ -2280,6 +2423,7 @@ TEST(prop_small_pools_refuse_with_capacity)
 		CHECK(P->st.capacity_asset > 0);
 		CHECK(P->st.max_open == cfg.lim.max_orders);
 		CHECK(P->st.trades > 0);
+		CHECK(P->st.full_pool_fills > 0);
 	}
 	p_free(P);
 }

@@ -47,6 +47,7 @@ samples(core_record *out)
 	r.u.create_symbol.min_qty = 5000;
 	r.u.create_symbol.maker_fee_ppm = 1000;
 	r.u.create_symbol.taker_fee_ppm = 2500;
+	r.u.create_symbol.min_notional = 1000000;
 	out[n++] = r;
 
 	r = rec_of(CORE_REC_CREATE_SYMBOL);
@@ -56,6 +57,7 @@ samples(core_record *out)
 	r.u.create_symbol.tick_size = INT64_MAX;
 	r.u.create_symbol.lot_size = 1;
 	r.u.create_symbol.maker_fee_ppm = 999999;
+	r.u.create_symbol.min_notional = INT64_MAX;
 	out[n++] = r;
 
 	r = rec_of(CORE_REC_SET_SYMBOL_STATUS);
@@ -84,6 +86,7 @@ samples(core_record *out)
 	r.u.place.qty = 256284400;
 	r.u.place.price = 84956010000;
 	strcpy(r.u.place.client_order_id, "0123456789abcdef0123456789abcdef0123");	/* 36 */
+	r.u.place.max_open_orders = UINT32_MAX;
 	out[n++] = r;
 
 	r = rec_of(CORE_REC_PLACE);
@@ -95,6 +98,7 @@ samples(core_record *out)
 	r.u.place.post_only = true;
 	r.u.place.qty = 1;
 	r.u.place.price = 1;
+	r.u.place.max_open_orders = 200;
 	out[n++] = r;
 
 	r = rec_of(CORE_REC_PLACE);	/* market buy by quote_qty */
@@ -162,7 +166,8 @@ rec_equal(const core_record *a, const core_record *b)
 					x->base_asset == y->base_asset && x->quote_asset == y->quote_asset &&
 					x->tick_size == y->tick_size && x->lot_size == y->lot_size &&
 					x->min_qty == y->min_qty && x->maker_fee_ppm == y->maker_fee_ppm &&
-					x->taker_fee_ppm == y->taker_fee_ppm;
+					x->taker_fee_ppm == y->taker_fee_ppm &&
+					x->min_notional == y->min_notional;
 			}
 		case CORE_REC_SET_SYMBOL_STATUS:
 			return a->u.set_symbol_status.symbol == b->u.set_symbol_status.symbol &&
@@ -181,7 +186,8 @@ rec_equal(const core_record *a, const core_record *b)
 					x->side == y->side && x->tif == y->tif && x->stp == y->stp &&
 					x->post_only == y->post_only && x->qty == y->qty &&
 					x->price == y->price && x->quote_qty == y->quote_qty &&
-					strcmp(x->client_order_id, y->client_order_id) == 0;
+					strcmp(x->client_order_id, y->client_order_id) == 0 &&
+					x->max_open_orders == y->max_open_orders;
 			}
 		case CORE_REC_CANCEL:
 			return a->u.cancel.user_id == b->u.cancel.user_id &&
@@ -288,6 +294,153 @@ TEST(codec_funds_payload_is_little_endian)
 	r.u.funds.amount = 0x1112131415161718;
 	CHECK_EQ(core_record_encode(&r, buf), sizeof(want));
 	CHECK(memcmp(buf, want, sizeof(want)) == 0);
+}
+
+/* ------------------------------------------------------ formats */
+
+/*
+ * Payloads release 1.0 wrote (format 1), byte for byte: a CREATE_SYMBOL
+ * without min_notional and a PLACE without max_open_orders.
+ */
+static const uint8_t v1_create_symbol[] = {
+	0x01, 0x02, 0x08, 'B', 'T', 'C', '_', 'U', 'S', 'D', 'T',
+	0x01, 0x00, 0x00, 0x00,		/* base_asset */
+	0x02, 0x00, 0x00, 0x00,		/* quote_asset */
+	0x10, 0x27, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* tick_size 10000 */
+	0x64, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* lot_size 100 */
+	0x88, 0x13, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* min_qty 5000 */
+	0xE8, 0x03, 0x00, 0x00,		/* maker_fee_ppm 1000 */
+	0xC4, 0x09, 0x00, 0x00,		/* taker_fee_ppm 2500 */
+};
+
+static const uint8_t v1_place[] = {
+	0x01, 0x06,
+	0x2A, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* user_id 42 */
+	0x03, 0x00, 0x00, 0x00,		/* symbol 3 */
+	0x01, 0x01, 0x03, 0x00,		/* sell, ioc, cancel_both, not post-only */
+	0xF0, 0x96, 0x46, 0x0F, 0x00, 0x00, 0x00, 0x00,	/* qty 256284400 */
+	0x10, 0xD6, 0xC5, 0xC7, 0x13, 0x00, 0x00, 0x00,	/* price 84956010000 */
+	0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,	/* quote_qty 0 */
+	0x03, 'c', '-', '1',		/* client_order_id */
+};
+
+/* The same records under format 2: the format byte, then the added fields. */
+static const uint8_t v2_create_symbol_tail[] = {
+	0x40, 0x42, 0x0F, 0x00, 0x00, 0x00, 0x00, 0x00,	/* min_notional 1000000 */
+};
+static const uint8_t v2_place_tail[] = {
+	0xC8, 0x00, 0x00, 0x00,		/* max_open_orders 200 */
+};
+
+TEST(codec_format_1_payloads_decode_with_added_fields_zero)
+{
+	core_record d;
+	uint8_t		buf[CORE_RECORD_MAX_BYTES];
+	size_t		len;
+
+	CHECK(decode_exact(v1_create_symbol, sizeof(v1_create_symbol), &d));
+	CHECK_EQ(d.type, CORE_REC_CREATE_SYMBOL);
+	CHECK_STR(d.u.create_symbol.name, "BTC_USDT");
+	CHECK_EQ(d.u.create_symbol.base_asset, 1);
+	CHECK_EQ(d.u.create_symbol.quote_asset, 2);
+	CHECK_EQ(d.u.create_symbol.tick_size, 10000);
+	CHECK_EQ(d.u.create_symbol.lot_size, 100);
+	CHECK_EQ(d.u.create_symbol.min_qty, 5000);
+	CHECK_EQ(d.u.create_symbol.maker_fee_ppm, 1000);
+	CHECK_EQ(d.u.create_symbol.taker_fee_ppm, 2500);
+	CHECK_EQ(d.u.create_symbol.min_notional, 0);
+	CHECK(core_record_validate(&d) == NULL);
+	/* re-encoded it is format 2, with the added field 0 */
+	len = core_record_encode(&d, buf);
+	CHECK_EQ(len, sizeof(v1_create_symbol) + 8);
+	CHECK_EQ(buf[0], 2);
+	CHECK(memcmp(buf + 1, v1_create_symbol + 1, sizeof(v1_create_symbol) - 1) == 0);
+	for (size_t i = sizeof(v1_create_symbol); i < len; i++)
+		CHECK_EQ(buf[i], 0);
+
+	CHECK(decode_exact(v1_place, sizeof(v1_place), &d));
+	CHECK_EQ(d.type, CORE_REC_PLACE);
+	CHECK_EQ(d.u.place.user_id, 42);
+	CHECK_EQ(d.u.place.symbol, 3);
+	CHECK_EQ(d.u.place.side, CORE_SELL);
+	CHECK_EQ(d.u.place.tif, CORE_IOC);
+	CHECK_EQ(d.u.place.stp, CORE_STP_CANCEL_BOTH);
+	CHECK(!d.u.place.post_only);
+	CHECK_EQ(d.u.place.qty, 256284400);
+	CHECK_EQ(d.u.place.price, 84956010000);
+	CHECK_EQ(d.u.place.quote_qty, 0);
+	CHECK_STR(d.u.place.client_order_id, "c-1");
+	CHECK_EQ(d.u.place.max_open_orders, 0);
+	len = core_record_encode(&d, buf);
+	CHECK_EQ(len, sizeof(v1_place) + 4);
+	CHECK_EQ(buf[0], 2);
+	CHECK(memcmp(buf + 1, v1_place + 1, sizeof(v1_place) - 1) == 0);
+	for (size_t i = sizeof(v1_place); i < len; i++)
+		CHECK_EQ(buf[i], 0);
+}
+
+TEST(codec_format_2_vectors_exact)
+{
+	core_record r;
+	uint8_t		buf[CORE_RECORD_MAX_BYTES];
+	size_t		len;
+
+	CHECK(decode_exact(v1_create_symbol, sizeof(v1_create_symbol), &r));
+	r.u.create_symbol.min_notional = 1000000;
+	len = core_record_encode(&r, buf);
+	CHECK_EQ(len, sizeof(v1_create_symbol) + sizeof(v2_create_symbol_tail));
+	CHECK_EQ(buf[0], CORE_RECORD_FORMAT);
+	CHECK_EQ(CORE_RECORD_FORMAT, 2);
+	CHECK(memcmp(buf + 1, v1_create_symbol + 1, sizeof(v1_create_symbol) - 1) == 0);
+	CHECK(memcmp(buf + sizeof(v1_create_symbol), v2_create_symbol_tail,
+				 sizeof(v2_create_symbol_tail)) == 0);
+
+	CHECK(decode_exact(v1_place, sizeof(v1_place), &r));
+	r.u.place.max_open_orders = 200;
+	len = core_record_encode(&r, buf);
+	CHECK_EQ(len, sizeof(v1_place) + sizeof(v2_place_tail));
+	CHECK(memcmp(buf + 1, v1_place + 1, sizeof(v1_place) - 1) == 0);
+	CHECK(memcmp(buf + sizeof(v1_place), v2_place_tail, sizeof(v2_place_tail)) == 0);
+	CHECK(decode_exact(buf, len, &r));
+	CHECK_EQ(r.u.place.max_open_orders, 200);
+}
+
+/* Every sample written as format 1 (the added fields dropped) decodes to
+ * the sample with those fields 0; a payload must be exactly its format's. */
+TEST(codec_format_1_of_every_record_type_and_length_mismatch)
+{
+	core_record s[MAX_SAMPLES];
+	int			n = samples(s);
+
+	for (int i = 0; i < n; i++)
+	{
+		uint8_t		buf[CORE_RECORD_MAX_BYTES];
+		size_t		len = core_record_encode(&s[i], buf);
+		size_t		added = s[i].type == CORE_REC_CREATE_SYMBOL ? 8 :
+			s[i].type == CORE_REC_PLACE ? 4 : 0;
+		core_record want = s[i],
+					d;
+
+		if (s[i].type == CORE_REC_CREATE_SYMBOL)
+			want.u.create_symbol.min_notional = 0;
+		if (s[i].type == CORE_REC_PLACE)
+			want.u.place.max_open_orders = 0;
+		buf[0] = 1;
+		CHECK(decode_exact(buf, len - added, &d));
+		if (!rec_equal(&want, &d))
+			test_fail(__FILE__, __LINE__, "sample %d (%s) as format 1 decodes differently",
+					  i, core_rectype_name(s[i].type));
+		if (added)
+		{
+			/* format 1 with the format-2 fields after it: trailing bytes */
+			CHECK(!decode_exact(buf, len, &d));
+			CHECK_EQ(d.type, CORE_REC_INVALID);
+			/* format 2 without them: truncated */
+			buf[0] = 2;
+			CHECK(!decode_exact(buf, len - added, &d));
+			CHECK_EQ(d.type, CORE_REC_INVALID);
+		}
+	}
 }
 
 /* ------------------------------------------------------ decode refuses */
@@ -413,7 +566,7 @@ TEST(codec_decode_garbage_never_accepted_loosely)
 			buf[i] = (uint8_t) lcg(&seed);
 		if (len > 0 && iter % 2 == 0)
 		{
-			if (buf[0] == CORE_RECORD_FORMAT)
+			if (buf[0] >= CORE_RECORD_FORMAT_MIN && buf[0] <= CORE_RECORD_FORMAT)
 				buf[0] ^= 0x80;
 			CHECK(!decode_exact(buf, len, &d));
 			continue;
@@ -543,6 +696,9 @@ TEST(codec_validate_names_bad_reference_data_fields)
 	r = s[2];
 	r.u.create_symbol.min_qty = -1;
 	CHECK_INVALID(r, "min", NULL);
+	r = s[2];
+	r.u.create_symbol.min_notional = -1;
+	CHECK_INVALID(r, "min_notional", NULL);
 	r = s[2];
 	r.u.create_symbol.maker_fee_ppm = CORE_FEE_SCALE;
 	CHECK_INVALID(r, "maker", "fee");
@@ -924,6 +1080,10 @@ TEST(codec_desc_shows_field_values)
 	CHECK(strstr(buf, "0123456789abcdef0123456789abcdef0123") != NULL);
 	core_record_desc(&s[0], buf, sizeof(buf));	/* CREATE_ASSET */
 	CHECK(strstr(buf, "\"BTC\"") != NULL);
+	core_record_desc(&s[2], buf, sizeof(buf));	/* CREATE_SYMBOL */
+	CHECK(strstr(buf, "\"min_notional\": 1000000") != NULL);
+	core_record_desc(&s[8], buf, sizeof(buf));	/* PLACE */
+	CHECK(strstr(buf, "\"max_open_orders\": 200") != NULL);
 }
 
 TEST(codec_desc_escapes_quotes_and_backslashes)
@@ -987,6 +1147,8 @@ TEST(codec_stable_text_names)
 	CHECK_STR(core_reason_name(CORE_R_QUOTE_QTY), "quote_qty");
 	CHECK_STR(core_reason_name(CORE_R_SELF_TRADE), "self_trade");
 	CHECK_STR(core_reason_name(CORE_R_OVERFLOW), "overflow");
+	CHECK_STR(core_reason_name(CORE_R_DUST), "dust");
+	CHECK_STR(core_reason_name(CORE_R_OPEN_ORDERS_LIMIT), "open_orders_limit");
 	for (int r = 1; r < CORE_R_COUNT; r++)
 		CHECK(core_reason_name((core_reason) r) != NULL);
 
