@@ -548,7 +548,10 @@ void		core_level_orders(const core_t *c, uint32_t symbol, core_side side,
  * balance, frozen equals the locks of resting orders per (user, asset), each
  * order's lock equals what its remainder needs, books not crossed, levels
  * sorted, level totals and counts match their queues, the order-id index
- * agrees with the books, per-user order lists agree with the books.
+ * agrees with the books, per-user order lists and their counts (which the
+ * open-order limit reads) agree with the books.  It does not require a
+ * resting order to be worth one quote unit: release 1.0 could rest orders
+ * worth nothing, and a state it left must still load.
  *
  * fn (may be NULL) is called once per check, in a fixed order, with
  * detail = NULL when it holds or a text naming the first place it fails.

@@ -125,6 +125,8 @@ core_restore_order(core_t *c, const core_order_info *o)
 		o->price % s->tick != 0 || o->remaining_qty % s->lot != 0 ||
 		!quote_value(o->price, o->remaining_qty, s->base_scale, &value))
 		return "order fields out of range";
+	/* An order worth less than one quote unit is accepted: release 1.0
+	 * rested such orders, and matching cancels them as dust. */
 	slot = book_alloc_order(c);
 	if (slot == NIL)
 		return "capacity: too many orders";
