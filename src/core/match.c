@@ -6,9 +6,10 @@
  * balances.  Every rule here is written down in doc/semantics.md; the
  * invariants kept after every command are that each resting order's lock is
  * exactly what its remainder needs, each user's frozen amount is the sum of
- * those locks, and (for every order that rested since release 1.1) each
- * resting order is worth at least one quote unit at its own price.  No fill
- * moves base for zero quote: a taker stops before such a fill.
+ * those locks, and each resting order is worth at least one quote unit at
+ * its own price (orders left by release 1.0 aside: the first taker to reach
+ * one cancels it).  No fill moves base for zero quote: a taker stops before
+ * such a fill.
  *
  * Order of a PLACE's checks, each refusing before anything changes: symbol
  * (unknown, halted, tick/lot/min_qty), account, balance rows, value

@@ -223,6 +223,58 @@ TEST(dust_fill_worth_nothing_stops_the_taker)
 	fx_free(f);
 }
 
+/* Fill-or-kill cannot complete when its last fill would be worth nothing. */
+TEST(dust_fok_cannot_complete_with_a_fill_worth_nothing)
+{
+	fx		   *f = btc_usd();
+
+	fx_deposit(f, 2, BTC, ONE_BTC);
+	fx_deposit(f, 3, BTC, ONE_BTC);
+	fx_deposit(f, 1, USD, 10000000);
+	fx_limit(f, 2, BTCUSD, CORE_SELL, ONE_BTC, P30K, CORE_GTC);
+	fx_limit(f, 3, BTCUSD, CORE_SELL, ONE_BTC, P30K, CORE_GTC);
+	fx_limit(f, 1, BTCUSD, CORE_BUY, ONE_BTC + 33, P30K, CORE_FOK);
+	FX_RES(f, CORE_ST_REJECTED, CORE_R_FOK, 0, 0);
+	CHECK_EQ(f->nev, 1);
+	FX_BAL(f, 1, USD, 10000000, 0);
+	CHECK_EQ(remaining_of(f, 1), ONE_BTC);
+	fx_limit(f, 1, BTCUSD, CORE_BUY, ONE_BTC + 34, P30K, CORE_FOK);
+	FX_RES(f, CORE_ST_FILLED, CORE_R_NONE, ONE_BTC + 34, 0);
+	FX_TRADE(f, 2, 2, P30K, 34, 1, 4, 2, 0, 0);
+	FX_BAL(f, 1, USD, 10000000 - 3000001, 0);
+	CHECK_EQ(remaining_of(f, 2), ONE_BTC - 34);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
+/*
+ * An amend that re-enters the book follows the same rule: a bid of 133 sat
+ * moved up to 30000.00 buys the 100 sat resting there; its remaining 33 sat
+ * are worth nothing, so it ends expired (dust) instead of resting.
+ */
+TEST(dust_amend_remainder_worth_nothing_expires)
+{
+	fx		   *f = btc_usd();
+
+	fx_deposit(f, 3, BTC, 100);
+	fx_deposit(f, 1, USD, 10);
+	fx_limit(f, 3, BTCUSD, CORE_SELL, 100, P30K, CORE_GTC);	/* order 1 */
+	fx_limit(f, 1, BTCUSD, CORE_BUY, 133, P29K, CORE_GTC);	/* order 2: 3.857 -> 0.03 */
+	FX_BAL(f, 1, USD, 7, 3);
+	fx_amend(f, 1, 2, 0, P30K);
+	FX_RES(f, CORE_ST_EXPIRED, CORE_R_DUST, 100, 0);
+	CHECK_EQ(f->nev, 3);
+	FX_TRADE(f, 0, 1, P30K, 100, 3, 2, 1, 0, 0);
+	FX_OEV(f, 2, 2, CORE_ST_EXPIRED, CORE_R_DUST, 100, 0);
+	CHECK_EQ(f->ev[2].u.order.qty, 133);
+	FX_BAL(f, 1, USD, 7, 0);
+	FX_BAL(f, 1, BTC, 100, 0);
+	CHECK(!fx_has_order(f, 2));
+	CHECK_EQ(core_get_counters(f->c).orders, 0);
+	FX_VERIFY(f);
+	fx_free(f);
+}
+
 /*
  * After its fills a gtc remainder rests only if it is worth at least 0.01
  * at its own price: 33 sat at 30000.00 (0.0099) expire with reason dust,
