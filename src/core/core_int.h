@@ -170,8 +170,16 @@ uint32_t	hash_text(const char *s);
 int64_t		pow10_i64(unsigned n);
 /* floor(price * qty / scale); false if it does not fit int64 */
 bool		quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out);
-/* floor(price * qty / scale) == 0, without dividing */
-bool		worth_nothing(int64_t price, int64_t qty, int64_t scale);
+/*
+ * floor(price * qty / scale) == 0 for non-negative price and qty: exactly
+ * when price * qty < scale.  A multiplication, not a division, because
+ * matching asks it of every fill.
+ */
+static inline bool
+worth_nothing(int64_t price, int64_t qty, int64_t scale)
+{
+	return (i128) price * (i128) qty < (i128) scale;
+}
 /* core_check_order_value at a symbol's scale and minimum */
 core_value_check order_value_check(const symbol *s, int64_t price, int64_t qty,
 								   int64_t *value);

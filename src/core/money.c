@@ -57,17 +57,6 @@ quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out)
 	return true;
 }
 
-/*
- * Non-negative price and qty: the value rounds down to nothing exactly when
- * price * qty < scale.  A multiplication instead of a division, because the
- * matching loop asks this of every fill.
- */
-bool
-worth_nothing(int64_t price, int64_t qty, int64_t scale)
-{
-	return (i128) price * (i128) qty < (i128) scale;
-}
-
 int64_t
 core_min_order_value(int64_t min_notional)
 {
