@@ -615,7 +615,7 @@ seed_put(uint8_t *out, size_t n, const core_record *rec)
 	return n + len;
 }
 
-/* One seed: deposits, then a stream of orders, cancels and amends on both books. */
+/* One seed: deposits, then a stream of orders, cancels and amends on every book. */
 static size_t
 seed_make(int k, uint8_t *out, size_t cap)
 {
@@ -659,7 +659,7 @@ seed_make(int k, uint8_t *out, size_t cap)
 			case 2:
 			case 3:
 				{
-					uint32_t	sym = 1 + (r >> 4) % 2;
+					uint32_t	sym = 1 + (r >> 4) % FZ_SYMBOLS;
 					const fz_symbol *s = &fz_symbols[sym - 1];
 
 					rec.type = CORE_REC_PLACE;
@@ -698,6 +698,65 @@ seed_make(int k, uint8_t *out, size_t cap)
 	return n;
 }
 
+static size_t
+seed_place(uint8_t *out, size_t n, int64_t user, core_side side, int64_t qty,
+		   int64_t ticks, core_tif tif)
+{
+	core_record rec;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_PLACE;
+	rec.u.place.user_id = user;
+	rec.u.place.symbol = 3;
+	rec.u.place.side = (uint8_t) side;
+	rec.u.place.tif = (uint8_t) tif;
+	rec.u.place.qty = qty;
+	rec.u.place.price = fz_symbols[2].tick * ticks;
+	return seed_put(out, n, &rec);
+}
+
+/*
+ * The dust seed, on BBB_AAA where a unit is worth about one quote unit: a
+ * maker left with a remainder worth nothing (canceled), a taker stopped by
+ * a fill worth nothing, a taker remainder worth nothing, orders worth
+ * nothing refused, and a user at the open-order limit.
+ */
+static size_t
+seed_dust(uint8_t *out)
+{
+	size_t		n = 0;
+	core_record rec;
+
+	for (int u = 1; u <= 3; u++)
+		for (uint32_t a = 1; a <= 2; a++)
+		{
+			memset(&rec, 0, sizeof(rec));
+			rec.type = CORE_REC_DEPOSIT;
+			rec.u.funds.user_id = u;
+			rec.u.funds.asset = a;
+			rec.u.funds.amount = 1000;
+			n = seed_put(out, n, &rec);
+		}
+	n = seed_place(out, n, 1, CORE_SELL, 3, 95, CORE_GTC);	/* worth 2 */
+	n = seed_place(out, n, 2, CORE_BUY, 2, 100, CORE_GTC);	/* leaves 1 worth 0 */
+	n = seed_place(out, n, 1, CORE_SELL, 2, 95, CORE_GTC);
+	n = seed_place(out, n, 1, CORE_SELL, 2, 95, CORE_GTC);
+	n = seed_place(out, n, 2, CORE_BUY, 3, 105, CORE_GTC);	/* last unit worth 0 at 95 */
+	n = seed_place(out, n, 3, CORE_BUY, 1, 95, CORE_GTC);	/* worth nothing */
+	n = seed_place(out, n, 3, CORE_BUY, 2, 100, CORE_GTC);
+	n = seed_place(out, n, 3, CORE_BUY, 2, 90, CORE_GTC);	/* rests */
+	memset(&rec, 0, sizeof(rec));
+	rec.type = CORE_REC_PLACE;
+	rec.u.place.user_id = 3;
+	rec.u.place.symbol = 3;
+	rec.u.place.qty = 2;
+	rec.u.place.price = fz_symbols[2].tick * 91;
+	rec.u.place.max_open_orders = 1;	/* at the limit already */
+	n = seed_put(out, n, &rec);
+	out[n++] = 0xbf;
+	return n;
+}
+
 static bool
 dir_is_empty(const char *path)
 {
@@ -733,10 +792,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 		if (dir[0] == '-' || !dir_is_empty(dir))
 			continue;
-		for (int k = 0; k < 8; k++)
+		for (int k = 0; k < 9; k++)
 		{
 			uint8_t		buf[4096];
-			size_t		n = seed_make(k, buf, sizeof(buf));
+			size_t		n = k < 8 ? seed_make(k, buf, sizeof(buf)) : seed_dust(buf);
 			char		path[4096];
 			FILE	   *fp;
 
@@ -746,7 +805,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			fwrite(buf, 1, n, fp);
 			fclose(fp);
 		}
-		fprintf(stderr, "fuzz_core: wrote 8 seed inputs to %s\n", dir);
+		fprintf(stderr, "fuzz_core: wrote 9 seed inputs to %s\n", dir);
 		break;
 	}
 	return 0;
