@@ -21,8 +21,9 @@
  *     below for why each sum fits);
  *   - no free orders, no free trades: every limit order is worth at least
  *     one quote unit when it arrives, every resting order at least one quote
- *     unit at its own price, and every fill moves at least one quote unit
- *     (doc/semantics.md, "Order value and dust").
+ *     unit at its own price (orders left by release 1.0 aside: the first
+ *     taker to reach one cancels it), and every fill moves at least one
+ *     quote unit (doc/semantics.md, "Order value and dust").
  *
  * Accumulators, and why none can overflow:
  *   - balances and fees: every balance of an asset, the fee account's
