@@ -71,7 +71,7 @@ check_value(int64 price, int64 qty, const symbol_ref *ref)
 static bool
 symbol_ref_by_id(uint32 symbol_id, symbol_ref *ref)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	bool		ok = core_symbol_get(c, symbol_id, &ref->sym) &&
 		core_asset_get(c, ref->sym.base_asset, &ref->base) &&
 		core_asset_get(c, ref->sym.quote_asset, &ref->quote);
@@ -84,7 +84,7 @@ symbol_ref_by_id(uint32 symbol_id, symbol_ref *ref)
 static bool
 find_own_order(int64 user_id, int64 order_id, core_order_info *o)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
 
 	read_end();

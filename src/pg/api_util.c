@@ -201,7 +201,7 @@ check_code(const char *s, size_t max, const char *argname, const char *what)
 void
 lookup_symbol(const char *name, symbol_ref *out)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	uint32		id = strlen(name) <= CORE_SYMBOL_NAME_MAX ? core_symbol_find(c, name) : 0;
 	bool		found = id != 0 && core_symbol_get(c, id, &out->sym) &&
 		core_asset_get(c, out->sym.base_asset, &out->base) &&
@@ -217,7 +217,7 @@ lookup_symbol(const char *name, symbol_ref *out)
 void
 lookup_asset(const char *code, core_asset_info *out)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	uint32		id = strlen(code) <= CORE_ASSET_CODE_MAX ? core_asset_find(c, code) : 0;
 	bool		found = id != 0 && core_asset_get(c, id, out);
 
@@ -231,7 +231,7 @@ lookup_asset(const char *code, core_asset_info *out)
 bool
 lookup_asset_by_id(uint32 id, core_asset_info *out)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	bool		found = core_asset_get(c, id, out);
 
 	read_end();
@@ -241,7 +241,7 @@ lookup_asset_by_id(uint32 id, core_asset_info *out)
 bool
 lookup_symbol_by_id(uint32 id, core_symbol_info *out)
 {
-	core_t	   *c = read_begin();
+	core_engine *c = read_begin();
 	bool		found = core_symbol_get(c, id, out);
 
 	read_end();

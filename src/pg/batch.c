@@ -148,7 +148,7 @@ batch_take(int *out)
 
 /* The client_order_id of the resting order a CANCEL or AMEND names. */
 static void
-note_target_order(core_t *c, const core_record *rec, engine_reply *reply)
+note_target_order(core_engine *c, const core_record *rec, engine_reply *reply)
 {
 	core_order_info o;
 	int64		user,
@@ -201,7 +201,7 @@ publish(const dedup_item *items, int n, XLogRecPtr lsn)
  * the previous batch's timestamp, updated.
  */
 void
-batch_run(core_t *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
+batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
 {
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "engine batch",
 											  ALLOCSET_DEFAULT_SIZES);

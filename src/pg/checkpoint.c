@@ -30,7 +30,7 @@ static TimestampTz last_snapshot_time;	/* when it was taken or loaded */
 
 /* After recovery: the snapshot it started from is the newest one. */
 void
-checkpoint_init(core_t *c)
+checkpoint_init(core_engine *c)
 {
 	engine_status *st = &engine_shm->status;
 
@@ -59,7 +59,7 @@ snapshot_requested(void)
  * Returns NULL when none is due.
  */
 const char *
-checkpoint_due(core_t *c)
+checkpoint_due(core_engine *c)
 {
 	int64		since = core_seq(c) - last_snapshot_seq;
 	TimestampTz now;
@@ -84,7 +84,7 @@ checkpoint_due(core_t *c)
  * engine.snapshot() call made before it started.
  */
 void
-checkpoint_take(core_t *c, const char *why)
+checkpoint_take(core_engine *c, const char *why)
 {
 	engine_status *st = &engine_shm->status;
 	uint64		requests = pg_atomic_read_u64(&engine_shm->snapshot_requests);

@@ -281,7 +281,7 @@ order_state_from_tables(int64 order_id, core_result *res)
  * are visible.
  */
 void
-dedup_reply(core_t *c, request_slot *slot, int64 order_id)
+dedup_reply(core_engine *c, request_slot *slot, int64 order_id)
 {
 	engine_reply *r = &slot->reply;
 

@@ -157,7 +157,7 @@ typedef struct engine_shared
 	engine_status status;
 	ConditionVariable status_cv;	/* broadcast whenever status.state changes */
 	pg_atomic_uint64 next_ticket;
-	Size		core_offset;	/* core_t within the arena, set by the worker */
+	Size		core_offset;	/* core_engine within the arena, set by the worker */
 	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
 	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
 	pg_atomic_uint64 snapshot_requests;	/* engine.snapshot() calls so far */
@@ -171,7 +171,7 @@ extern LWLock *engine_state_lock;
 void		shmem_install_hooks(void);
 bool		shmem_attached(void);
 void	   *shmem_arena(Size *size);
-core_t	   *shmem_core(void);
+core_engine *shmem_core(void);
 
 void		status_set_state(engine_state state, const char *detail_fmt,...) pg_attribute_printf(2, 3);
 void		status_snapshot(engine_status *out);
@@ -182,7 +182,7 @@ const char *engine_state_name(engine_state state);
 bool		serving_current_extension(void);
 
 /* Reads: take the state lock shared and make sure the engine is ready. */
-core_t	   *read_begin(void);
+core_engine *read_begin(void);
 void		read_end(void);
 
 /* ERROR because the engine is not ready (or has failed); never returns. */
@@ -203,7 +203,7 @@ void		request_execute(const core_record *rec, char key_kind, int64 key_user,
 typedef struct log_rectype
 {
 	const char *name;			/* "PLACE", ... */
-	void		(*redo) (core_t *c, const core_record *rec, core_event_fn fn,
+	void		(*redo) (core_engine *c, const core_record *rec, core_event_fn fn,
 						 void *ctx, core_result *out);
 	size_t		(*desc) (const core_record *rec, char *buf, size_t buflen);
 	const char *(*validate) (const core_record *rec);
@@ -263,7 +263,7 @@ PGDLLEXPORT void worker_main(Datum arg);
 void		worker_register(void);
 
 /* recovery.c: rebuild the arena from the tables; false if it failed. */
-bool		recovery_run(core_t *c, TimestampTz *last_ts);
+bool		recovery_run(core_engine *c, TimestampTz *last_ts);
 
 /* ------------------------------------------------------------ snapshots (checkpoint.c) */
 
@@ -273,13 +273,13 @@ bool		recovery_run(core_t *c, TimestampTz *last_ts);
  */
 #define SNAPSHOT_MIN_GAP_MS 10000
 
-void		checkpoint_init(core_t *c);
-const char *checkpoint_due(core_t *c);
-void		checkpoint_take(core_t *c, const char *why);
+void		checkpoint_init(core_engine *c);
+const char *checkpoint_due(core_engine *c);
+void		checkpoint_take(core_engine *c, const char *why);
 
 /* batch.c: take the submitted slots, run them as one batch. */
 int			batch_take(int *out);
-void		batch_run(core_t *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts);
+void		batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts);
 
 /* dedup.c */
 typedef struct dedup_item
@@ -291,7 +291,7 @@ typedef struct dedup_item
 } dedup_item;
 
 void		dedup_check(dedup_item *items, int n);
-void		dedup_reply(core_t *c, request_slot *slot, int64 order_id);
+void		dedup_reply(core_engine *c, request_slot *slot, int64 order_id);
 
 /* ------------------------------------------------------------ conversions (convert.c) */
 

@@ -180,10 +180,10 @@ shmem_arena(Size *size)
 }
 
 /* The core in the arena; only meaningful once the worker has created it. */
-core_t *
+core_engine *
 shmem_core(void)
 {
-	return (core_t *) (arena_base + engine_shm->core_offset);
+	return (core_engine *) (arena_base + engine_shm->core_offset);
 }
 
 /* ------------------------------------------------------------ status */
@@ -333,7 +333,7 @@ serving_current_extension(void)
  * deadline, as the command itself would.  Pair with read_end().  Between the two, do no
  * I/O and nothing that can wait: copy what you need out, then format it.
  */
-core_t *
+core_engine *
 read_begin(void)
 {
 	TimestampTz deadline;

@@ -243,7 +243,7 @@ write_order(void *ctx, const core_order_info *o)
  * already, writes nothing.  Returns the number of rows written.
  */
 int64
-snapshot_write(const core_t *c, TimestampTz taken_at, int64 *seq_out)
+snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *seq_out)
 {
 	snapshot_writer sw;
 	core_walker walker = {write_counters, write_asset, write_symbol, write_balance, write_order};
@@ -484,7 +484,7 @@ read_order(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
  * half-built and must be created anew).
  */
 const char *
-snapshot_load(core_t *c, const snapshot_meta *meta)
+snapshot_load(core_engine *c, const snapshot_meta *meta)
 {
 	static char why[256];
 	snapshot_loader ld;

@@ -332,13 +332,13 @@ failed_loop(void)
 }
 
 /* Create the empty engine in the arena; the state leaves "ready" first. */
-static core_t *
+static core_engine *
 create_empty_engine(void)
 {
 	core_limits limits = engine_limits();
 	Size		size;
 	void	   *arena = shmem_arena(&size);
-	core_t	   *c;
+	core_engine *c;
 
 	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
 	status_set_state(ENGINE_RECOVERING, NULL);
@@ -355,7 +355,7 @@ worker_main(Datum arg)
 {
 	engine_status *st = &engine_shm->status;
 	Oid			ext_oid;
-	core_t	   *c;
+	core_engine *c;
 	TimestampTz last_ts;
 	TimestampTz last_ext_check;
 	int		   *taken;

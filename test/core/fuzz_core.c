@@ -66,7 +66,7 @@ static size_t fz_size;
 
 typedef struct fz_run
 {
-	core_t	   *c;
+	core_engine *c;
 	__int128	net[FZ_MAX_ASSETS + 1];
 	int64_t		ts;
 	uint64_t	nevents;
@@ -146,7 +146,7 @@ fz_conservation(fz_run *f)
 
 typedef struct fz_orders
 {
-	const core_t *c;
+	const core_engine *c;
 	bool		dust;
 	uint32_t	n;
 } fz_orders;
@@ -424,7 +424,7 @@ fz_compact(fz_run *f, fz_in *in, core_record *rec)
 
 typedef struct fz_restore
 {
-	core_t	   *c;
+	core_engine *c;
 	const char *err;
 	core_counters k;
 } fz_restore;
