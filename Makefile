@@ -16,7 +16,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 # ---------------------------------------------------------------- extension
 MODULE_big = engine
 CORE_SRCS = $(sort $(wildcard src/core/*.c))
-PG_SRCS = $(sort $(wildcard src/pg/*.c))
+PG_SRCS = $(sort $(wildcard src/pg/*.c src/pg/api/*.c src/pg/worker/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 EXTENSION = engine
 DATA = $(wildcard sql/engine--*.sql)
@@ -37,7 +37,7 @@ EXTRA_CLEAN = build tmp_check tmp_check_regress results regression.diffs regress
 ifneq ($(PGXS),)
 include $(PGXS)
 # PGXS tracks no header dependencies: rebuild every object when a header changes.
-$(OBJS): $(wildcard src/core/*.h src/pg/*.h)
+$(OBJS): $(wildcard src/core/*.h src/pg/*.h src/pg/api/*.h src/pg/worker/*.h)
 # After the include: Makefile.global resets PROVE_FLAGS.
 PROVE_FLAGS = -I ./test/t
 else
