@@ -138,7 +138,7 @@ engine_verify(PG_FUNCTION_ARGS)
 	check_rows	rows;
 
 	rows.n = 0;
-	core_verify(read_begin(), add_check, &rows);
+	core_verify(read_begin(0), add_check, &rows);
 	read_end();
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -160,7 +160,7 @@ Datum
 engine_state_digest(PG_FUNCTION_ARGS)
 {
 	char		hex[33];
-	core_digest d = core_state_digest(read_begin());
+	core_digest d = core_state_digest(read_begin(0));
 
 	read_end();
 	core_digest_hex(d, hex);
@@ -213,5 +213,5 @@ engine_install_check(PG_FUNCTION_ARGS)
 Datum
 engine_snapshot(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(request_snapshot(request_deadline()));
+	PG_RETURN_INT64(status_request_snapshot(request_deadline()));
 }

@@ -1,15 +1,13 @@
 /*
- * api_util.c — argument checks, lookups and result building shared by the
- * SQL functions.
+ * args.c — fetching and checking SQL arguments, shared by the SQL functions.
  *
- * Owns: the text and SQLSTATE of every input-validation error.
- * Must never: submit anything, or hold the state lock across anything that
- * can wait or throw (lookups copy what they need and release).
+ * Owns: the text and SQLSTATE of every input-validation error that is not
+ * about amounts (convert.c) or an order against its symbol (orders.c).
+ * Must never: state a rule itself: where the core has the predicate (text
+ * field charsets, client ids), this file maps its answer to the error.
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
-#include "funcapi.h"
 #include "utils/builtins.h"
 
 #include "api.h"
@@ -194,137 +192,4 @@ check_code(const char *s, size_t max, const char *argname, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s \"%s\"", argname, s),
 				 errdetail("%s is 1 to %zu characters from A-Z a-z 0-9 _ - . : /.", what, max)));
-}
-
-/* ------------------------------------------------------------ lookups */
-
-void
-lookup_symbol(const char *name, symbol_ref *out)
-{
-	core_t	   *c = read_begin();
-	uint32		id = strlen(name) <= CORE_SYMBOL_NAME_MAX ? core_symbol_find(c, name) : 0;
-	bool		found = id != 0 && core_symbol_get(c, id, &out->sym) &&
-		core_asset_get(c, out->sym.base_asset, &out->base) &&
-		core_asset_get(c, out->sym.quote_asset, &out->quote);
-
-	read_end();
-	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("unknown symbol \"%s\"", name)));
-}
-
-void
-lookup_asset(const char *code, core_asset_info *out)
-{
-	core_t	   *c = read_begin();
-	uint32		id = strlen(code) <= CORE_ASSET_CODE_MAX ? core_asset_find(c, code) : 0;
-	bool		found = id != 0 && core_asset_get(c, id, out);
-
-	read_end();
-	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("unknown asset \"%s\"", code)));
-}
-
-bool
-lookup_asset_by_id(uint32 id, core_asset_info *out)
-{
-	core_t	   *c = read_begin();
-	bool		found = core_asset_get(c, id, out);
-
-	read_end();
-	return found;
-}
-
-bool
-lookup_symbol_by_id(uint32 id, core_symbol_info *out)
-{
-	core_t	   *c = read_begin();
-	bool		found = core_symbol_get(c, id, out);
-
-	read_end();
-	return found;
-}
-
-/* ------------------------------------------------------------ submit */
-
-void
-validate_record(const core_record *rec)
-{
-	const log_rectype *rt = log_rectype_get(rec->type);
-	const char *why = rt ? rt->validate(rec) : "unknown record type";
-
-	if (why != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s command: %s", rt ? rt->name : "engine", why)));
-}
-
-void
-execute(const core_record *rec, char key_kind, int64 key_user, const char *key,
-		TimestampTz deadline, engine_reply *out)
-{
-	validate_record(rec);
-	request_execute(rec, key_kind, key_user, key, deadline, out);
-	if (out->kind == REPLY_LOST)
-		ereport(ERROR,
-				(errcode(ERRCODE_T_R_STATEMENT_COMPLETION_UNKNOWN),
-				 errmsg("engine worker restarted before replying"),
-				 errdetail("The command was committed at seq " INT64_FORMAT "; its result was not delivered.",
-						   out->seq),
-				 errhint("Look the outcome up in engine.order_events or engine.command_log_decoded by seq.")));
-	if (out->kind == REPLY_FAILED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("engine worker failed %d times while running this command", ENGINE_MAX_ATTEMPTS),
-				 errdetail("The command was not executed."),
-				 errhint("See the server log for the worker's errors.")));
-}
-
-/* ------------------------------------------------------------ results */
-
-Datum
-order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,
-					const char *status, int64 filled, int64 remaining, int64 avg_price,
-					int32 trades, const char *reason,
-					int base_decimals, int quote_decimals)
-{
-	TupleDesc	desc;
-	Datum		v[8];
-	bool		n[8] = {false, false, false, false, false, false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "engine: order_result must be a composite type");
-	desc = BlessTupleDesc(desc);
-
-	v[0] = Int64GetDatum(order_id);
-	n[0] = order_id == 0;
-	n[1] = client_order_id == NULL || client_order_id[0] == '\0';
-	v[1] = n[1] ? (Datum) 0 : CStringGetTextDatum(client_order_id);
-	v[2] = CStringGetTextDatum(status);
-	v[3] = units_to_numeric(filled, base_decimals);
-	v[4] = units_to_numeric(remaining, base_decimals);
-	n[5] = filled == 0;
-	v[5] = n[5] ? (Datum) 0 : units_to_numeric(avg_price, quote_decimals);
-	v[6] = Int32GetDatum(trades);
-	n[7] = reason == NULL;
-	v[7] = n[7] ? (Datum) 0 : CStringGetTextDatum(reason);
-	return HeapTupleGetDatum(heap_form_tuple(desc, v, n));
-}
-
-/* The engine.order_result row for a place/cancel/amend reply. */
-Datum
-order_result_datum(FunctionCallInfo fcinfo, const engine_reply *r,
-				   int base_decimals, int quote_decimals)
-{
-	const core_result *res = &r->res;
-	const char *reason = r->kind == REPLY_DUPLICATE ? "duplicate"
-		: core_reason_name((core_reason) res->reason);
-
-	return order_result_values(fcinfo, res->order_id, r->client_order_id,
-							   core_status_name((core_status) res->status),
-							   res->filled_qty, res->remaining_qty, res->avg_price,
-							   res->trades, reason, base_decimals, quote_decimals);
 }

@@ -16,7 +16,7 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "engine.h"
+#include "api.h"
 
 #define INT64_DIGITS 20
 

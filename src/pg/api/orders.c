@@ -67,24 +67,11 @@ check_value(int64 price, int64 qty, const symbol_ref *ref)
 				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
 }
 
-/* Symbol and assets of an order, by symbol id (after a core lookup). */
-static bool
-symbol_ref_by_id(uint32 symbol_id, symbol_ref *ref)
-{
-	core_t	   *c = read_begin();
-	bool		ok = core_symbol_get(c, symbol_id, &ref->sym) &&
-		core_asset_get(c, ref->sym.base_asset, &ref->base) &&
-		core_asset_get(c, ref->sym.quote_asset, &ref->quote);
-
-	read_end();
-	return ok;
-}
-
 /* A resting order of this user, from the core; false if there is none. */
 static bool
-find_own_order(int64 user_id, int64 order_id, core_order_info *o)
+find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_info *o)
 {
-	core_t	   *c = read_begin();
+	core_t	   *c = read_begin(deadline);
 	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
 
 	read_end();
@@ -142,8 +129,8 @@ engine_place_order(PG_FUNCTION_ARGS)
 				 (market && side == CORE_BUY)
 				 ? errhint("A market buy may give quote_qty instead.") : 0));
 
-	request_wait_ready(deadline);
-	lookup_symbol(symbol, &ref);
+	status_wait_ready(deadline);
+	lookup_symbol(symbol, deadline, &ref);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_PLACE;
@@ -176,7 +163,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	if (coid != NULL)
 		strlcpy(p->client_order_id, coid, sizeof(p->client_order_id));
 
-	execute(&rec, coid ? KEY_ORDER : KEY_NONE, user_id, coid, deadline, &reply);
+	execute(&rec, user_id, coid, deadline, &reply);
 	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
 }
 
@@ -195,7 +182,8 @@ cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char 
 	core_record rec;
 	engine_reply reply;
 
-	if (find_own_order(user_id, order_id, &o) && symbol_ref_by_id(o.symbol, &ref))
+	if (find_own_order(user_id, order_id, deadline, &o) &&
+		lookup_symbol_by_id(o.symbol, deadline, &ref))
 	{
 		base_dec = ref.base.decimals;
 		quote_dec = ref.quote.decimals;
@@ -204,7 +192,7 @@ cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char 
 	rec.type = CORE_REC_CANCEL;
 	rec.u.cancel.user_id = user_id;
 	rec.u.cancel.order_id = order_id;
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	if (coid != NULL && reply.client_order_id[0] == '\0')
 		strlcpy(reply.client_order_id, coid, sizeof(reply.client_order_id));
 	return order_result_datum(fcinfo, &reply, base_dec, quote_dec);
@@ -225,7 +213,7 @@ engine_cancel_order(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid order_id " INT64_FORMAT, order_id),
 				 errdetail("Order ids start at 1.")));
-	request_wait_ready(deadline);
+	status_wait_ready(deadline);
 	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, order_id, NULL, deadline));
 }
 
@@ -288,9 +276,9 @@ engine_cancel_order_by_client_id(PG_FUNCTION_ARGS)
 	coid_search s = {coid, 0};
 
 	check_client_order_id(coid);
-	request_wait_ready(deadline);
+	status_wait_ready(deadline);
 
-	core_user_orders(read_begin(), user_id, 0, match_coid, &s);
+	core_user_orders(read_begin(deadline), user_id, 0, match_coid, &s);
 	read_end();
 	if (s.order_id == 0)
 		s.order_id = order_id_from_client_keys(user_id, coid);
@@ -310,7 +298,7 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	core_record rec;
 	engine_reply reply;
 
-	request_wait_ready(deadline);
+	status_wait_ready(deadline);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_CANCEL_ALL;
 	rec.u.cancel_all.user_id = user_id;
@@ -318,10 +306,10 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	{
 		symbol_ref	ref;
 
-		lookup_symbol(symbol, &ref);
+		lookup_symbol(symbol, deadline, &ref);
 		rec.u.cancel_all.symbol = ref.sym.id;
 	}
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	PG_RETURN_INT32(reply.res.canceled);
 }
 
@@ -361,8 +349,9 @@ engine_amend_order(PG_FUNCTION_ARGS)
 				 errmsg("amend_order needs a new qty or a new price"),
 				 errdetail("Both qty and price are NULL.")));
 
-	request_wait_ready(deadline);
-	if (!find_own_order(user_id, order_id, &o) || !symbol_ref_by_id(o.symbol, &ref))
+	status_wait_ready(deadline);
+	if (!find_own_order(user_id, order_id, deadline, &o) ||
+		!lookup_symbol_by_id(o.symbol, deadline, &ref))
 		PG_RETURN_DATUM(order_result_values(fcinfo, order_id, NULL, "rejected", 0, 0, 0, 0,
 											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
 
@@ -383,6 +372,6 @@ engine_amend_order(PG_FUNCTION_ARGS)
 	check_value(rec.u.amend.price ? rec.u.amend.price : o.price,
 				rec.u.amend.qty ? rec.u.amend.qty : o.remaining_qty, &ref);
 
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
 }

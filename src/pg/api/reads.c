@@ -109,7 +109,7 @@ engine_balances(PG_FUNCTION_ARGS)
 	core_t	   *c;
 
 	collect_init(&bals, sizeof(core_balance_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_user_balances(c, user_id, add_balance, &bals);
 	assets = palloc(sizeof(core_asset_info) * Max(bals.n, 1));
 	for (int i = 0; i < bals.n; i++)
@@ -151,12 +151,12 @@ engine_open_orders(PG_FUNCTION_ARGS)
 	{
 		symbol_ref	ref;
 
-		lookup_symbol(symbol, &ref);
+		lookup_symbol(symbol, 0, &ref);
 		symbol_id = ref.sym.id;
 	}
 
 	collect_init(&orders, sizeof(core_order_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_user_orders(c, user_id, symbol_id, add_order, &orders);
 	refs = palloc(sizeof(symbol_ref) * Max(orders.n, 1));
 	for (int i = 0; i < orders.n; i++)
@@ -280,7 +280,7 @@ engine_order(PG_FUNCTION_ARGS)
 	arg_require(fcinfo, 0, "order_id");
 	order_id = PG_GETARG_INT64(0);
 
-	c = read_begin();
+	c = read_begin(0);
 	resting = core_order_get(c, order_id, &o);
 	read_end();
 	if (resting)
@@ -304,7 +304,7 @@ engine_order(PG_FUNCTION_ARGS)
 	if (!found)
 		return (Datum) 0;
 
-	c = read_begin();
+	c = read_begin(0);
 	found = core_symbol_get(c, row.symbol, &ref.sym) &&
 		core_asset_get(c, ref.sym.base_asset, &ref.base) &&
 		core_asset_get(c, ref.sym.quote_asset, &ref.quote);
@@ -355,10 +355,10 @@ engine_depth(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid levels %d", levels),
 				 errdetail("levels must be at least 1.")));
-	lookup_symbol(symbol, &ref);
+	lookup_symbol(symbol, 0, &ref);
 
 	collect_init(&lv, sizeof(core_level_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_book_levels(c, ref.sym.id, CORE_BUY, (uint32) levels, add_level, &lv);
 	core_book_levels(c, ref.sym.id, CORE_SELL, (uint32) levels, add_level, &lv);
 	read_end();

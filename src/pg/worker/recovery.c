@@ -25,8 +25,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "engine.h"
+#include "records.h"
+#include "settings.h"
+#include "shmem.h"
 #include "snapshot.h"
+#include "status.h"
+#include "worker.h"
 
 /* Rows fetched per round trip of the replay cursor. */
 #define REPLAY_FETCH_ROWS 10000
@@ -39,38 +43,11 @@ typedef struct verify_failure
 	char		reason[ENGINE_DETAIL_MAX];
 } verify_failure;
 
-static void
-set_replay_progress(int64 replayed, int64 total)
-{
-	engine_status *st = &engine_shm->status;
-
-	SpinLockAcquire(&st->mutex);
-	st->replayed = replayed;
-	st->replay_total = total;
-	SpinLockRelease(&st->mutex);
-}
-
-static void
-set_phase(const char *fmt, int64 arg)
-{
-	char		text[ENGINE_DETAIL_MAX];
-	engine_status *st = &engine_shm->status;
-
-	snprintf(text, sizeof(text), fmt, (long long) arg);
-	SpinLockAcquire(&st->mutex);
-	strlcpy(st->detail, text, sizeof(st->detail));
-	SpinLockRelease(&st->mutex);
-}
-
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
 recreate_engine(core_t *c)
 {
-	core_limits limits = engine_limits();
-	Size		size;
-	void	   *arena = shmem_arena(&size);
-
-	if (core_create(arena, size, &limits) != c)
+	if (shmem_create_core() != c)
 		elog(ERROR, "engine: could not recreate the engine in its arena");
 }
 
@@ -92,7 +69,7 @@ load_newest_snapshot(core_t *c, TimestampTz *snapshot_at)
 	{
 		const char *why;
 
-		set_phase("loading snapshot at seq %lld", metas[i].seq);
+		status_set_detail("loading snapshot at seq %lld", (long long) metas[i].seq);
 		why = snapshot_load(c, &metas[i]);
 		if (why == NULL)
 		{
@@ -131,25 +108,13 @@ log_max_seq(void)
 static bool
 capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t len)
 {
-	const char *sql;
+	const char *sql = records_get(rec->type)->capacity_sql;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(seq)};
 	int			ret;
 
-	switch (rec->type)
-	{
-		case CORE_REC_PLACE:
-			sql = "SELECT 1 FROM engine.order_events WHERE seq = $1 AND event = 'rejected' AND reason = 'capacity'";
-			break;
-		case CORE_REC_CREATE_ASSET:
-			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.assets WHERE seq = $1)";
-			break;
-		case CORE_REC_CREATE_SYMBOL:
-			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.symbols WHERE seq = $1)";
-			break;
-		default:
-			return true;
-	}
+	if (sql == NULL)
+		return true;
 	ret = SPI_execute_with_args(sql, 1, types, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "engine: capacity check failed: %s", SPI_result_code_string(ret));
@@ -199,14 +164,14 @@ replay_row(core_t *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
 		snprintf(reason, len, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
 		return false;
 	}
-	if (rec.type != rectype || log_rectype_get(rec.type) == NULL)
+	if (rec.type != rectype || records_get(rec.type) == NULL)
 	{
 		snprintf(reason, len, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
 				 seq, rectype, rec.type);
 		return false;
 	}
 	rec.ts = ts;
-	log_rectype_get(rec.type)->redo(c, &rec, NULL, NULL, &res);
+	core_apply(c, &rec, NULL, NULL, &res);
 	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY &&
 		!capacity_outcome_matches(&rec, seq, reason, len))
 		return false;
@@ -259,16 +224,9 @@ recovery_run(core_t *c, TimestampTz *last_ts)
 
 	from_seq = load_newest_snapshot(c, &snapshot_at);
 	total = Max(log_max_seq() - from_seq, 0);
-	{
-		engine_status *st = &engine_shm->status;
-
-		SpinLockAcquire(&st->mutex);
-		st->snapshot_seq = from_seq;
-		st->snapshot_at = snapshot_at;
-		SpinLockRelease(&st->mutex);
-	}
-	set_replay_progress(0, total);
-	set_phase("replaying the command log after seq %lld", from_seq);
+	status_note_snapshot_loaded(from_seq, snapshot_at);
+	status_note_replay(0, total);
+	status_set_detail("replaying the command log after seq %lld", (long long) from_seq);
 	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
 		 from_seq, total);
 
@@ -296,7 +254,7 @@ recovery_run(core_t *c, TimestampTz *last_ts)
 				replayed++;
 		}
 		SPI_freetuptable(rows);
-		set_replay_progress(replayed, total);
+		status_note_replay(replayed, total);
 		if (ShutdownRequestPending)
 			proc_exit(1);
 		CHECK_FOR_INTERRUPTS();
@@ -324,16 +282,11 @@ recovery_run(core_t *c, TimestampTz *last_ts)
 	CommitTransactionCommand();
 
 	{
-		engine_status *st = &engine_shm->status;
 		long		secs;
 		int			usecs;
 
 		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
-		SpinLockAcquire(&st->mutex);
-		st->recovery_ms = (int64) secs * 1000 + usecs / 1000;
-		st->replayed = replayed;
-		st->last_seq = core_seq(c);
-		SpinLockRelease(&st->mutex);
+		status_note_recovery_done((int64) secs * 1000 + usecs / 1000, replayed, core_seq(c));
 	}
 
 	if (!ok)

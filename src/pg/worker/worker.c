@@ -3,8 +3,7 @@
  * the engine state and the only writer of the engine tables.
  *
  * Owns: registration, signals, the life cycle (starting -> waiting ->
- * recovering -> ready | failed), the main loop, and the clean-up of request
- * slots a previous worker left behind.
+ * recovering -> ready | failed) and the main loop.
  * Must never: trust the shared arena it finds at start (it always rebuilds:
  * after a crash-restart the arena is zeroed, after an exit(1) it may be
  * half-updated); catch an ERROR to carry on (any ERROR ends the process with
@@ -34,7 +33,10 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "engine.h"
+#include "settings.h"
+#include "slots.h"
+#include "status.h"
+#include "worker.h"
 
 /* Idle wake-up: how often the worker checks that its tables are unchanged. */
 #define WORKER_IDLE_MS        1000
@@ -44,10 +46,12 @@
 #define WORKER_FAILED_POLL_MS 1000
 
 void
-worker_register(void)
+worker_init(void)
 {
 	BackgroundWorker w;
 
+	if (!engine_preloaded)
+		return;
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -62,7 +66,7 @@ worker_register(void)
 /*
  * The worker's commits themselves are asynchronous; it flushes each batch
  * once, explicitly, before replying, and callers wait for synchronous
- * standbys at engine.synchronous_commit (see batch.c, request.c).
+ * standbys at engine.synchronous_commit (see batch.c, api/submit.c).
  */
 static void
 apply_synchronous_commit(void)
@@ -108,17 +112,8 @@ wait_latch(long ms)
 static void
 worker_on_exit(int code, Datum arg)
 {
-	engine_status *st = &engine_shm->status;
-
 	LWLockReleaseAll();
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	SpinLockAcquire(&st->mutex);
-	st->worker_pid = 0;
-	st->worker_procno = -1;
-	SpinLockRelease(&st->mutex);
-	engine_shm->ext_oid = InvalidOid;
-	status_set_state(ENGINE_STOPPED, NULL);
-	LWLockRelease(engine_state_lock);
+	status_worker_exited();
 }
 
 static Oid
@@ -200,87 +195,6 @@ wait_for_extension(void)
 	}
 }
 
-static void
-wake_slot(request_slot *slot)
-{
-	ConditionVariableBroadcast(&slot->cv);
-}
-
-/*
- * Hand a TAKEN slot whose batch never committed back to the queue, or, after
- * ENGINE_MAX_ATTEMPTS, answer it REPLY_FAILED.  If its owner abandoned it
- * meanwhile, free it.
- */
-static void
-requeue_slot(request_slot *slot)
-{
-	uint32		expected = SLOT_TAKEN;
-	bool		give_up = slot->attempts >= ENGINE_MAX_ATTEMPTS;
-
-	slot->seq = 0;
-	if (give_up)
-	{
-		memset(&slot->reply, 0, sizeof(slot->reply));
-		slot->reply.kind = REPLY_FAILED;
-	}
-	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected,
-										give_up ? SLOT_DONE : SLOT_SUBMITTED))
-		pg_atomic_write_u32(&slot->state, SLOT_FREE);
-	wake_slot(slot);
-}
-
-/*
- * Before recovery: slots a previous worker left.  ABANDONED ones are freed;
- * TAKEN ones it never applied (seq 0) go back to the queue.
- */
-static void
-reclaim_slots_before_recovery(void)
-{
-	for (int i = 0; i < engine_shm->nslots; i++)
-	{
-		request_slot *slot = &engine_shm->slots[i];
-		uint32		s = pg_atomic_read_u32(&slot->state);
-
-		if (s == SLOT_ABANDONED)
-		{
-			pg_atomic_write_u32(&slot->state, SLOT_FREE);
-			wake_slot(slot);
-		}
-		else if (s == SLOT_TAKEN && slot->seq == 0)
-			requeue_slot(slot);
-	}
-}
-
-/*
- * After recovery: TAKEN slots a previous worker applied.  If their seq is
- * beyond what committed, the batch died with that worker: queue them again.
- * Otherwise they committed and only the reply was lost: say so.  If recovery
- * failed, queue them too: their owners see the failure and withdraw.
- */
-static void
-reclaim_slots_after_recovery(int64 committed_seq, bool recovered)
-{
-	for (int i = 0; i < engine_shm->nslots; i++)
-	{
-		request_slot *slot = &engine_shm->slots[i];
-		uint32		expected = SLOT_TAKEN;
-
-		if (pg_atomic_read_u32(&slot->state) != SLOT_TAKEN)
-			continue;
-		if (!recovered || slot->seq > committed_seq)
-		{
-			requeue_slot(slot);
-			continue;
-		}
-		memset(&slot->reply, 0, sizeof(slot->reply));
-		slot->reply.kind = REPLY_LOST;
-		slot->reply.seq = slot->seq;
-		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
-			pg_atomic_write_u32(&slot->state, SLOT_FREE);
-		wake_slot(slot);
-	}
-}
-
 /*
  * What recovery read, in a few cheap numbers: the extension, where the log
  * starts and ends, and which snapshots exist.  A change means someone
@@ -331,29 +245,9 @@ failed_loop(void)
 	}
 }
 
-/* Create the empty engine in the arena; the state leaves "ready" first. */
-static core_t *
-create_empty_engine(void)
-{
-	core_limits limits = engine_limits();
-	Size		size;
-	void	   *arena = shmem_arena(&size);
-	core_t	   *c;
-
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	status_set_state(ENGINE_RECOVERING, NULL);
-	c = core_create(arena, size, &limits);
-	if (c == NULL)
-		elog(FATAL, "engine: core_create failed for the configured capacities");
-	engine_shm->core_offset = (char *) c - (char *) arena;
-	LWLockRelease(engine_state_lock);
-	return c;
-}
-
 void
 worker_main(Datum arg)
 {
-	engine_status *st = &engine_shm->status;
 	Oid			ext_oid;
 	core_t	   *c;
 	TimestampTz last_ts;
@@ -366,44 +260,31 @@ worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	before_shmem_exit(worker_on_exit, 0);
 
-	SpinLockAcquire(&st->mutex);
-	st->worker_pid = MyProcPid;
-	st->worker_procno = MyProc->pgprocno;
-	st->worker_starts++;
-	st->started_at = GetCurrentTimestamp();
-	st->batches = 0;
-	st->commands = 0;
-	st->duplicates = 0;
-	st->replayed = 0;
-	st->replay_total = 0;
-	SpinLockRelease(&st->mutex);
+	status_worker_started();
 	status_set_state(ENGINE_STARTING, "connecting to database \"%s\"", engine_database);
 
 	BackgroundWorkerInitializeConnection(engine_database, NULL, 0);
 	pgstat_report_appname("engine");
 	apply_synchronous_commit();
 
-	reclaim_slots_before_recovery();
+	slots_reclaim_before_recovery();
 	ext_oid = wait_for_extension();
 
-	c = create_empty_engine();
+	c = status_enter_recovering();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
 	if (!recovery_run(c, &last_ts))
 	{
-		reclaim_slots_after_recovery(core_seq(c), false);
+		slots_reclaim_after_recovery(core_seq(c), false);
 		pgstat_report_activity(STATE_IDLE, "engine: failed");
 		failed_loop();
 	}
-	reclaim_slots_after_recovery(core_seq(c), true);
+	slots_reclaim_after_recovery(core_seq(c), true);
 	checkpoint_init(c);
 
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	engine_shm->ext_oid = ext_oid;
-	status_set_state(ENGINE_READY, NULL);
-	LWLockRelease(engine_state_lock);
+	status_enter_ready(ext_oid);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
 
-	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * engine_shm->nslots);
+	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * slots_count());
 	last_ext_check = GetCurrentTimestamp();
 	for (;;)
 	{
@@ -419,7 +300,7 @@ worker_main(Datum arg)
 		}
 		handle_signals();
 
-		n = batch_take(taken);
+		n = slots_take(taken);
 		if (n > 0)
 			batch_run(c, taken, n, ext_oid, &last_ts);
 		if ((why = checkpoint_due(c)) != NULL)
@@ -427,7 +308,7 @@ worker_main(Datum arg)
 		if (n > 0)
 			continue;
 
-		if (pg_atomic_exchange_u32(&engine_shm->ext_recheck, 0) != 0 ||
+		if (status_extension_recheck_requested() ||
 			TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
 		{
 			check_tables_unchanged(ext_oid, core_seq(c));
