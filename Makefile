@@ -21,6 +21,10 @@ OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 EXTENSION = engine
 DATA = $(wildcard sql/engine--*.sql)
 PG_CPPFLAGS = -Isrc/core -Isrc/pg
+# The core's CORE_ASSERTs are on where PostgreSQL's Asserts are.
+ifneq ($(findstring enable-cassert,$(shell $(PG_CONFIG) --configure 2>/dev/null)),)
+PG_CPPFLAGS += -DCORE_DEBUG
+endif
 PG_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 
 # pg_regress inputs are sql/<name>.sql (every .sql that is not the extension
@@ -48,7 +52,7 @@ endif
 # --------------------------------------------------------------------- core
 CC_CORE ?= gcc
 CORE_HDRS = $(wildcard src/core/*.h)
-CORE_WARN = -std=gnu11 -Wall -Wextra -Werror
+CORE_WARN = -std=gnu11 -Wall -Wextra -Werror -DCORE_DEBUG
 CORE_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 BUILD = build
 
@@ -62,7 +66,7 @@ check-core: $(BUILD)/test_core
 
 $(BUILD)/fuzz_core: $(CORE_SRCS) $(CORE_HDRS) test/core/fuzz_core.c
 	@mkdir -p $(BUILD)
-	clang -std=gnu11 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -Wall -Wextra -Werror -DCORE_DEBUG -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -Isrc/core -o $@ $(CORE_SRCS) test/core/fuzz_core.c
 
 fuzz-core: $(BUILD)/fuzz_core
