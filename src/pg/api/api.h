@@ -83,6 +83,5 @@ Datum		units_to_numeric(int64 units, int decimals);
 int32		numeric_to_ppm(Numeric num, const char *argname);
 char	   *units_to_cstring(int64 units, int decimals);
 char	   *units_to_cstring_trim(int64 units, int decimals);
-int64		pow10_int64(int n);
 
 #endif							/* ENGINE_PG_API_H */

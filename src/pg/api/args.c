@@ -143,17 +143,11 @@ parse_symbol_status(const char *s)
 
 /* ------------------------------------------------------------ text fields */
 
-/* Same rule as the core's client_id check: printable ASCII, no quotes. */
+/* The core's client-id rule; an empty one is an error here, not "none". */
 void
 check_client_order_id(const char *s)
 {
-	size_t		n = strlen(s);
-	bool		ok = n >= 1 && n <= CORE_CLIENT_ID_MAX;
-
-	for (size_t i = 0; ok && i < n; i++)
-		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-			ok = false;
-	if (!ok)
+	if (s[0] == '\0' || !core_client_id_ok(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid client_order_id \"%s\"", s),
@@ -173,21 +167,11 @@ check_ref(const char *s)
 				 errdetail("ref must be 1 to %d bytes.", ENGINE_REF_MAX)));
 }
 
-/* Asset codes and symbol names: the core's text_field rule. */
+/* Asset codes and symbol names: the core's code rule. */
 void
 check_code(const char *s, size_t max, const char *argname, const char *what)
 {
-	size_t		n = strlen(s);
-	bool		ok = n >= 1 && n <= max;
-
-	for (size_t i = 0; ok && i < n; i++)
-	{
-		char		ch = s[i];
-
-		ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-			ch == '_' || ch == '-' || ch == '.' || ch == ':' || ch == '/';
-	}
-	if (!ok)
+	if (!core_code_ok(s, max))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid %s \"%s\"", argname, s),

@@ -20,17 +20,6 @@
 
 #define INT64_DIGITS 20
 
-int64
-pow10_int64(int n)
-{
-	int64		v = 1;
-
-	Assert(n >= 0 && n <= CORE_MAX_DECIMALS);
-	while (n-- > 0)
-		v *= 10;
-	return v;
-}
-
 /*
  * numeric -> int64 units at `decimals`.  argname names the SQL argument in
  * errors; unit_name says whose scale it is ("BTC", "a fee rate").
@@ -163,7 +152,7 @@ numeric_to_ppm(Numeric num, const char *argname)
 {
 	int64		ppm = numeric_to_units(num, 6, argname, "A fee rate");
 
-	if (ppm < 0 || ppm >= CORE_FEE_SCALE)
+	if (!core_fee_ppm_ok(ppm))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s %s is out of range", argname,

@@ -2,8 +2,10 @@
  * api_orders.c — engine.place_order, engine.cancel_order (by order id and by
  * client_order_id), engine.cancel_all, engine.amend_order.
  *
- * Owns: the checks of order arguments against the symbol (scale, tick, lot,
- * min_qty, overflow of the funds an order locks).
+ * Owns: the errors for order arguments that break the symbol's rules
+ * (scale, tick, lot, min_qty, overflow of the funds an order locks) or the
+ * core's argument combinations; the rules themselves are the core's
+ * (core.h, "Rules").
  * Must never: submit a command whose arguments failed a check; decide an
  * outcome (funds, crossing, post-only, FOK, STP, halted: the core does).
  *
@@ -30,7 +32,7 @@ PG_FUNCTION_INFO_V1(engine_amend_order);
 static void
 check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 {
-	if (qty % ref->sym.lot_size != 0)
+	if (!core_qty_on_lot(qty, ref->sym.lot_size))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("qty %s is not a multiple of lot_size %s", numeric_text(num),
@@ -43,7 +45,7 @@ check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 static void
 check_tick(int64 price, Numeric num, const symbol_ref *ref)
 {
-	if (price % ref->sym.tick_size != 0)
+	if (!core_price_on_tick(price, ref->sym.tick_size))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("price %s is not a multiple of tick_size %s", numeric_text(num),
@@ -52,19 +54,69 @@ check_tick(int64 price, Numeric num, const symbol_ref *ref)
 						   units_to_cstring_trim(ref->sym.tick_size, ref->quote.decimals), ref->quote.code)));
 }
 
+/* qty must be at least the symbol's min_qty. */
+static void
+check_min_qty(int64 qty, Numeric num, const symbol_ref *ref)
+{
+	if (!core_qty_meets_min(qty, ref->sym.min_qty))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qty %s is below min_qty %s", numeric_text(num),
+						units_to_cstring_trim(ref->sym.min_qty, ref->base.decimals)),
+				 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref->sym.name,
+						   units_to_cstring_trim(ref->sym.min_qty, ref->base.decimals), ref->base.code)));
+}
+
 /* The quote value price x qty (what a buy locks) must fit int64. */
 static void
 check_value(int64 price, int64 qty, const symbol_ref *ref)
 {
-	__int128	value = (__int128) price * qty / pow10_int64(ref->base.decimals);
+	int64		value;
 
-	if (value > PG_INT64_MAX)
+	if (!core_order_value(price, qty, (unsigned) ref->base.decimals, &value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("order value price %s x qty %s is out of range",
 						units_to_cstring_trim(price, ref->quote.decimals),
 						units_to_cstring_trim(qty, ref->base.decimals)),
 				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
+}
+
+/* The argument combinations of a PLACE the core allows (price NULL: market). */
+static void
+check_place_args(bool market, core_side side, core_tif tif, bool post_only,
+				 bool has_qty, bool has_quote_qty)
+{
+	switch (core_place_args_check(market, side, tif, post_only, has_qty, has_quote_qty))
+	{
+		case CORE_PLACE_ARGS_OK:
+			break;
+		case CORE_PLACE_ARGS_MARKET_POST_ONLY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("post_only is not allowed on a market order"),
+					 errdetail("price is NULL, which makes this a market order.")));
+			break;
+		case CORE_PLACE_ARGS_MARKET_FOK:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("tif 'fok' is not allowed on a market order"),
+					 errdetail("price is NULL, which makes this a market order.")));
+			break;
+		case CORE_PLACE_ARGS_QUOTE_QTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("quote_qty is only allowed on a market buy"),
+					 errhint("Leave price NULL and use side 'buy', or drop quote_qty.")));
+			break;
+		case CORE_PLACE_ARGS_NO_QTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("qty must not be null"),
+					 (market && side == CORE_BUY)
+					 ? errhint("A market buy may give quote_qty instead.") : 0));
+			break;
+	}
 }
 
 /* A resting order of this user, from the core; false if there is none. */
@@ -107,27 +159,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	post_only = PG_GETARG_BOOL(6);
 	if (coid != NULL)
 		check_client_order_id(coid);
-	if (market && post_only)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("post_only is not allowed on a market order"),
-				 errdetail("price is NULL, which makes this a market order.")));
-	if (market && tif == CORE_FOK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tif 'fok' is not allowed on a market order"),
-				 errdetail("price is NULL, which makes this a market order.")));
-	if (quote_qty != NULL && !(market && side == CORE_BUY))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quote_qty is only allowed on a market buy"),
-				 errhint("Leave price NULL and use side 'buy', or drop quote_qty.")));
-	if (qty == NULL && quote_qty == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("qty must not be null"),
-				 (market && side == CORE_BUY)
-				 ? errhint("A market buy may give quote_qty instead.") : 0));
+	check_place_args(market, side, tif, post_only, qty != NULL, quote_qty != NULL);
 
 	status_wait_ready(deadline);
 	lookup_symbol(symbol, deadline, &ref);
@@ -144,13 +176,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	{
 		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
 		check_lot(p->qty, qty, &ref);
-		if (ref.sym.min_qty > 0 && p->qty < ref.sym.min_qty)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("qty %s is below min_qty %s", numeric_text(qty),
-							units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals)),
-					 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref.sym.name,
-							   units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals), ref.base.code)));
+		check_min_qty(p->qty, qty, &ref);
 	}
 	if (price != NULL)
 	{

@@ -95,7 +95,7 @@ arg_reader_user_id(FunctionCallInfo fcinfo, int n)
 static const char *
 resting_status(const core_order_info *o)
 {
-	return core_status_name(o->filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW);
+	return core_status_name(core_resting_status(o->filled_qty));
 }
 
 /* engine.balances(user_id bigint) RETURNS TABLE(asset, available, frozen) */
@@ -234,6 +234,7 @@ finished_order(int64 order_id, order_row *row)
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		bool		isnull;
 		Datum		coid;
+		core_status last;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
 		found = true;
@@ -248,10 +249,9 @@ finished_order(int64 order_id, order_row *row)
 		row->status = TextDatumGetCString(SPI_getbinval(t, d, 8, &isnull));
 		coid = SPI_getbinval(t, d, 9, &isnull);
 		row->client_order_id = isnull ? NULL : TextDatumGetCString(coid);
-		/* The last event of an order that still rests (a race with the worker). */
-		if (strcmp(row->status, core_status_name(CORE_ST_AMENDED)) == 0)
-			row->status = pstrdup(core_status_name(row->filled > 0 ? CORE_ST_PARTIALLY_FILLED
-												   : CORE_ST_NEW));
+		/* An amended order's last event (it rests still: a race with the worker). */
+		if (core_status_from_name(row->status, &last))
+			row->status = pstrdup(core_status_name(core_order_status(last, row->filled)));
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();

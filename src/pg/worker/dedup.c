@@ -232,6 +232,7 @@ order_state_from_tables(int64 order_id, core_result *res)
 	TupleDesc	desc;
 	HeapTuple	tup;
 	char	   *event;
+	core_status last;
 
 	keep_plan(&order_state_plan,
 			  "WITH t AS ("
@@ -267,13 +268,9 @@ order_state_from_tables(int64 order_id, core_result *res)
 
 		res->avg_price = isnull ? 0 : DatumGetInt64(avg);
 	}
-	res->status = CORE_ST_REJECTED;
-	for (int s = 0; s < CORE_ST_COUNT; s++)
-		if (strcmp(core_status_name((core_status) s), event) == 0)
-			res->status = (uint8) s;
-	/* An amended order that still rests is new or partially filled. */
-	if (res->status == CORE_ST_AMENDED)
-		res->status = res->filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+	if (!core_status_from_name(event, &last))
+		last = CORE_ST_REJECTED;
+	res->status = (uint8) core_order_status(last, res->filled_qty);
 }
 
 /*
