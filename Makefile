@@ -20,12 +20,13 @@ PG_SRCS = $(sort $(wildcard src/pg/*.c src/pg/api/*.c src/pg/worker/*.c))
 OBJS = $(CORE_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 EXTENSION = engine
 DATA = $(wildcard sql/engine--*.sql)
-PG_CPPFLAGS = -Isrc/core -Isrc/pg
+# PostgreSQL's headers are system headers here: -Wextra is for our code.
+PG_CPPFLAGS = -Isrc/core -Isrc/pg -isystem $(shell $(PG_CONFIG) --includedir-server)
 # The core's CORE_ASSERTs are on where PostgreSQL's Asserts are.
 ifneq ($(findstring enable-cassert,$(shell $(PG_CONFIG) --configure 2>/dev/null)),)
 PG_CPPFLAGS += -DCORE_DEBUG
 endif
-PG_CFLAGS = -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+PG_CFLAGS = -std=gnu11 -Wall -Wextra
 
 # pg_regress inputs are sql/<name>.sql (every .sql that is not the extension
 # script), outputs expected/<name>.out; one temporary instance for them all.

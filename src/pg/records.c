@@ -26,8 +26,8 @@
 
 /* A repeated client_order_id: the original order's current state. */
 static void
-duplicate_order(const duplicate_source *src, const core_record *rec, const char *key,
-				int64 order_id, core_result *res, char *client_order_id)
+duplicate_order(const duplicate_source *src, const core_record *rec pg_attribute_unused(),
+				const char *key, int64 order_id, core_result *res, char *client_order_id)
 {
 	strlcpy(client_order_id, key, CORE_CLIENT_ID_MAX + 1);
 	src->order_state(order_id, res);
@@ -35,8 +35,9 @@ duplicate_order(const duplicate_source *src, const core_record *rec, const char 
 
 /* A repeated deposit/withdraw ref: the current balance of that asset. */
 static void
-duplicate_funds(const duplicate_source *src, const core_record *rec, const char *key,
-				int64 order_id, core_result *res, char *client_order_id)
+duplicate_funds(const duplicate_source *src, const core_record *rec,
+				const char *key pg_attribute_unused(), int64 order_id pg_attribute_unused(),
+				core_result *res, char *client_order_id pg_attribute_unused())
 {
 	core_balance_info b;
 	const core_rec_funds *f = &rec->u.funds;
@@ -106,8 +107,8 @@ create_symbol_args(const core_record *rec, const core_result *res, int64 seq,
 }
 
 static void
-set_symbol_status_args(const core_record *rec, const core_result *res, int64 seq,
-					   TimestampTz ts, Datum *v)
+set_symbol_status_args(const core_record *rec, const core_result *res pg_attribute_unused(),
+					   int64 seq, TimestampTz ts pg_attribute_unused(), Datum *v)
 {
 	v[0] = Int32GetDatum((int32) rec->u.set_symbol_status.symbol);
 	v[1] = CStringGetTextDatum(rec->u.set_symbol_status.status == CORE_HALTED

@@ -84,7 +84,7 @@ give_up(request_slot *slot)
 
 /* before_shmem_exit: a backend that goes away withdraws its request. */
 static void
-request_on_exit(int code, Datum arg)
+request_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	if (engine_shm != NULL && MyProc != NULL && MyProc->pgprocno < engine_shm->nslots)
 		give_up(&engine_shm->slots[MyProc->pgprocno]);

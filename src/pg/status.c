@@ -407,7 +407,7 @@ wait_for_status(TimestampTz deadline, status_test done, void *arg, engine_status
 }
 
 static bool
-is_ready(const engine_status *st, void *arg)
+is_ready(const engine_status *st, void *arg pg_attribute_unused())
 {
 	return st->state == ENGINE_READY && serving_current_extension();
 }

@@ -122,7 +122,7 @@ add_check(void *arg, const char *check, bool ok, const char *detail)
 {
 	check_rows *r = arg;
 
-	if (r->n >= lengthof(r->name))
+	if (r->n >= (int) lengthof(r->name))
 		return;
 	r->name[r->n] = pstrdup(check);
 	r->ok[r->n] = ok;

@@ -32,7 +32,7 @@ static TimestampTz last_snapshot_time;	/* when it was taken or loaded */
 
 /* After recovery: the snapshot it started from is the newest one. */
 void
-checkpoint_init(core_t *c)
+checkpoint_init(void)
 {
 	engine_status st;
 

@@ -48,7 +48,7 @@ typedef struct snapshot_loader
 	char		why[160];
 } snapshot_loader;
 
-typedef bool (*row_reader) (snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item);
+typedef bool (*row_reader) (Datum *v, bool *isnull, int64 *pos, void *item);
 
 static void
 loader_fail(snapshot_loader *ld, const char *what, int64 pos)
@@ -117,7 +117,7 @@ load_table(snapshot_loader *ld, const char *table, int natts, size_t item_size,
 				loader_fail(ld, "has a NULL", ld->seen);
 				break;
 			}
-		if (ld->why[0] == '\0' && !reader(ld, slot->tts_values, slot->tts_isnull, &pos, item))
+		if (ld->why[0] == '\0' && !reader(slot->tts_values, slot->tts_isnull, &pos, item))
 			loader_fail(ld, "has a value out of range", pos);
 		if (ld->why[0] == '\0' && (pos < 0 || pos >= expected || ld->filled[pos]))
 			loader_fail(ld, "is missing, repeated or beyond the announced count", pos);
@@ -136,7 +136,7 @@ load_table(snapshot_loader *ld, const char *table, int natts, size_t item_size,
 }
 
 static bool
-read_asset(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
+read_asset(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
 {
 	core_asset_info *a = item;
 	int32		id = DatumGetInt32(v[1]);
@@ -151,7 +151,7 @@ read_asset(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
 }
 
 static bool
-read_symbol(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
+read_symbol(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
 {
 	core_symbol_info *s = item;
 	int32		id = DatumGetInt32(v[1]);
@@ -172,7 +172,7 @@ read_symbol(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
 }
 
 static bool
-read_balance(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
+read_balance(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
 {
 	core_balance_info *b = item;
 
@@ -185,7 +185,7 @@ read_balance(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item
 }
 
 static bool
-read_order(snapshot_loader *ld, Datum *v, bool *isnull, int64 *pos, void *item)
+read_order(Datum *v, bool *isnull, int64 *pos, void *item)
 {
 	core_order_info *o = item;
 	int16		side = DatumGetInt16(v[5]);

@@ -110,7 +110,7 @@ wait_latch(long ms)
  * so it runs after the transaction clean-up of InitPostgres's callback.
  */
 static void
-worker_on_exit(int code, Datum arg)
+worker_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	LWLockReleaseAll();
 	status_worker_exited();
@@ -246,7 +246,7 @@ failed_loop(void)
 }
 
 void
-worker_main(Datum arg)
+worker_main(Datum arg pg_attribute_unused())
 {
 	Oid			ext_oid;
 	core_t	   *c;
@@ -279,7 +279,7 @@ worker_main(Datum arg)
 		failed_loop();
 	}
 	slots_reclaim_after_recovery(core_seq(c), true);
-	checkpoint_init(c);
+	checkpoint_init();
 
 	status_enter_ready(ext_oid);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");

@@ -38,7 +38,7 @@ bool		recovery_run(core_t *c, TimestampTz *last_ts);
  */
 #define SNAPSHOT_MIN_GAP_MS 10000
 
-void		checkpoint_init(core_t *c);
+void		checkpoint_init(void);
 const char *checkpoint_due(core_t *c);
 void		checkpoint_take(core_t *c, const char *why);
 
