@@ -40,6 +40,7 @@
 #include "storage/ipc.h"
 #include "storage/proc.h"
 
+#include "ready.h"
 #include "shmem.h"
 #include "slots.h"
 #include "status.h"

@@ -1,12 +1,10 @@
 /*
  * status.h — the status block (status.c): the worker's state and counters
- * in shared memory, its only writer API, the waits for readiness, and the
- * read protocol for the core's arena.
+ * in shared memory, and its only writer API.
  *
  * Who may touch what: the worker writes the block, through the functions
- * below only; anyone reads it (status_snapshot for a consistent copy).  The
- * arena is read between read_begin and read_end, and written between
- * state_write_begin and state_write_end (the worker only).
+ * below (and ready.h's moves into and out of "ready") only; anyone reads it
+ * (status_snapshot for a consistent copy).
  */
 #ifndef ENGINE_PG_STATUS_H
 #define ENGINE_PG_STATUS_H
@@ -15,8 +13,6 @@
 
 #include "datatype/timestamp.h"
 #include "storage/spin.h"
-
-#include "core.h"
 
 typedef enum engine_state
 {
@@ -57,11 +53,8 @@ typedef struct engine_status
 /* ------------------------------------------------------------ writers (worker only) */
 
 void		status_worker_started(void);
-void		status_worker_exited(void);
 void		status_set_state(engine_state state, const char *detail_fmt,...) pg_attribute_printf(2, 3);
 void		status_set_detail(const char *detail_fmt,...) pg_attribute_printf(1, 2);
-core_t	   *status_enter_recovering(void);
-void		status_enter_ready(Oid ext_oid);
 void		status_note_replay(int64 replayed, int64 total);
 void		status_note_snapshot_loaded(int64 seq, TimestampTz at);
 void		status_note_recovery_done(int64 ms, int64 replayed, int64 last_seq);
@@ -84,30 +77,5 @@ bool		serving_current_extension(void);
 
 /* ERROR because the engine is not ready (or has failed); never returns. */
 void		status_error_not_ready(const engine_status *st, bool waited) pg_attribute_noreturn();
-
-/* Milliseconds left until deadline (rounded up), 0 once it has passed. */
-long		deadline_ms_left(TimestampTz deadline);
-
-/* Wait until the engine is ready, at most until deadline; ERROR otherwise. */
-void		status_wait_ready(TimestampTz deadline);
-
-/* engine.snapshot(): ask for a snapshot, wait for it, return its seq. */
-int64		status_request_snapshot(TimestampTz deadline);
-
-/* ------------------------------------------------------------ the arena */
-
-/*
- * Take the state lock shared and return the core, or ERROR (lock released)
- * when the engine is not ready.  deadline 0: ERROR at once; otherwise wait
- * for readiness until deadline, as the command making the read does.
- * Pair with read_end().  Between the two, do no I/O and nothing that can
- * wait or throw: copy what you need out, then format it.
- */
-core_t	   *read_begin(TimestampTz deadline);
-void		read_end(void);
-
-/* The worker's exclusive hold on the arena while it applies records. */
-void		state_write_begin(void);
-void		state_write_end(void);
 
 #endif							/* ENGINE_PG_STATUS_H */

@@ -213,5 +213,5 @@ engine_install_check(PG_FUNCTION_ARGS)
 Datum
 engine_snapshot(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT64(status_request_snapshot(request_deadline()));
+	PG_RETURN_INT64(ready_request_snapshot(request_deadline()));
 }

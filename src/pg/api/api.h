@@ -20,6 +20,7 @@
 #include "utils/numeric.h"
 
 #include "core.h"
+#include "ready.h"
 #include "records.h"
 #include "settings.h"
 #include "shmem.h"

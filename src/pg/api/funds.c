@@ -44,7 +44,7 @@ funds_command(FunctionCallInfo fcinfo, core_rectype type)
 	if (ref != NULL)
 		check_ref(ref);
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	lookup_asset(asset_code, deadline, &asset);
 
 	memset(&rec, 0, sizeof(rec));

@@ -161,7 +161,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 		check_client_order_id(coid);
 	check_place_args(market, side, tif, post_only, qty != NULL, quote_qty != NULL);
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	lookup_symbol(symbol, deadline, &ref);
 
 	memset(&rec, 0, sizeof(rec));
@@ -239,7 +239,7 @@ engine_cancel_order(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid order_id " INT64_FORMAT, order_id),
 				 errdetail("Order ids start at 1.")));
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, order_id, NULL, deadline));
 }
 
@@ -302,7 +302,7 @@ engine_cancel_order_by_client_id(PG_FUNCTION_ARGS)
 	coid_search s = {coid, 0};
 
 	check_client_order_id(coid);
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 
 	core_user_orders(read_begin(deadline), user_id, 0, match_coid, &s);
 	read_end();
@@ -324,7 +324,7 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	core_record rec;
 	engine_reply reply;
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_CANCEL_ALL;
 	rec.u.cancel_all.user_id = user_id;
@@ -375,7 +375,7 @@ engine_amend_order(PG_FUNCTION_ARGS)
 				 errmsg("amend_order needs a new qty or a new price"),
 				 errdetail("Both qty and price are NULL.")));
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	if (!find_own_order(user_id, order_id, deadline, &o) ||
 		!lookup_symbol_by_id(o.symbol, deadline, &ref))
 		PG_RETURN_DATUM(order_result_values(fcinfo, order_id, NULL, "rejected", 0, 0, 0, 0,

@@ -63,7 +63,7 @@ engine_create_asset(PG_FUNCTION_ARGS)
 				 errmsg("invalid decimals %d", decimals),
 				 errdetail("decimals must be between 0 and %d.", CORE_MAX_DECIMALS)));
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	exists = core_asset_find(read_begin(deadline), code) != 0;
 	read_end();
 	if (exists)
@@ -105,7 +105,7 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 	arg_require(fcinfo, 6, "taker_fee");
 	check_code(name, CORE_SYMBOL_NAME_MAX, "symbol", "A symbol");
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	lookup_asset(base_code, deadline, &base);
 	lookup_asset(quote_code, deadline, &quote);
 	if (base.id == quote.id)
@@ -157,7 +157,7 @@ engine_set_symbol_status(PG_FUNCTION_ARGS)
 	core_record rec;
 	engine_reply reply;
 
-	status_wait_ready(deadline);
+	ready_wait(deadline);
 	lookup_symbol(name, deadline, &ref);
 
 	memset(&rec, 0, sizeof(rec));

@@ -45,6 +45,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "ready.h"
 #include "records.h"
 #include "settings.h"
 #include "slots.h"

@@ -33,6 +33,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "ready.h"
 #include "settings.h"
 #include "slots.h"
 #include "status.h"
@@ -113,7 +114,7 @@ static void
 worker_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	LWLockReleaseAll();
-	status_worker_exited();
+	ready_worker_gone();
 }
 
 static Oid
@@ -270,7 +271,7 @@ worker_main(Datum arg pg_attribute_unused())
 	slots_reclaim_before_recovery();
 	ext_oid = wait_for_extension();
 
-	c = status_enter_recovering();
+	c = ready_begin_recovery();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
 	if (!recovery_run(c, &last_ts))
 	{
@@ -281,7 +282,7 @@ worker_main(Datum arg pg_attribute_unused())
 	slots_reclaim_after_recovery(core_seq(c), true);
 	checkpoint_init();
 
-	status_enter_ready(ext_oid);
+	ready_serve(ext_oid);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
 
 	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * slots_count());
