@@ -5,6 +5,7 @@
 #   make test            install what is missing, build, install, run every suite
 #   make demo            start a throwaway cluster with a small market
 #   make check-core      core unit + property tests under ASan/UBSan
+#   make check-layout    src/pg: no two files calling each other, none over 450 lines
 #   make fuzz-core       libFuzzer on the record decoder + apply, 60 s
 #   make bench-core      core throughput and latency
 #   make bench           pgbench: SELECT 1, INSERT, place_order
@@ -45,6 +46,9 @@ include $(PGXS)
 $(OBJS): $(wildcard src/core/*.h src/pg/*.h src/pg/api/*.h src/pg/worker/*.h)
 # After the include: Makefile.global resets PROVE_FLAGS.
 PROVE_FLAGS = -I ./test/t
+
+check-layout: all
+	bash test/scripts/layering.sh
 else
 all:
 	@echo "PostgreSQL 15 development files not found: run 'make test' or install postgresql-server-dev-15" >&2; exit 1
@@ -94,4 +98,4 @@ bench:
 bench-recovery:
 	bash test/bench/bench_recovery.sh
 
-.PHONY: check-core fuzz-core bench-core test demo bench bench-recovery
+.PHONY: check-core check-layout fuzz-core bench-core test demo bench bench-recovery

@@ -3,7 +3,8 @@
 # every suite, then the suites, then one line "N passed, N failed".
 #
 # 1. installs missing packages (apt-get, as root), builds and installs;
-# 2. core unit and property tests under ASan/UBSan (make check-core);
+# 2. core unit and property tests under ASan/UBSan (make check-core), and
+#    the shell's layering (make check-layout);
 # 3. pg_regress suites in a temporary instance, as a non-root user;
 # 4. TAP tests (crash, recovery, concurrency), as the same user.
 set -uo pipefail
@@ -31,6 +32,14 @@ if [ $core_rc -ne 0 ] && [ -z "$line" -o "${f:-0}" = 0 ]; then failed=$((failed 
 grep -E "^not ok|^    " "$LOGDIR/core.log" | head -50
 echo "core: ${line:-build failed (see $LOGDIR/core.log)}"
 [ -z "$line" ] && tail -30 "$LOGDIR/core.log"
+
+echo "== layout (make check-layout)"
+if bash test/scripts/layering.sh >"$LOGDIR/layout.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+cat "$LOGDIR/layout.log"
 
 # The PostgreSQL suites run in a copy owned by the unprivileged user.
 WORK=$(mktemp -d /tmp/engine-tree.XXXXXX)
