@@ -1,5 +1,5 @@
 /*
- * api_admin.c — engine.status, engine.ready, engine.verify,
+ * admin.c — engine.status, engine.ready, engine.verify,
  * engine.state_digest, and the CREATE EXTENSION guard.
  *
  * Owns: what the engine says about itself.

@@ -1,5 +1,5 @@
 /*
- * api_funds.c — engine.deposit and engine.withdraw.
+ * funds.c — engine.deposit and engine.withdraw.
  *
  * Owns: the checks of funds arguments and the funds result row.
  * Must never: submit a command whose arguments failed a check.

@@ -1,5 +1,5 @@
 /*
- * api_log.c — SQL helpers over the command log and raw amounts:
+ * log.c — SQL helpers over the command log and raw amounts:
  * engine.log_desc(payload), engine.log_crc(seq, ts, payload),
  * engine.rectype_name(rectype), engine.from_units(units, decimals).
  *

@@ -1,5 +1,5 @@
 /*
- * api_orders.c — engine.place_order, engine.cancel_order (by order id and by
+ * orders.c — engine.place_order, engine.cancel_order (by order id and by
  * client_order_id), engine.cancel_all, engine.amend_order.
  *
  * Owns: the errors for order arguments that break the symbol's rules

@@ -1,5 +1,5 @@
 /*
- * api_reads.c — engine.balances, engine.open_orders, engine.order,
+ * reads.c — engine.balances, engine.open_orders, engine.order,
  * engine.depth: live state read in the caller's backend.
  *
  * Owns: copying state out of the arena and formatting it.
@@ -7,7 +7,7 @@
  * or emitting rows (copy under LW_SHARED, release, then build tuples).
  *
  * A read sees the state after some whole record: possibly one whose batch
- * is committing at that moment (see batch.c), never a half-applied one.
+ * is committing at that moment (see worker/batch.c), never a half-applied one.
  * Reads ERROR while the engine is not ready.
  */
 #include "postgres.h"

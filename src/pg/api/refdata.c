@@ -1,5 +1,5 @@
 /*
- * api_refdata.c — engine.create_asset, engine.create_symbol,
+ * refdata.c — engine.create_asset, engine.create_symbol,
  * engine.set_symbol_status.
  *
  * Owns: the checks of reference-data arguments.
