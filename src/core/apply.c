@@ -11,7 +11,7 @@
 #include "core_int.h"
 
 void
-core_apply(core_t *c, const core_record *rec, core_event_fn fn, void *ctx,
+core_apply(core_engine *c, const core_record *rec, core_event_fn fn, void *ctx,
 		   core_result *out)
 {
 	core_result local;

@@ -41,7 +41,7 @@ limits_ok(const core_limits *l)
 
 /* Computes the offsets of every array; returns the total size. */
 static size_t
-layout(const core_limits *l, core_t *c)
+layout(const core_limits *l, core_engine *c)
 {
 	size_t		off = align_up(sizeof(struct core));
 
@@ -73,10 +73,10 @@ core_arena_size(const core_limits *limits)
 	return layout(limits, &tmp);
 }
 
-core_t *
+core_engine *
 core_create(void *mem, size_t size, const core_limits *limits)
 {
-	core_t	   *c = mem;
+	core_engine *c = mem;
 	size_t		need = core_arena_size(limits);
 
 	if (mem == NULL || need == 0 || size < need ||
@@ -119,19 +119,19 @@ core_create(void *mem, size_t size, const core_limits *limits)
 }
 
 core_limits
-core_get_limits(const core_t *c)
+core_get_limits(const core_engine *c)
 {
 	return c->limits;
 }
 
 int64_t
-core_seq(const core_t *c)
+core_seq(const core_engine *c)
 {
 	return c->seq;
 }
 
 core_counters
-core_get_counters(const core_t *c)
+core_get_counters(const core_engine *c)
 {
 	core_counters k;
 

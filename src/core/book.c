@@ -17,7 +17,7 @@
 /* ---------------------------------------------------------------- pool */
 
 uint32_t
-book_alloc_order(core_t *c)
+book_alloc_order(core_engine *c)
 {
 	order	   *orders = ORDERS(c);
 	uint32_t	o;
@@ -37,7 +37,7 @@ book_alloc_order(core_t *c)
 }
 
 void
-book_free_order(core_t *c, uint32_t o)
+book_free_order(core_engine *c, uint32_t o)
 {
 	ORDERS(c)[o].next = c->order_free;
 	ORDERS(c)[o].id = 0;
@@ -46,7 +46,7 @@ book_free_order(core_t *c, uint32_t o)
 }
 
 static uint32_t
-alloc_level(core_t *c)
+alloc_level(core_engine *c)
 {
 	level	   *levels = LEVELS(c);
 	uint32_t	l;
@@ -66,7 +66,7 @@ alloc_level(core_t *c)
 }
 
 static void
-free_level(core_t *c, uint32_t l)
+free_level(core_engine *c, uint32_t l)
 {
 	LEVELS(c)[l].next = c->level_free;
 	c->level_free = l;
@@ -76,7 +76,7 @@ free_level(core_t *c, uint32_t l)
 /* ------------------------------------------------------------ id index */
 
 uint32_t
-book_find_order(const core_t *c, int64_t order_id)
+book_find_order(const core_engine *c, int64_t order_id)
 {
 	const order *orders = ORDERS(c);
 
@@ -89,7 +89,7 @@ book_find_order(const core_t *c, int64_t order_id)
 
 /* Order ids are sequential, so the low bits spread them perfectly. */
 void
-book_index_order(core_t *c, uint32_t o)
+book_index_order(core_engine *c, uint32_t o)
 {
 	uint32_t   *bucket = &ORDER_HASH(c)[(uint64_t) ORDERS(c)[o].id & c->order_hmask];
 
@@ -98,7 +98,7 @@ book_index_order(core_t *c, uint32_t o)
 }
 
 void
-book_unindex_order(core_t *c, uint32_t o)
+book_unindex_order(core_engine *c, uint32_t o)
 {
 	order	   *orders = ORDERS(c);
 	uint32_t   *link = &ORDER_HASH(c)[(uint64_t) orders[o].id & c->order_hmask];
@@ -117,7 +117,7 @@ book_unindex_order(core_t *c, uint32_t o)
  * in book order, so it inserts by id from the tail.
  */
 void
-book_link_account(core_t *c, uint32_t o)
+book_link_account(core_engine *c, uint32_t o)
 {
 	order	   *orders = ORDERS(c);
 	account    *acct = &ACCOUNTS(c)[orders[o].account];
@@ -139,7 +139,7 @@ book_link_account(core_t *c, uint32_t o)
 }
 
 void
-book_unlink_account(core_t *c, uint32_t o)
+book_unlink_account(core_engine *c, uint32_t o)
 {
 	order	   *orders = ORDERS(c);
 	account    *acct = &ACCOUNTS(c)[orders[o].account];
@@ -219,7 +219,7 @@ treap_delete(level *L, uint32_t t, int64_t key)
 }
 
 uint32_t
-book_level_find(const core_t *c, const book_side *bs, int64_t key)
+book_level_find(const core_engine *c, const book_side *bs, int64_t key)
 {
 	const level *L = LEVELS(c);
 	uint32_t	t = bs->root;
@@ -230,7 +230,7 @@ book_level_find(const core_t *c, const book_side *bs, int64_t key)
 }
 
 static uint32_t
-level_create(core_t *c, book_side *bs, int64_t price, int64_t key)
+level_create(core_engine *c, book_side *bs, int64_t price, int64_t key)
 {
 	level	   *L = LEVELS(c);
 	uint32_t	n = alloc_level(c);
@@ -266,7 +266,7 @@ level_create(core_t *c, book_side *bs, int64_t price, int64_t key)
 }
 
 static void
-level_remove(core_t *c, book_side *bs, uint32_t l)
+level_remove(core_engine *c, book_side *bs, uint32_t l)
 {
 	level	   *L = LEVELS(c);
 
@@ -284,7 +284,7 @@ level_remove(core_t *c, book_side *bs, uint32_t l)
 /* ------------------------------------------------------------- queues */
 
 void
-book_enqueue(core_t *c, uint32_t o)
+book_enqueue(core_engine *c, uint32_t o)
 {
 	order	   *ord = &ORDERS(c)[o];
 	book_side  *bs = &SYMBOLS(c)[ord->symbol].sides[ord->side];
@@ -309,7 +309,7 @@ book_enqueue(core_t *c, uint32_t o)
 }
 
 void
-book_dequeue(core_t *c, uint32_t o)
+book_dequeue(core_engine *c, uint32_t o)
 {
 	order	   *orders = ORDERS(c);
 	order	   *ord = &orders[o];
@@ -346,7 +346,7 @@ order_lock_needed(const symbol *s, const order *o)
 }
 
 void
-order_to_info(const core_t *c, uint32_t o, core_order_info *out)
+order_to_info(const core_engine *c, uint32_t o, core_order_info *out)
 {
 	const order *ord = &ORDERS(c)[o];
 
@@ -370,7 +370,7 @@ order_to_info(const core_t *c, uint32_t o, core_order_info *out)
 }
 
 bool
-core_order_get(const core_t *c, int64_t order_id, core_order_info *out)
+core_order_get(const core_engine *c, int64_t order_id, core_order_info *out)
 {
 	uint32_t	o = book_find_order(c, order_id);
 
@@ -381,7 +381,7 @@ core_order_get(const core_t *c, int64_t order_id, core_order_info *out)
 }
 
 void
-core_user_orders(const core_t *c, int64_t user_id, uint32_t symbol_id,
+core_user_orders(const core_engine *c, int64_t user_id, uint32_t symbol_id,
 				 core_order_fn fn, void *ctx)
 {
 	uint32_t	acct = ledger_find_account(c, user_id);
@@ -402,7 +402,7 @@ core_user_orders(const core_t *c, int64_t user_id, uint32_t symbol_id,
 }
 
 void
-core_book_levels(const core_t *c, uint32_t symbol_id, core_side side,
+core_book_levels(const core_engine *c, uint32_t symbol_id, core_side side,
 				 uint32_t max_levels, core_level_fn fn, void *ctx)
 {
 	const level *L = LEVELS(c);
@@ -426,7 +426,7 @@ core_book_levels(const core_t *c, uint32_t symbol_id, core_side side,
 }
 
 void
-core_level_orders(const core_t *c, uint32_t symbol_id, core_side side,
+core_level_orders(const core_engine *c, uint32_t symbol_id, core_side side,
 				  int64_t price, core_order_fn fn, void *ctx)
 {
 	const book_side *bs;

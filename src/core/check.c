@@ -17,7 +17,7 @@
 
 typedef struct checker
 {
-	const core_t *c;
+	const core_engine *c;
 	core_check_fn fn;
 	void	   *ctx;
 	bool		all_ok;
@@ -36,7 +36,7 @@ report(checker *k, const char *name, bool ok)
 static bool
 check_balances_non_negative(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const account *accts = ACCOUNTS(c);
 	const balance *bals = BALANCES(c);
 
@@ -56,7 +56,7 @@ check_balances_non_negative(checker *k)
 static bool
 check_conservation(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const balance *bals = BALANCES(c);
 
 	for (uint32_t first = 1; first <= c->nassets; first += VERIFY_ASSET_CHUNK)
@@ -83,7 +83,7 @@ check_conservation(checker *k)
 static bool
 check_order_locks(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const account *accts = ACCOUNTS(c);
 
 	for (uint32_t a = 1; a <= c->naccounts; a++)
@@ -106,7 +106,7 @@ check_order_locks(checker *k)
 static bool
 check_frozen(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const account *accts = ACCOUNTS(c);
 	const balance *bals = BALANCES(c);
 
@@ -138,7 +138,7 @@ check_frozen(checker *k)
 static bool
 check_not_crossed(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 
 	for (uint32_t id = 1; id <= c->nsymbols; id++)
 	{
@@ -178,7 +178,7 @@ treap_check(const level *L, uint32_t t, int64_t lo, int64_t hi, bool has_lo, boo
 static bool
 check_levels(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const level *L = LEVELS(c);
 	uint32_t	total = 0;
 
@@ -222,7 +222,7 @@ check_levels(checker *k)
 static bool
 check_queues(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const level *L = LEVELS(c);
 	const order *orders = ORDERS(c);
 	uint32_t	in_books = 0;
@@ -274,7 +274,7 @@ check_queues(checker *k)
 static bool
 check_index(checker *k)
 {
-	const core_t *c = k->c;
+	const core_engine *c = k->c;
 	const order *orders = ORDERS(c);
 	const account *accts = ACCOUNTS(c);
 	uint32_t	indexed = 0,
@@ -332,7 +332,7 @@ check_index(checker *k)
 }
 
 bool
-core_verify(const core_t *c, core_check_fn fn, void *ctx)
+core_verify(const core_engine *c, core_check_fn fn, void *ctx)
 {
 	checker		k;
 
@@ -384,7 +384,7 @@ h_text(hasher *h, const char *s, size_t max)
 }
 
 core_digest
-core_state_digest(const core_t *c)
+core_state_digest(const core_engine *c)
 {
 	hasher		h = {UINT64_C(0x656e67696e650001), UINT64_C(0x6469676573740001)};
 	const account *accts = ACCOUNTS(c);

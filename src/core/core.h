@@ -38,7 +38,7 @@
 #define CORE_RECORD_FORMAT    1
 #define CORE_RECORD_MAX_BYTES 128
 
-typedef struct core core_t;     /* the arena header; opaque */
+typedef struct core core_engine;	/* one engine: the arena header; opaque */
 
 /* ---------------------------------------------------------------------
  * Capacities and arena
@@ -67,10 +67,10 @@ size_t		core_arena_size(const core_limits *limits);
  * anything.
  * The fee account (user 0) exists from the start.
  */
-core_t	   *core_create(void *mem, size_t size, const core_limits *limits);
+core_engine *core_create(void *mem, size_t size, const core_limits *limits);
 
 /* The limits an engine was created with. */
-core_limits core_get_limits(const core_t *c);
+core_limits core_get_limits(const core_engine *c);
 
 /* ---------------------------------------------------------------------
  * Enumerations
@@ -407,11 +407,11 @@ typedef struct core_result
  * *out (may be NULL).  Never fails: a record the core cannot accept is
  * answered with status CORE_ST_REJECTED and a reason.
  */
-void		core_apply(core_t *c, const core_record *rec,
+void		core_apply(core_engine *c, const core_record *rec,
 					   core_event_fn fn, void *ctx, core_result *out);
 
 /* Number of records applied so far (the seq of the last one). */
-int64_t		core_seq(const core_t *c);
+int64_t		core_seq(const core_engine *c);
 
 /* ---------------------------------------------------------------------
  * Reads (never change state)
@@ -487,15 +487,15 @@ typedef struct core_counters
 	uint32_t	orders;			/* resting orders */
 } core_counters;
 
-core_counters core_get_counters(const core_t *c);
+core_counters core_get_counters(const core_engine *c);
 
 /* Lookups; return false if absent. */
-bool		core_asset_get(const core_t *c, uint32_t id, core_asset_info *out);
-uint32_t	core_asset_find(const core_t *c, const char *code);	/* 0 if none */
-bool		core_symbol_get(const core_t *c, uint32_t id, core_symbol_info *out);
-uint32_t	core_symbol_find(const core_t *c, const char *name);	/* 0 if none */
-bool		core_order_get(const core_t *c, int64_t order_id, core_order_info *out);
-bool		core_balance_get(const core_t *c, int64_t user_id, uint32_t asset,
+bool		core_asset_get(const core_engine *c, uint32_t id, core_asset_info *out);
+uint32_t	core_asset_find(const core_engine *c, const char *code);	/* 0 if none */
+bool		core_symbol_get(const core_engine *c, uint32_t id, core_symbol_info *out);
+uint32_t	core_symbol_find(const core_engine *c, const char *name);	/* 0 if none */
+bool		core_order_get(const core_engine *c, int64_t order_id, core_order_info *out);
+bool		core_balance_get(const core_engine *c, int64_t user_id, uint32_t asset,
 							 core_balance_info *out);
 
 /*
@@ -508,15 +508,15 @@ typedef bool (*core_balance_fn) (void *ctx, const core_balance_info *b);
 typedef bool (*core_order_fn) (void *ctx, const core_order_info *o);
 typedef bool (*core_level_fn) (void *ctx, const core_level_info *l);
 
-void		core_user_balances(const core_t *c, int64_t user_id,
+void		core_user_balances(const core_engine *c, int64_t user_id,
 							   core_balance_fn fn, void *ctx);
-void		core_user_orders(const core_t *c, int64_t user_id, uint32_t symbol,
+void		core_user_orders(const core_engine *c, int64_t user_id, uint32_t symbol,
 							 core_order_fn fn, void *ctx);
-void		core_book_levels(const core_t *c, uint32_t symbol, core_side side,
+void		core_book_levels(const core_engine *c, uint32_t symbol, core_side side,
 							 uint32_t max_levels, core_level_fn fn, void *ctx);
 
 /* Orders resting at one level in queue order (for tests and snapshots). */
-void		core_level_orders(const core_t *c, uint32_t symbol, core_side side,
+void		core_level_orders(const core_engine *c, uint32_t symbol, core_side side,
 							  int64_t price, core_order_fn fn, void *ctx);
 
 /* ---------------------------------------------------------------------
@@ -536,7 +536,7 @@ void		core_level_orders(const core_t *c, uint32_t symbol, core_side side,
  */
 typedef void (*core_check_fn) (void *ctx, const char *check, bool ok,
 							   const char *detail);
-bool		core_verify(const core_t *c, core_check_fn fn, void *ctx);
+bool		core_verify(const core_engine *c, core_check_fn fn, void *ctx);
 
 /* 128-bit hash of the canonical state; equal states give equal digests. */
 typedef struct core_digest
@@ -545,7 +545,7 @@ typedef struct core_digest
 	uint64_t	lo;
 } core_digest;
 
-core_digest core_state_digest(const core_t *c);
+core_digest core_state_digest(const core_engine *c);
 
 /* Lower-case hex, 32 characters + NUL. */
 void		core_digest_hex(core_digest d, char out[33]);
@@ -569,7 +569,7 @@ typedef struct core_walker
 	void		(*order) (void *ctx, const core_order_info *o);
 } core_walker;
 
-void		core_walk(const core_t *c, const core_walker *w, void *ctx);
+void		core_walk(const core_engine *c, const core_walker *w, void *ctx);
 
 /*
  * Restore: start from core_create() (an empty engine), then feed the items
@@ -578,10 +578,10 @@ void		core_walk(const core_t *c, const core_walker *w, void *ctx);
  * reference, capacity, out of order); the state is then unusable and must
  * be created anew.
  */
-const char *core_restore_asset(core_t *c, const core_asset_info *a);
-const char *core_restore_symbol(core_t *c, const core_symbol_info *s);
-const char *core_restore_balance(core_t *c, const core_balance_info *b);
-const char *core_restore_order(core_t *c, const core_order_info *o);
-const char *core_restore_finish(core_t *c, const core_counters *k);
+const char *core_restore_asset(core_engine *c, const core_asset_info *a);
+const char *core_restore_symbol(core_engine *c, const core_symbol_info *s);
+const char *core_restore_balance(core_engine *c, const core_balance_info *b);
+const char *core_restore_order(core_engine *c, const core_order_info *o);
+const char *core_restore_finish(core_engine *c, const core_counters *k);
 
 #endif							/* ENGINE_CORE_H */

@@ -184,41 +184,41 @@ int64_t		fee_of(int64_t amount, int32_t ppm);
 bool		text_field_ok(const char *s, size_t max);
 
 /* ---- reference data (refdata.c) ---- */
-asset	   *asset_at(core_t *c, uint32_t id);		/* NULL if no such id */
-symbol	   *symbol_at(core_t *c, uint32_t id);
-uint32_t	asset_lookup(const core_t *c, const char *code);
-uint32_t	symbol_lookup(const core_t *c, const char *name);
-void		asset_to_info(const core_t *c, uint32_t id, core_asset_info *out);
-void		symbol_to_info(const core_t *c, uint32_t id, core_symbol_info *out);
-const char *asset_insert(core_t *c, const core_asset_info *a);
-const char *symbol_insert(core_t *c, const core_symbol_info *s);
+asset	   *asset_at(core_engine *c, uint32_t id);		/* NULL if no such id */
+symbol	   *symbol_at(core_engine *c, uint32_t id);
+uint32_t	asset_lookup(const core_engine *c, const char *code);
+uint32_t	symbol_lookup(const core_engine *c, const char *name);
+void		asset_to_info(const core_engine *c, uint32_t id, core_asset_info *out);
+void		symbol_to_info(const core_engine *c, uint32_t id, core_symbol_info *out);
+const char *asset_insert(core_engine *c, const core_asset_info *a);
+const char *symbol_insert(core_engine *c, const core_symbol_info *s);
 
 /* ---- ledger (ledger.c) ---- */
-uint32_t	ledger_find_account(const core_t *c, int64_t user_id);
-uint32_t	ledger_add_account(core_t *c, int64_t user_id);	/* NIL if full */
-balance    *ledger_find(const core_t *c, uint32_t acct, uint32_t asset);
-balance    *ledger_get_or_add(core_t *c, uint32_t acct, uint32_t asset); /* NULL if full */
+uint32_t	ledger_find_account(const core_engine *c, int64_t user_id);
+uint32_t	ledger_add_account(core_engine *c, int64_t user_id);	/* NIL if full */
+balance    *ledger_find(const core_engine *c, uint32_t acct, uint32_t asset);
+balance    *ledger_get_or_add(core_engine *c, uint32_t acct, uint32_t asset); /* NULL if full */
 void		ledger_freeze(balance *b, int64_t amount);
 void		ledger_release(balance *b, int64_t amount);
 
 /* ---- books (book.c) ---- */
-uint32_t	book_find_order(const core_t *c, int64_t order_id);
-uint32_t	book_alloc_order(core_t *c);		/* NIL if the pool is full */
-void		book_free_order(core_t *c, uint32_t o);
-void		book_index_order(core_t *c, uint32_t o);
-void		book_unindex_order(core_t *c, uint32_t o);
-void		book_link_account(core_t *c, uint32_t o);	/* append to account's list */
-void		book_unlink_account(core_t *c, uint32_t o);
-void		book_enqueue(core_t *c, uint32_t o);	/* at the back of its price level */
-void		book_dequeue(core_t *c, uint32_t o);	/* leaves order slot allocated */
-uint32_t	book_level_find(const core_t *c, const book_side *bs, int64_t key);
-void		order_to_info(const core_t *c, uint32_t o, core_order_info *out);
+uint32_t	book_find_order(const core_engine *c, int64_t order_id);
+uint32_t	book_alloc_order(core_engine *c);		/* NIL if the pool is full */
+void		book_free_order(core_engine *c, uint32_t o);
+void		book_index_order(core_engine *c, uint32_t o);
+void		book_unindex_order(core_engine *c, uint32_t o);
+void		book_link_account(core_engine *c, uint32_t o);	/* append to account's list */
+void		book_unlink_account(core_engine *c, uint32_t o);
+void		book_enqueue(core_engine *c, uint32_t o);	/* at the back of its price level */
+void		book_dequeue(core_engine *c, uint32_t o);	/* leaves order slot allocated */
+uint32_t	book_level_find(const core_engine *c, const book_side *bs, int64_t key);
+void		order_to_info(const core_engine *c, uint32_t o, core_order_info *out);
 int64_t		order_lock_needed(const symbol *s, const order *o);
 
 /* ---- commands (match.c, funds in ledger.c, reference data in refdata.c) ---- */
 typedef struct apply_ctx
 {
-	core_t	   *c;
+	core_engine *c;
 	const core_record *rec;
 	core_event_fn fn;
 	void	   *fnctx;

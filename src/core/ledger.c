@@ -11,7 +11,7 @@
 #include "core_int.h"
 
 uint32_t
-ledger_find_account(const core_t *c, int64_t user_id)
+ledger_find_account(const core_engine *c, int64_t user_id)
 {
 	const account *accts = ACCOUNTS(c);
 
@@ -23,7 +23,7 @@ ledger_find_account(const core_t *c, int64_t user_id)
 }
 
 uint32_t
-ledger_add_account(core_t *c, int64_t user_id)
+ledger_add_account(core_engine *c, int64_t user_id)
 {
 	uint32_t	slot;
 	account    *acct;
@@ -42,7 +42,7 @@ ledger_add_account(core_t *c, int64_t user_id)
 }
 
 balance *
-ledger_find(const core_t *c, uint32_t acct, uint32_t asset_id)
+ledger_find(const core_engine *c, uint32_t acct, uint32_t asset_id)
 {
 	balance    *bals = BALANCES(c);
 
@@ -57,7 +57,7 @@ ledger_find(const core_t *c, uint32_t acct, uint32_t asset_id)
 }
 
 balance *
-ledger_get_or_add(core_t *c, uint32_t acct, uint32_t asset_id)
+ledger_get_or_add(core_engine *c, uint32_t acct, uint32_t asset_id)
 {
 	balance    *bals = BALANCES(c);
 	uint32_t   *link = &ACCOUNTS(c)[acct].balances;
@@ -105,7 +105,7 @@ void
 redo_deposit(apply_ctx *a)
 {
 	const core_rec_funds *r = &a->rec->u.funds;
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	asset	   *as = asset_at(c, r->asset);
 	uint32_t	acct;
 	balance    *b;
@@ -152,7 +152,7 @@ void
 redo_withdraw(apply_ctx *a)
 {
 	const core_rec_funds *r = &a->rec->u.funds;
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	asset	   *as = asset_at(c, r->asset);
 	uint32_t	acct;
 	balance    *b = NULL;
@@ -179,7 +179,7 @@ redo_withdraw(apply_ctx *a)
 }
 
 bool
-core_balance_get(const core_t *c, int64_t user_id, uint32_t asset_id,
+core_balance_get(const core_engine *c, int64_t user_id, uint32_t asset_id,
 				 core_balance_info *out)
 {
 	uint32_t	acct = ledger_find_account(c, user_id);
@@ -196,7 +196,7 @@ core_balance_get(const core_t *c, int64_t user_id, uint32_t asset_id,
 }
 
 void
-core_user_balances(const core_t *c, int64_t user_id, core_balance_fn fn, void *ctx)
+core_user_balances(const core_engine *c, int64_t user_id, core_balance_fn fn, void *ctx)
 {
 	uint32_t	acct = ledger_find_account(c, user_id);
 	const balance *bals = BALANCES(c);

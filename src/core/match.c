@@ -16,7 +16,7 @@
 typedef struct taker
 {
 	apply_ctx  *a;
-	core_t	   *c;
+	core_engine *c;
 	symbol	   *s;
 	uint32_t	sym;
 	uint32_t	acct;
@@ -99,7 +99,7 @@ set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
 }
 
 static balance *
-lock_balance(core_t *c, const order *o)
+lock_balance(core_engine *c, const order *o)
 {
 	const symbol *s = &SYMBOLS(c)[o->symbol];
 
@@ -112,7 +112,7 @@ lock_balance(core_t *c, const order *o)
  * a copy) whatever event the removal needs.
  */
 static void
-retire_resting(core_t *c, uint32_t o)
+retire_resting(core_engine *c, uint32_t o)
 {
 	order	   *ord = &ORDERS(c)[o];
 
@@ -148,7 +148,7 @@ crosses(const taker *t, int64_t resting_price)
 static void
 trade(taker *t, uint32_t m, int64_t q)
 {
-	core_t	   *c = t->c;
+	core_engine *c = t->c;
 	const symbol *s = t->s;
 	order	   *mk = &ORDERS(c)[m];
 	int64_t		p = mk->price;
@@ -268,7 +268,7 @@ affordable(const taker *t, int64_t p)
 static void
 match(taker *t)
 {
-	core_t	   *c = t->c;
+	core_engine *c = t->c;
 	uint32_t	l = t->s->sides[!t->side].best;
 
 	while (l != NIL && t->remaining > 0)
@@ -327,7 +327,7 @@ match(taker *t)
 static bool
 fok_fillable(const taker *t)
 {
-	const core_t *c = t->c;
+	const core_engine *c = t->c;
 	int64_t		got = 0;
 
 	for (uint32_t l = t->s->sides[!t->side].best; l != NIL; l = LEVELS(c)[l].next)
@@ -414,7 +414,7 @@ void
 redo_place(apply_ctx *a)
 {
 	const core_rec_place *r = &a->rec->u.place;
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	int64_t		id = c->next_order_id++;
 	symbol	   *s = symbol_at(c, r->symbol);
 	bool		market = r->price == 0;
@@ -541,7 +541,7 @@ redo_place(apply_ctx *a)
 
 /* The caller's own resting order, or NIL. */
 static uint32_t
-own_order(core_t *c, int64_t user, int64_t order_id)
+own_order(core_engine *c, int64_t user, int64_t order_id)
 {
 	uint32_t	o = book_find_order(c, order_id);
 
@@ -568,7 +568,7 @@ void
 redo_cancel_all(apply_ctx *a)
 {
 	const core_rec_cancel_all *r = &a->rec->u.cancel_all;
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	uint32_t	acct = ledger_find_account(c, r->user_id);
 	uint32_t	o;
 
@@ -596,7 +596,7 @@ redo_cancel_all(apply_ctx *a)
 static void
 amend_in_place(apply_ctx *a, uint32_t o, int64_t new_qty)
 {
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	order	   *ord = &ORDERS(c)[o];
 	int64_t		new_lock;
 
@@ -615,7 +615,7 @@ void
 redo_amend(apply_ctx *a)
 {
 	const core_rec_amend *r = &a->rec->u.amend;
-	core_t	   *c = a->c;
+	core_engine *c = a->c;
 	uint32_t	o = own_order(c, r->user_id, r->order_id);
 	order	   *ord;
 	symbol	   *s;

@@ -11,19 +11,19 @@
 #include "core_int.h"
 
 asset *
-asset_at(core_t *c, uint32_t id)
+asset_at(core_engine *c, uint32_t id)
 {
 	return (id >= 1 && id <= c->nassets) ? &ASSETS(c)[id] : NULL;
 }
 
 symbol *
-symbol_at(core_t *c, uint32_t id)
+symbol_at(core_engine *c, uint32_t id)
 {
 	return (id >= 1 && id <= c->nsymbols) ? &SYMBOLS(c)[id] : NULL;
 }
 
 uint32_t
-asset_lookup(const core_t *c, const char *code)
+asset_lookup(const core_engine *c, const char *code)
 {
 	const asset *assets = ASSETS(c);
 
@@ -35,7 +35,7 @@ asset_lookup(const core_t *c, const char *code)
 }
 
 uint32_t
-symbol_lookup(const core_t *c, const char *name)
+symbol_lookup(const core_engine *c, const char *name)
 {
 	const symbol *symbols = SYMBOLS(c);
 
@@ -47,7 +47,7 @@ symbol_lookup(const core_t *c, const char *name)
 }
 
 void
-asset_to_info(const core_t *c, uint32_t id, core_asset_info *out)
+asset_to_info(const core_engine *c, uint32_t id, core_asset_info *out)
 {
 	const asset *a = &ASSETS(c)[id];
 
@@ -59,7 +59,7 @@ asset_to_info(const core_t *c, uint32_t id, core_asset_info *out)
 }
 
 void
-symbol_to_info(const core_t *c, uint32_t id, core_symbol_info *out)
+symbol_to_info(const core_engine *c, uint32_t id, core_symbol_info *out)
 {
 	const symbol *s = &SYMBOLS(c)[id];
 
@@ -81,7 +81,7 @@ symbol_to_info(const core_t *c, uint32_t id, core_symbol_info *out)
  * it.  Used by CREATE_ASSET and by snapshot restore; returns NULL or why not.
  */
 const char *
-asset_insert(core_t *c, const core_asset_info *in)
+asset_insert(core_engine *c, const core_asset_info *in)
 {
 	uint32_t	id = c->nassets + 1;
 	asset	   *a;
@@ -111,7 +111,7 @@ asset_insert(core_t *c, const core_asset_info *in)
 }
 
 const char *
-symbol_insert(core_t *c, const core_symbol_info *in)
+symbol_insert(core_engine *c, const core_symbol_info *in)
 {
 	uint32_t	id = c->nsymbols + 1;
 	symbol	   *s;
@@ -215,7 +215,7 @@ redo_set_symbol_status(apply_ctx *a)
 }
 
 bool
-core_asset_get(const core_t *c, uint32_t id, core_asset_info *out)
+core_asset_get(const core_engine *c, uint32_t id, core_asset_info *out)
 {
 	if (id < 1 || id > c->nassets)
 		return false;
@@ -224,13 +224,13 @@ core_asset_get(const core_t *c, uint32_t id, core_asset_info *out)
 }
 
 uint32_t
-core_asset_find(const core_t *c, const char *code)
+core_asset_find(const core_engine *c, const char *code)
 {
 	return code ? asset_lookup(c, code) : NIL;
 }
 
 bool
-core_symbol_get(const core_t *c, uint32_t id, core_symbol_info *out)
+core_symbol_get(const core_engine *c, uint32_t id, core_symbol_info *out)
 {
 	if (id < 1 || id > c->nsymbols)
 		return false;
@@ -239,7 +239,7 @@ core_symbol_get(const core_t *c, uint32_t id, core_symbol_info *out)
 }
 
 uint32_t
-core_symbol_find(const core_t *c, const char *name)
+core_symbol_find(const core_engine *c, const char *name)
 {
 	return name ? symbol_lookup(c, name) : NIL;
 }

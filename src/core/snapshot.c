@@ -12,7 +12,7 @@
 #include "core_int.h"
 
 void
-core_walk(const core_t *c, const core_walker *w, void *ctx)
+core_walk(const core_engine *c, const core_walker *w, void *ctx)
 {
 	const account *accts = ACCOUNTS(c);
 	const balance *bals = BALANCES(c);
@@ -67,7 +67,7 @@ core_walk(const core_t *c, const core_walker *w, void *ctx)
 }
 
 const char *
-core_restore_asset(core_t *c, const core_asset_info *a)
+core_restore_asset(core_engine *c, const core_asset_info *a)
 {
 	if (a->supply < 0)
 		return "asset supply is negative";
@@ -75,13 +75,13 @@ core_restore_asset(core_t *c, const core_asset_info *a)
 }
 
 const char *
-core_restore_symbol(core_t *c, const core_symbol_info *s)
+core_restore_symbol(core_engine *c, const core_symbol_info *s)
 {
 	return symbol_insert(c, s);
 }
 
 const char *
-core_restore_balance(core_t *c, const core_balance_info *b)
+core_restore_balance(core_engine *c, const core_balance_info *b)
 {
 	uint32_t	acct;
 	balance    *bal;
@@ -104,7 +104,7 @@ core_restore_balance(core_t *c, const core_balance_info *b)
 }
 
 const char *
-core_restore_order(core_t *c, const core_order_info *o)
+core_restore_order(core_engine *c, const core_order_info *o)
 {
 	symbol	   *s = symbol_at(c, o->symbol);
 	uint32_t	acct = ledger_find_account(c, o->user_id);
@@ -151,7 +151,7 @@ core_restore_order(core_t *c, const core_order_info *o)
 }
 
 const char *
-core_restore_finish(core_t *c, const core_counters *k)
+core_restore_finish(core_engine *c, const core_counters *k)
 {
 	if (k->seq < 0 || k->next_order_id < 1 || k->next_trade_id < 1)
 		return "counters out of range";

@@ -28,7 +28,7 @@
 
 /* ------------------------------------------------------------ the read protocol */
 
-core_t *
+core_engine *
 read_begin(TimestampTz deadline)
 {
 	bool		in_command = deadline != 0;
@@ -86,10 +86,10 @@ state_write_end(void)
 /* ------------------------------------------------------------ into and out of "ready" */
 
 /* Leave "ready" and lay out the empty engine that recovery fills. */
-core_t *
+core_engine *
 ready_begin_recovery(void)
 {
-	core_t	   *c;
+	core_engine *c;
 
 	state_write_begin();
 	status_set_state(ENGINE_RECOVERING, NULL);

@@ -24,7 +24,7 @@
  * Pair with read_end().  Between the two, do no I/O and nothing that can
  * wait or throw: copy what you need out, then format it.
  */
-core_t	   *read_begin(TimestampTz deadline);
+core_engine *read_begin(TimestampTz deadline);
 void		read_end(void);
 
 /* The worker's exclusive hold on the arena while it applies records. */
@@ -34,7 +34,7 @@ void		state_write_end(void);
 /* ------------------------------------------------------------ into and out of "ready" (worker) */
 
 /* Leave "ready" (state "recovering") and lay out the empty engine to rebuild. */
-core_t	   *ready_begin_recovery(void);
+core_engine *ready_begin_recovery(void);
 
 /* Serve the state of extension ext_oid: state "ready". */
 void		ready_serve(Oid ext_oid);

@@ -30,7 +30,7 @@
 /* What a duplicate's answer is built from (filled by the worker). */
 typedef struct duplicate_source
 {
-	const core_t *core;			/* the state, under the worker's lock */
+	const core_engine *core;			/* the state, under the worker's lock */
 	/* an order's current state from the tables into *res */
 	void		(*order_state) (int64 order_id, core_result *res);
 } duplicate_source;

@@ -171,11 +171,11 @@ shmem_require(void)
  * Lay out an empty engine in the arena and remember where it is.  The
  * caller holds the state lock exclusively and the state is not "ready".
  */
-core_t *
+core_engine *
 shmem_create_core(void)
 {
 	core_limits limits = engine_limits();
-	core_t	   *c = core_create(arena_base, arena_size, &limits);
+	core_engine *c = core_create(arena_base, arena_size, &limits);
 
 	if (c == NULL)
 		elog(FATAL, "engine: core_create failed for the configured capacities");
@@ -184,8 +184,8 @@ shmem_create_core(void)
 }
 
 /* The core in the arena; only meaningful once the worker has created it. */
-core_t *
+core_engine *
 shmem_core(void)
 {
-	return (core_t *) (arena_base + engine_shm->core_offset);
+	return (core_engine *) (arena_base + engine_shm->core_offset);
 }

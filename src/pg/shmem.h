@@ -24,7 +24,7 @@ typedef struct engine_shared
 	engine_status status;
 	ConditionVariable status_cv;	/* broadcast whenever status.state changes */
 	pg_atomic_uint64 next_ticket;
-	Size		core_offset;	/* core_t within the arena, set by the worker */
+	Size		core_offset;	/* core_engine within the arena, set by the worker */
 	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
 	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
 	pg_atomic_uint64 snapshot_requests;	/* engine.snapshot() calls so far */
@@ -45,9 +45,9 @@ bool		shmem_attached(void);
 void		shmem_require(void);
 
 /* Lay out an empty engine in the arena (worker, holding the state lock). */
-core_t	   *shmem_create_core(void);
+core_engine *shmem_create_core(void);
 
 /* The core in the arena; only meaningful once the worker has created it. */
-core_t	   *shmem_core(void);
+core_engine *shmem_core(void);
 
 #endif							/* ENGINE_PG_SHMEM_H */

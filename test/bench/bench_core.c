@@ -78,7 +78,7 @@ typedef struct engine
 {
 	void	   *mem;
 	size_t		size;
-	core_t	   *c;
+	core_engine *c;
 } engine;
 
 static void
@@ -105,7 +105,7 @@ static void
 engine_copy(engine *dst, const engine *src)
 {
 	memcpy(dst->mem, src->mem, src->size);
-	dst->c = (core_t *) dst->mem;
+	dst->c = (core_engine *) dst->mem;
 }
 
 /* ------------------------------------------------- generator's view */
@@ -169,7 +169,7 @@ level_cb(void *ctx, const core_level_info *l)
 }
 
 static int64_t
-best(const core_t *c, core_side side)
+best(const core_engine *c, core_side side)
 {
 	int64_t		p = 0;
 
@@ -243,7 +243,7 @@ cancel(const open_order *o)
 }
 
 static void
-apply_or_die(core_t *c, core_record *r, core_event_fn fn, void *ctx)
+apply_or_die(core_engine *c, core_record *r, core_event_fn fn, void *ctx)
 {
 	core_result res;
 
@@ -258,7 +258,7 @@ apply_or_die(core_t *c, core_record *r, core_event_fn fn, void *ctx)
 
 /* Assets, the symbol, and funds for every user. */
 static void
-setup_market(core_t *c)
+setup_market(core_engine *c)
 {
 	core_record r;
 
@@ -317,7 +317,7 @@ passive(core_side side, int64_t mid, int64_t dist)
 
 /* A price that crosses: at or a little beyond the best opposite price. */
 static int64_t
-crossing(const core_t *c, core_side side, int64_t mid)
+crossing(const core_engine *c, core_side side, int64_t mid)
 {
 	int64_t		opp = best(c, !side);
 
@@ -328,7 +328,7 @@ crossing(const core_t *c, core_side side, int64_t mid)
 }
 
 static int64_t
-mid_of(const core_t *c, int64_t fallback)
+mid_of(const core_engine *c, int64_t fallback)
 {
 	int64_t		b = best(c, CORE_BUY),
 				a = best(c, CORE_SELL);
@@ -342,7 +342,7 @@ mid_of(const core_t *c, int64_t fallback)
  * Drive gen (a scratch copy of w->start) through w->ncmd commands chosen by
  * pick(), recording each.
  */
-typedef core_record (*pick_fn) (const core_t *c, book_view *v, int64_t *mid, int *kind);
+typedef core_record (*pick_fn) (const core_engine *c, book_view *v, int64_t *mid, int *kind);
 
 static void
 generate(workload *w, int64_t prefill, int64_t ncmd, pick_fn pick, pick_fn prefill_pick)
@@ -394,7 +394,7 @@ generate(workload *w, int64_t prefill, int64_t ncmd, pick_fn pick, pick_fn prefi
 #define A_TARGET 1000
 
 static core_record
-a_prefill(const core_t *c, book_view *v, int64_t *mid, int *kind)
+a_prefill(const core_engine *c, book_view *v, int64_t *mid, int *kind)
 {
 	core_side	side = (core_side) rng_below(2);
 
@@ -405,7 +405,7 @@ a_prefill(const core_t *c, book_view *v, int64_t *mid, int *kind)
 }
 
 static core_record
-a_pick(const core_t *c, book_view *v, int64_t *mid, int *kind)
+a_pick(const core_engine *c, book_view *v, int64_t *mid, int *kind)
 {
 	int64_t		r = rng_below(100);
 	core_side	side = (core_side) rng_below(2);
@@ -461,7 +461,7 @@ skewed(int64_t n)
 }
 
 static core_record
-b_prefill(const core_t *c, book_view *v, int64_t *mid, int *kind)
+b_prefill(const core_engine *c, book_view *v, int64_t *mid, int *kind)
 {
 	core_side	side = (core_side) rng_below(2);
 
@@ -472,7 +472,7 @@ b_prefill(const core_t *c, book_view *v, int64_t *mid, int *kind)
 }
 
 static core_record
-b_pick(const core_t *c, book_view *v, int64_t *mid, int *kind)
+b_pick(const core_engine *c, book_view *v, int64_t *mid, int *kind)
 {
 	core_side	side = (core_side) rng_below(2);
 

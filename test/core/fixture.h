@@ -21,7 +21,7 @@ typedef struct fx
 {
 	void	   *mem;
 	size_t		size;
-	core_t	   *c;
+	core_engine *c;
 	core_result r;				/* result of the last command */
 	core_event	ev[FX_MAX_EVENTS];	/* events of the last command */
 	int			nev;

@@ -59,7 +59,7 @@ static size_t fz_size;
 
 typedef struct fz_run
 {
-	core_t	   *c;
+	core_engine *c;
 	__int128	net[FZ_MAX_ASSETS + 1];
 	int64_t		ts;
 	uint64_t	nevents;
@@ -360,7 +360,7 @@ fz_compact(fz_run *f, fz_in *in, core_record *rec)
 
 typedef struct fz_restore
 {
-	core_t	   *c;
+	core_engine *c;
 	const char *err;
 	core_counters k;
 } fz_restore;

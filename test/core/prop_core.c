@@ -188,7 +188,7 @@ typedef struct p_order
 typedef struct p_engine
 {
 	void	   *mem;
-	core_t	   *c;
+	core_engine *c;
 } p_engine;
 
 typedef struct p_evbuf
@@ -498,7 +498,7 @@ w_order(void *ctx, const core_order_info *o)
 }
 
 static void
-p_walk(const core_t *c, p_snap *s)
+p_walk(const core_engine *c, p_snap *s)
 {
 	core_walker w = {w_counters, w_asset, w_symbol, w_balance, w_order};
 
@@ -772,7 +772,7 @@ p_level_cb(void *ctx, const core_level_info *l)
 }
 
 static int64_t
-p_best(const core_t *c, uint32_t sym, core_side side)
+p_best(const core_engine *c, uint32_t sym, core_side side)
 {
 	int64_t		price = 0;
 
@@ -787,7 +787,7 @@ p_best(const core_t *c, uint32_t sym, core_side side)
  */
 typedef struct p_fok
 {
-	const core_t *c;
+	const core_engine *c;
 	const core_rec_place *r;
 	int64_t		got;
 	int			state;			/* 0 looking, 1 fillable, 2 not */
@@ -826,7 +826,7 @@ p_fok_level(void *ctx, const core_level_info *l)
 }
 
 static bool
-p_fok_fillable(const core_t *c, const core_rec_place *r)
+p_fok_fillable(const core_engine *c, const core_rec_place *r)
 {
 	p_fok		f = {c, r, 0, 0};
 

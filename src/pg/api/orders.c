@@ -123,7 +123,7 @@ check_place_args(bool market, core_side side, core_tif tif, bool post_only,
 static bool
 find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_info *o)
 {
-	core_t	   *c = read_begin(deadline);
+	core_engine *c = read_begin(deadline);
 	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
 
 	read_end();

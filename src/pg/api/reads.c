@@ -106,7 +106,7 @@ engine_balances(PG_FUNCTION_ARGS)
 	int64		user_id = arg_reader_user_id(fcinfo, 0);
 	collect		bals;
 	core_asset_info *assets;
-	core_t	   *c;
+	core_engine *c;
 
 	collect_init(&bals, sizeof(core_balance_info));
 	c = read_begin(0);
@@ -145,7 +145,7 @@ engine_open_orders(PG_FUNCTION_ARGS)
 	uint32		symbol_id = 0;
 	collect		orders;
 	symbol_ref *refs;
-	core_t	   *c;
+	core_engine *c;
 
 	if (symbol != NULL)
 	{
@@ -275,7 +275,7 @@ engine_order(PG_FUNCTION_ARGS)
 	symbol_ref	ref;
 	bool		resting;
 	bool		found;
-	core_t	   *c;
+	core_engine *c;
 
 	arg_require(fcinfo, 0, "order_id");
 	order_id = PG_GETARG_INT64(0);
@@ -346,7 +346,7 @@ engine_depth(PG_FUNCTION_ARGS)
 	int32		levels;
 	symbol_ref	ref;
 	collect		lv;
-	core_t	   *c;
+	core_engine *c;
 
 	arg_require(fcinfo, 1, "levels");
 	levels = PG_GETARG_INT32(1);

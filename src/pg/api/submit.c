@@ -38,7 +38,7 @@ request_deadline(void)
 void
 lookup_symbol(const char *name, TimestampTz deadline, symbol_ref *out)
 {
-	core_t	   *c = read_begin(deadline);
+	core_engine *c = read_begin(deadline);
 	uint32		id = strlen(name) <= CORE_SYMBOL_NAME_MAX ? core_symbol_find(c, name) : 0;
 	bool		found = id != 0 && core_symbol_get(c, id, &out->sym) &&
 		core_asset_get(c, out->sym.base_asset, &out->base) &&
@@ -55,7 +55,7 @@ lookup_symbol(const char *name, TimestampTz deadline, symbol_ref *out)
 void
 lookup_asset(const char *code, TimestampTz deadline, core_asset_info *out)
 {
-	core_t	   *c = read_begin(deadline);
+	core_engine *c = read_begin(deadline);
 	uint32		id = strlen(code) <= CORE_ASSET_CODE_MAX ? core_asset_find(c, code) : 0;
 	bool		found = id != 0 && core_asset_get(c, id, out);
 
@@ -70,7 +70,7 @@ lookup_asset(const char *code, TimestampTz deadline, core_asset_info *out)
 bool
 lookup_symbol_by_id(uint32 symbol_id, TimestampTz deadline, symbol_ref *ref)
 {
-	core_t	   *c = read_begin(deadline);
+	core_engine *c = read_begin(deadline);
 	bool		ok = core_symbol_get(c, symbol_id, &ref->sym) &&
 		core_asset_get(c, ref->sym.base_asset, &ref->base) &&
 		core_asset_get(c, ref->sym.quote_asset, &ref->quote);

@@ -172,7 +172,7 @@ batch_timestamp(TimestampTz last_ts)
 
 /* The client_order_id of the resting order the record acts on, if any. */
 static void
-note_target_order(const core_t *c, const shell_rectype *rt, const core_record *rec,
+note_target_order(const core_engine *c, const shell_rectype *rt, const core_record *rec,
 				  engine_reply *reply)
 {
 	core_order_info o;
@@ -244,7 +244,7 @@ add_key_row(batch *b, const request_slot *slot, int64 seq)
  * redo, then the rows it leaves for the journal.
  */
 static void
-apply_one(batch *b, core_t *c, int i)
+apply_one(batch *b, core_engine *c, int i)
 {
 	request_slot *slot = slot_at(b->items[i].slot);
 	const shell_rectype *rt = records_get(slot->rec.type);
@@ -278,7 +278,7 @@ apply_one(batch *b, core_t *c, int i)
 
 /* Apply every request that is not a duplicate, in order, under the state lock. */
 static void
-apply_all(batch *b, core_t *c)
+apply_all(batch *b, core_engine *c)
 {
 	state_write_begin();
 	for (int i = 0; i < b->n; i++)
@@ -313,7 +313,7 @@ write_journal(batch *b)
  * original from this very batch is visible.
  */
 static void
-answer_duplicates(batch *b, const core_t *c)
+answer_duplicates(batch *b, const core_engine *c)
 {
 	for (int i = 0; i < b->n; i++)
 	{
@@ -361,7 +361,7 @@ batch_end(batch *b)
  * updated.
  */
 void
-batch_run(core_t *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
+batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	batch		b;

@@ -48,7 +48,7 @@ checkpoint_init(void)
  * Returns NULL when none is due.
  */
 const char *
-checkpoint_due(core_t *c)
+checkpoint_due(core_engine *c)
 {
 	int64		since = core_seq(c) - last_snapshot_seq;
 	TimestampTz now;
@@ -73,7 +73,7 @@ checkpoint_due(core_t *c)
  * engine.snapshot() call made before it started.
  */
 void
-checkpoint_take(core_t *c, const char *why)
+checkpoint_take(core_engine *c, const char *why)
 {
 	uint64		requests = status_snapshot_requests();
 	TimestampTz started = GetCurrentTimestamp();

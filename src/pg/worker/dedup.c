@@ -281,7 +281,7 @@ order_state_from_tables(int64 order_id, core_result *res)
  * originals from this very batch are visible.
  */
 void
-dedup_reply(const core_t *c, request_slot *slot, int64 order_id)
+dedup_reply(const core_engine *c, request_slot *slot, int64 order_id)
 {
 	const shell_rectype *rt = records_get(slot->rec.type);
 	duplicate_source src = {c, order_state_from_tables};

@@ -45,7 +45,7 @@ typedef struct verify_failure
 
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
-recreate_engine(core_t *c)
+recreate_engine(core_engine *c)
 {
 	if (shmem_create_core() != c)
 		elog(ERROR, "engine: could not recreate the engine in its arena");
@@ -59,7 +59,7 @@ recreate_engine(core_t *c)
  * server log and the one before it is tried.
  */
 static int64
-load_newest_snapshot(core_t *c, TimestampTz *snapshot_at)
+load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
 {
 	snapshot_meta *metas;
 	int			n = snapshot_list(&metas);
@@ -131,7 +131,7 @@ capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t
  * Check and apply one log row; false (with a reason) if the row is bad.
  */
 static bool
-replay_row(core_t *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
+replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
 		   char *reason, size_t len)
 {
 	bool		isnull;
@@ -198,7 +198,7 @@ verify_cb(void *ctx, const char *check, bool ok, const char *detail)
  * of the last record replayed.  Exits the process on SIGTERM.
  */
 bool
-recovery_run(core_t *c, TimestampTz *last_ts)
+recovery_run(core_engine *c, TimestampTz *last_ts)
 {
 	TimestampTz started = GetCurrentTimestamp();
 	TimestampTz last_report = started;

@@ -245,7 +245,7 @@ write_order(void *ctx, const core_order_info *o)
  * already, writes nothing.  Returns the number of rows written.
  */
 int64
-snapshot_write(const core_t *c, TimestampTz taken_at, int64 *seq_out)
+snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *seq_out)
 {
 	snapshot_writer sw;
 	core_walker walker = {write_counters, write_asset, write_symbol, write_balance, write_order};

@@ -29,8 +29,8 @@ typedef struct snapshot_meta
 	int64		orders;
 } snapshot_meta;
 
-extern int64 snapshot_write(const core_t *c, TimestampTz taken_at, int64 *seq_out);
-extern const char *snapshot_load(core_t *c, const snapshot_meta *meta);
+extern int64 snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *seq_out);
+extern const char *snapshot_load(core_engine *c, const snapshot_meta *meta);
 extern int64 snapshot_prune(int keep, bool keep_log);
 extern int	snapshot_list(snapshot_meta **out);
 extern Relation snapshot_open_table(const char *name, LOCKMODE mode);

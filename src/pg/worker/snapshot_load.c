@@ -219,7 +219,7 @@ read_order(Datum *v, bool *isnull, int64 *pos, void *item)
  * half-built and must be created anew).
  */
 const char *
-snapshot_load(core_t *c, const snapshot_meta *meta)
+snapshot_load(core_engine *c, const snapshot_meta *meta)
 {
 	static char why[256];
 	snapshot_loader ld;

@@ -250,7 +250,7 @@ void
 worker_main(Datum arg pg_attribute_unused())
 {
 	Oid			ext_oid;
-	core_t	   *c;
+	core_engine *c;
 	TimestampTz last_ts;
 	TimestampTz last_ext_check;
 	int		   *taken;

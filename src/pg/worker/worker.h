@@ -28,7 +28,7 @@ PGDLLEXPORT void worker_main(Datum arg);
 /* ------------------------------------------------------------ recovery.c */
 
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
-bool		recovery_run(core_t *c, TimestampTz *last_ts);
+bool		recovery_run(core_engine *c, TimestampTz *last_ts);
 
 /* ------------------------------------------------------------ checkpoint.c */
 
@@ -39,13 +39,13 @@ bool		recovery_run(core_t *c, TimestampTz *last_ts);
 #define SNAPSHOT_MIN_GAP_MS 10000
 
 void		checkpoint_init(void);
-const char *checkpoint_due(core_t *c);
-void		checkpoint_take(core_t *c, const char *why);
+const char *checkpoint_due(core_engine *c);
+void		checkpoint_take(core_engine *c, const char *why);
 
 /* ------------------------------------------------------------ batch.c */
 
 /* Run the taken slots idx[0..n) as one batch (see batch.c). */
-void		batch_run(core_t *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts);
+void		batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts);
 
 /* ------------------------------------------------------------ dedup.c */
 
@@ -58,7 +58,7 @@ typedef struct dedup_item
 } dedup_item;
 
 void		dedup_check(dedup_item *items, int n);
-void		dedup_reply(const core_t *c, request_slot *slot, int64 order_id);
+void		dedup_reply(const core_engine *c, request_slot *slot, int64 order_id);
 
 /* ------------------------------------------------------------ journal.c */
 
