@@ -39,7 +39,9 @@
  * before the list (the arena is position independent, so a memcpy copies
  * it).  Every run must end with the digest the generator saw, so the
  * replay really did the same work.  Throughput: one warm-up run, then
- * -r runs timed one by one; the median is reported.  Latency: one more run
+ * -r runs timed one by one, in CPU time of the thread (the figure that
+ * holds on a shared machine) and in wall time; the median is reported.
+ * Latency: one more run
  * with a CLOCK_MONOTONIC read between consecutive commands (one read per
  * command; the cost of a read is measured and subtracted).  The event
  * callback only counts.  The clock lives here, never in the core.
@@ -54,9 +56,9 @@
  * Usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [workloads]
  *   workloads: comma-separated ids among a, b, c1k, c100k (default all).
  *   --tsv appends one tab-separated line per workload for bench_core.sh:
- *   id, commands, command-list hash, end digest, events, timed seconds
- *   (comma-separated), p50, p99, p99.9, max (ns), mean levels, orders at
- *   the end.
+ *   id, commands, command-list hash, end digest, events per replay, CPU
+ *   seconds and wall seconds of each timed run (comma-separated lists), p50,
+ *   p99, p99.9, max (ns), mean levels, orders at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -737,12 +739,18 @@ count_event(void *ctx, const core_event *ev)
 }
 
 static inline uint64_t
-now_ns(void)
+clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static inline uint64_t
+now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static int
@@ -804,19 +812,28 @@ replay(const workload *w, engine *e, int64_t from, int64_t to)
 		core_apply(e->c, &cmd[i], count_event, NULL, &res);
 }
 
-/* One replay, timed as a whole: seconds. */
-static double
-run_throughput(const workload *w, engine *e)
+/*
+ * One replay, timed as a whole: seconds of the thread's CPU time and of
+ * wall time.  CPU time leaves out the time the thread waited for a core,
+ * which on a shared machine is most of the noise in wall time.
+ */
+static void
+run_throughput(const workload *w, engine *e, double *cpu, double *wall)
 {
-	uint64_t	t0,
+	uint64_t	c0,
+				c1,
+				t0,
 				t1;
 
 	engine_copy(e, &w->start);
 	t0 = now_ns();
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	replay(w, e, 0, w->ncmd);
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	t1 = now_ns();
 	check_end(w, e);
-	return (double) (t1 - t0) / 1e9;
+	*cpu = (double) (c1 - c0) / 1e9;
+	*wall = (double) (t1 - t0) / 1e9;
 }
 
 typedef struct lat_summary
@@ -870,8 +887,17 @@ print_digest(FILE *out, core_digest d)
 }
 
 static void
-write_tsv(FILE *tsv, const workload *w, uint64_t events, const double *secs, int runs,
-		  const lat_summary *all)
+write_list(FILE *out, const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%.9f", i ? "," : "", v[i]);
+	if (n == 0)
+		fputc('-', out);
+}
+
+static void
+write_tsv(FILE *tsv, const workload *w, uint64_t events, const double *cpu, const double *wall,
+		  int runs, const lat_summary *all)
 {
 	if (tsv == NULL)
 		return;
@@ -879,9 +905,10 @@ write_tsv(FILE *tsv, const workload *w, uint64_t events, const double *secs, int
 			(unsigned long long) w->cmd_hash);
 	print_digest(tsv, w->end_digest);
 	fprintf(tsv, "\t%llu\t", (unsigned long long) events);
-	for (int i = 0; i < runs; i++)
-		fprintf(tsv, "%s%.9f", i ? "," : "", secs[i]);
-	fprintf(tsv, "%s\t%llu\t%llu\t%llu\t%llu\t%.1f\t%lld\n", runs ? "" : "-",
+	write_list(tsv, cpu, runs);
+	fputc('\t', tsv);
+	write_list(tsv, wall, runs);
+	fprintf(tsv, "\t%llu\t%llu\t%llu\t%llu\t%.1f\t%lld\n",
 			(unsigned long long) all->p50, (unsigned long long) all->p99,
 			(unsigned long long) all->p999, (unsigned long long) all->max,
 			(double) w->level_sum / (double) (w->level_samples ? w->level_samples : 1),
@@ -902,9 +929,12 @@ static void
 bench(workload *w, uint64_t cost, int runs, FILE *tsv)
 {
 	engine		e;
-	double	   *secs = malloc(sizeof(double) * (size_t) runs);
+	double	   *cpu = malloc(sizeof(double) * (size_t) runs);
+	double	   *wall = malloc(sizeof(double) * (size_t) runs);
 	double	   *sorted = malloc(sizeof(double) * (size_t) runs);
-	double		med;
+	double		med,
+				wall_med,
+				ignored;
 	uint64_t   *lat = malloc(sizeof(uint64_t) * (size_t) w->ncmd);
 	uint64_t   *sub = malloc(sizeof(uint64_t) * (size_t) w->ncmd);
 	uint64_t	events0 = bench_events;
@@ -912,7 +942,7 @@ bench(workload *w, uint64_t cost, int runs, FILE *tsv)
 	int64_t		nk[K_COUNT];
 	lat_summary ks[K_COUNT];
 
-	if (!lat || !sub || !secs || !sorted)
+	if (!lat || !sub || !cpu || !wall || !sorted)
 		die("out of memory");
 	/*
 	 * Touch every page now: a first-touch fault inside the timed loop is not
@@ -922,11 +952,14 @@ bench(workload *w, uint64_t cost, int runs, FILE *tsv)
 	memset(lat, 0xff, sizeof(uint64_t) * (size_t) w->ncmd);
 	memset(sub, 0xff, sizeof(uint64_t) * (size_t) w->ncmd);
 	engine_new(&e, &w->lim);
-	(void) run_throughput(w, &e);	/* warm-up */
+	run_throughput(w, &e, &ignored, &ignored);	/* warm-up */
 	events0 = bench_events - events0;
 	for (int i = 0; i < runs; i++)
-		secs[i] = run_throughput(w, &e);
-	memcpy(sorted, secs, sizeof(double) * (size_t) runs);
+		run_throughput(w, &e, &cpu[i], &wall[i]);
+	memcpy(sorted, wall, sizeof(double) * (size_t) runs);
+	qsort(sorted, (size_t) runs, sizeof(double), cmp_double);
+	wall_med = sorted[runs / 2];
+	memcpy(sorted, cpu, sizeof(double) * (size_t) runs);
 	qsort(sorted, (size_t) runs, sizeof(double), cmp_double);
 	med = sorted[runs / 2];
 
@@ -943,23 +976,24 @@ bench(workload *w, uint64_t cost, int runs, FILE *tsv)
 	}
 	all = summarize(lat, w->ncmd);
 
-	printf("%-34s %9lld %8.2f M %8.2f M %8.2f M %7llu %7llu %7llu %8llu\n",
+	printf("%-34s %9lld %8.2f M %8.2f M %8.2f M %8.2f M %7llu %7llu %7llu %8llu\n",
 		   w->name, (long long) w->ncmd, w->ncmd / med / 1e6,
-		   w->ncmd / sorted[runs - 1] / 1e6, w->ncmd / sorted[0] / 1e6,
+		   w->ncmd / sorted[runs - 1] / 1e6, w->ncmd / sorted[0] / 1e6, w->ncmd / wall_med / 1e6,
 		   (unsigned long long) all.p50, (unsigned long long) all.p99,
 		   (unsigned long long) all.p999, (unsigned long long) all.max);
 	for (int k = 0; k < K_COUNT; k++)
 		if (nk[k])
-			printf("    %-30s %9lld %5.1f%% %34s %7llu %7llu %7llu %8llu\n", kind_name[k],
+			printf("    %-30s %9lld %5.1f%% %45s %7llu %7llu %7llu %8llu\n", kind_name[k],
 				   (long long) nk[k], 100.0 * nk[k] / w->ncmd, "",
 				   (unsigned long long) ks[k].p50, (unsigned long long) ks[k].p99,
 				   (unsigned long long) ks[k].p999, (unsigned long long) ks[k].max);
 	print_book(w);
 	fflush(stdout);
-	write_tsv(tsv, w, events0, secs, runs, &all);
+	write_tsv(tsv, w, events0, cpu, wall, runs, &all);
 	free(lat);
 	free(sub);
-	free(secs);
+	free(cpu);
+	free(wall);
 	free(sorted);
 	free(e.mem);
 }
@@ -979,7 +1013,7 @@ bench_ir(workload *w, FILE *tsv)
 	check_end(w, &e);
 	printf("%-34s %9lld commands replayed once, in two halves\n", w->name, (long long) w->ncmd);
 	print_book(w);
-	write_tsv(tsv, w, bench_events - events0, NULL, 0, &none);
+	write_tsv(tsv, w, bench_events - events0, NULL, NULL, 0, &none);
 	free(e.mem);
 }
 
@@ -1116,11 +1150,12 @@ main(int argc, char **argv)
 		}
 		cost = clock_cost();
 		printf("load average before the timed runs: %s", load);
-		printf("core throughput: median of %d timed runs after a warm-up (min..max beside it);\n"
+		printf("core throughput: commands per second of CPU time, median of %d timed runs after a\n"
+			   "warm-up (min..max beside it), and per second of wall time (median);\n"
 			   "latency: one more run, a clock read per command (%llu ns per read subtracted), ns\n\n",
 			   runs, (unsigned long long) cost);
-		printf("%-34s %9s %10s %10s %10s %7s %7s %7s %8s\n", "workload", "commands",
-			   "ops/s", "min", "max", "p50", "p99", "p99.9", "max");
+		printf("%-34s %9s %10s %10s %10s %10s %7s %7s %7s %8s\n", "workload", "commands",
+			   "ops/s", "min", "max", "wall", "p50", "p99", "p99.9", "max");
 		fflush(stdout);
 	}
 	for (int k = 0; k < nw; k++)
