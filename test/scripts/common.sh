@@ -16,7 +16,8 @@ export PATH="$PG_BINDIR:$PATH"
 die() { echo "error: $*" >&2; exit 1; }
 
 # Debian packages the build, the tests and the benchmarks use.
-NEEDED_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl clang make gcc rsync"
+# valgrind (callgrind) and gnuplot-nox: make bench-core's instruction counts and plot.
+NEEDED_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl clang make gcc rsync valgrind gnuplot-nox"
 
 install_dependencies() {
 	local missing=()
