@@ -15,9 +15,11 @@
 #    current first in even ones, so a drift of the machine's speed falls on
 #    both alike.  A process generates its commands (untimed), replays them
 #    once to warm up, BENCH_RUNS times timed and once with a clock read per
-#    command for the latency percentiles.  ops/s is the median over every
-#    timed replay of all rounds; p50/p99/p99.9 the median over the rounds;
-#    the ops/s ratio is the median over the rounds of current's median over
+#    command for the latency percentiles.  ops/s is commands per second of
+#    the process's CPU time (time spent waiting for a core is left out; the
+#    wall-time figure is printed beside it), the median over every timed
+#    replay of all rounds; p50/p99/p99.9 are the median over the rounds; the
+#    ops/s ratio is the median over the rounds of current's median over
 #    base's in the same round (neighbours in time share the machine's load).
 # 3. Instructions: both binaries under callgrind (side by side: counts do not
 #    depend on load) with --ir and BENCH_IR_N commands per workload.  Only
