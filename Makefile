@@ -7,7 +7,8 @@
 #   make check-core      core unit + property tests under ASan/UBSan
 #   make check-layout    src/pg: no two files calling each other, none over 450 lines
 #   make fuzz-core       libFuzzer on the record decoder + apply, 60 s
-#   make bench-core      core throughput and latency
+#   make bench-core      core throughput, latency and instructions per command,
+#                        current core vs a previous one (BENCH_BASE=rev, QUICK=1)
 #   make bench           pgbench: SELECT 1, INSERT, place_order
 #   make bench-recovery  snapshot and recovery timings
 
@@ -78,12 +79,19 @@ fuzz-core: $(BUILD)/fuzz_core
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_core -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 -print_final_stats=1 $(BUILD)/fuzz-corpus
 
+# bench-core builds the benchmark twice (this core and the one at BENCH_BASE,
+# default: the core before its last change) with these flags; see
+# test/bench/bench_core.sh.  $(BUILD)/bench_core alone is the current core's,
+# for profilers.
+BENCH_CFLAGS = -std=gnu11 -Wall -Wextra -O2 -g -DNDEBUG
+
 $(BUILD)/bench_core: $(CORE_SRCS) $(CORE_HDRS) test/bench/bench_core.c
 	@mkdir -p $(BUILD)
-	$(CC_CORE) -std=gnu11 -Wall -Wextra -O2 -g -DNDEBUG -Isrc/core -o $@ $(CORE_SRCS) test/bench/bench_core.c
+	$(CC_CORE) $(BENCH_CFLAGS) -Isrc/core -o $@ $(CORE_SRCS) test/bench/bench_core.c
 
-bench-core: $(BUILD)/bench_core
-	$(BUILD)/bench_core
+bench-core:
+	CC_CORE='$(CC_CORE)' BENCH_CFLAGS='$(BENCH_CFLAGS)' BENCH_BASE='$(BENCH_BASE)' QUICK='$(QUICK)' \
+		bash test/bench/bench_core.sh
 
 # ------------------------------------------------------------ whole project
 test:
