@@ -35,6 +35,14 @@
 #define ENGINE_EXTENSION_NAME "engine"
 #define ENGINE_SCHEMA         "engine"
 
+/*
+ * The version of the extension's SQL objects this library serves: the
+ * default_version of engine.control it ships with.  The worker serves only
+ * an installed extension at this version; after a new library is installed,
+ * ALTER EXTENSION engine UPDATE brings the catalog to it.
+ */
+#define ENGINE_SQL_VERSION    "1.1"
+
 /* ------------------------------------------------------------ GUCs (engine.c) */
 
 extern char *engine_database;
@@ -264,6 +272,19 @@ void		worker_register(void);
 
 /* recovery.c: rebuild the arena from the tables; false if it failed. */
 bool		recovery_run(core_t *c, TimestampTz *last_ts);
+
+/*
+ * Log records in a payload format below this were written by an earlier
+ * release under other matching rules: replaying them with this release's
+ * rules could silently reach another state than they reached live, so
+ * recovery refuses them.  A clean shutdown of the release that wrote them
+ * takes a snapshot that covers them, after which there is nothing to replay.
+ */
+#define ENGINE_REPLAY_MIN_FORMAT CORE_RECORD_FORMAT
+
+/* recovery.c: false (and why) if the log after the newest snapshot starts
+ * with a record this release does not replay. */
+bool		recovery_log_replayable(char *reason, size_t len);
 
 /* ------------------------------------------------------------ snapshots (checkpoint.c) */
 
