@@ -164,18 +164,9 @@ capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t
 }
 
 /*
- * The release that wrote a record format, for the operator's fix.
- */
-static const char *
-format_release(int format)
-{
-	return format == 1 ? "release 1.0" : "an earlier release";
-}
-
-/*
  * Why the log records from seq `first` on that are in a format older than
- * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range and
- * the fix.
+ * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
+ * release that wrote them and the fix.
  */
 static void
 old_format_reason(int64 first, int format, char *reason, size_t len)
@@ -186,6 +177,7 @@ old_format_reason(int64 first, int format, char *reason, size_t len)
 	bool		isnull;
 	Datum		d;
 	int			ret;
+	char		range[64];
 
 	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
 								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
@@ -196,13 +188,17 @@ old_format_reason(int64 first, int format, char *reason, size_t len)
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (!isnull)
 		last = DatumGetInt64(d);
+	if (last == first)
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
+	else
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
+	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
 	snprintf(reason, len,
-			 "command_log seq " INT64_FORMAT " to " INT64_FORMAT " were written by %s (record format %d) "
-			 "after the newest snapshot, and this release replays format %d and later: "
-			 "start %s once and stop the server cleanly (its shutdown snapshot covers the whole log), "
-			 "then start this release again",
-			 first, last, format_release(format), format, ENGINE_REPLAY_MIN_FORMAT,
-			 format_release(format));
+			 "command_log %s written by %s (record format %d) after the newest snapshot, "
+			 "and this release replays format %d and later: start %s once and stop the server cleanly "
+			 "(its shutdown snapshot covers the whole log), then start this release again",
+			 range, format == 1 ? "release 1.0" : "an earlier release", format,
+			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
 }
 
 /*

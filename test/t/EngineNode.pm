@@ -41,11 +41,13 @@ our $LOT      = 10_000;     # lot in satoshi (0.0001 BTC)
 
 # Start a node with the engine preloaded; creates the extension and waits
 # for engine.ready() unless create_extension => 0.  extra_conf is appended
-# to postgresql.conf after the defaults.
+# to postgresql.conf after the defaults; install_path runs the node from
+# another PostgreSQL installation (e.g. one with release 1.0 of the engine).
 sub new_node
 {
 	my ($name, %opt) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $node = PostgreSQL::Test::Cluster->new($name,
+		$opt{install_path} ? (install_path => $opt{install_path}) : ());
 	$node->init;
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'engine'
