@@ -46,6 +46,20 @@ REVOKE CREATE ON SCHEMA engine FROM regress_squatter;
 CREATE FUNCTION engine.planted() RETURNS int LANGUAGE sql AS 'SELECT 1';
 CREATE EXTENSION engine;
 DROP FUNCTION engine.planted();
+-- The refusal quotes at most 160 bytes of the object's description
+-- ("function <name>(<argument types>)"): 160 whole, 161 cut.
+CREATE FUNCTION pg_temp.plant(name_len int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE format('CREATE FUNCTION engine.%I(%s) RETURNS int LANGUAGE sql AS $f$SELECT 1$f$',
+	               'p' || repeat('x', name_len - 1), rtrim(repeat('integer,', 12), ','));
+END
+$$;
+SELECT pg_temp.plant(54);
+CREATE EXTENSION engine;
+DROP FUNCTION engine.pxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx;
+SELECT pg_temp.plant(55);
+CREATE EXTENSION engine;
+DROP FUNCTION engine.pxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx;
 CREATE TABLE engine.command_log (seq bigint);
 CREATE EXTENSION engine;
 DROP TABLE engine.command_log;

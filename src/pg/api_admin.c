@@ -23,6 +23,7 @@
 #include "commands/extension.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -69,6 +70,7 @@ engine_status_fn(PG_FUNCTION_ARGS)
 	v = palloc0(sizeof(Datum) * ncols);
 	n = palloc(sizeof(bool) * ncols);
 	memset(n, true, sizeof(bool) * ncols);
+	/* library_version, the column release 1.1 added */
 	n[19] = false;
 	v[19] = CStringGetTextDatum(ENGINE_SQL_VERSION);
 	if (!shmem_attached())
@@ -191,6 +193,13 @@ engine_state_digest(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(hex));
 }
 
+/*
+ * How much of the description of a foreign object a refusal quotes: a
+ * description is made of fixed words and names of at most 63 bytes; only a
+ * function's argument list can make it long.
+ */
+#define SCHEMA_EXAMPLE_MAX 160
+
 /* The hint of every refusal of the schema: what to do with it. */
 #define SCHEMA_HINT "Drop or rename that schema (DROP SCHEMA engine, or ALTER SCHEMA engine RENAME TO ...), " \
 	"then run CREATE EXTENSION engine, which creates the schema itself."
@@ -282,6 +291,9 @@ check_engine_schema(void)
 		{
 			ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
 			example = getObjectDescription(&obj, true);
+			if (example != NULL && strlen(example) > SCHEMA_EXAMPLE_MAX)
+				example = psprintf("%.*s...", pg_mbcliplen(example, strlen(example), SCHEMA_EXAMPLE_MAX),
+								   example);
 		}
 	}
 	systable_endscan(scan);

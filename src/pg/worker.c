@@ -38,8 +38,8 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/snapmgr.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "engine.h"
@@ -167,7 +167,7 @@ installed_extension(char *version, size_t len)
 	return oid;
 }
 
-/* Is version a.b older than b.c?  False when either does not parse. */
+/* Is version v (major.minor) older than `than`?  False if either does not parse. */
 static bool
 version_older(const char *v, const char *than)
 {
