@@ -16,6 +16,14 @@
 #define ENGINE_EXTENSION_NAME "engine"
 #define ENGINE_SCHEMA         "engine"
 
+/*
+ * The version of the extension's SQL objects this library serves: the
+ * default_version of engine.control it ships with.  The worker serves only
+ * an installed extension at this version; after a new library is installed,
+ * ALTER EXTENSION engine UPDATE brings the catalog to it.
+ */
+#define ENGINE_SQL_VERSION    "1.1"
+
 extern char *engine_database;
 extern int	engine_max_orders;
 extern int	engine_max_accounts;

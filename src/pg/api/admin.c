@@ -1,6 +1,7 @@
 /*
  * admin.c — engine.status, engine.ready, engine.verify,
- * engine.state_digest, and the CREATE EXTENSION guard.
+ * engine.state_digest, and the CREATE EXTENSION guard (library preloaded,
+ * the right database, a schema "engine" nobody else controls).
  *
  * Owns: what the engine says about itself.
  * Must never: wait for the worker.  status() and ready() answer in every
@@ -9,11 +10,25 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
 #include "commands/dbcommands.h"
+#include "commands/extension.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/tuplestore.h"
@@ -27,29 +42,39 @@ PG_FUNCTION_INFO_V1(engine_state_digest);
 PG_FUNCTION_INFO_V1(engine_install_check);
 PG_FUNCTION_INFO_V1(engine_snapshot);
 
-#define STATUS_COLS 19
+#define STATUS_COLS 20
 
 /*
  * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
  * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
  * replay_total, detail, worker_starts, started_at, batches, commands,
- * duplicates, database, snapshot_ms, snapshot_rows)
+ * duplicates, database, snapshot_ms, snapshot_rows, library_version)
+ *
+ * Releases only append columns, and the row has the columns the installed
+ * catalog declares: a catalog of an earlier release (before ALTER EXTENSION
+ * engine UPDATE) gets the first ones, a later one gets NULLs for the rest.
  */
 Datum
 engine_status_fn(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Datum		v[STATUS_COLS];
-	bool		n[STATUS_COLS];
+	Datum	   *v;
+	bool	   *n;
+	int			ncols;
 	engine_status st;
 	core_counters k;
 	bool		have_counters = false;
 
-	memset(n, 0, sizeof(n));
 	InitMaterializedSRF(fcinfo, 0);
+	ncols = Max(rsinfo->setDesc->natts, STATUS_COLS);
+	v = palloc0(sizeof(Datum) * ncols);
+	n = palloc(sizeof(bool) * ncols);
+	memset(n, true, sizeof(bool) * ncols);
+	/* library_version, the column release 1.1 added */
+	n[19] = false;
+	v[19] = CStringGetTextDatum(ENGINE_SQL_VERSION);
 	if (!shmem_attached())
 	{
-		memset(n, true, sizeof(n));
 		n[0] = n[10] = n[16] = false;
 		v[0] = CStringGetTextDatum("not_loaded");
 		v[10] = CStringGetTextDatum("the engine library is not in shared_preload_libraries");
@@ -57,6 +82,7 @@ engine_status_fn(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 		return (Datum) 0;
 	}
+	memset(n, false, sizeof(bool) * STATUS_COLS);
 
 	LWLockAcquire(engine_state_lock, LW_SHARED);
 	status_snapshot(&st);
@@ -168,9 +194,125 @@ engine_state_digest(PG_FUNCTION_ARGS)
 }
 
 /*
+ * How much of the description of a foreign object a refusal quotes: a
+ * description is made of fixed words and names of at most 63 bytes; only a
+ * function's argument list can make it long.
+ */
+#define SCHEMA_EXAMPLE_MAX 160
+
+/* The hint of every refusal of the schema: what to do with it. */
+#define SCHEMA_HINT "Drop or rename that schema (DROP SCHEMA engine, or ALTER SCHEMA engine RENAME TO ...), " \
+	"then run CREATE EXTENSION engine, which creates the schema itself."
+
+/*
+ * The extension's objects go into schema "engine", the schema of
+ * engine.control.  When it does not exist, CREATE EXTENSION creates it,
+ * owned by the role running CREATE EXTENSION (a superuser: the extension is
+ * not trusted) and with no privileges for anyone else; the schema is not a
+ * member of the extension (DROP EXTENSION leaves it).  An existing schema is
+ * used as it is, so it must give nobody but superusers a way to change what
+ * the engine's names resolve to, in the worker (a superuser) or in the
+ * SECURITY DEFINER functions.  Refused: a schema owned by a role that is not
+ * a superuser (its owner could drop and replace the engine's objects), one
+ * where a role that is not a superuser may CREATE, and one holding any
+ * object that is not this extension's own.  A pg_dump of an engine database
+ * re-creates the schema (owned by a superuser, empty) before CREATE
+ * EXTENSION; that passes.
+ */
+static void
+check_engine_schema(void)
+{
+	Oid			nsp = get_namespace_oid(ENGINE_SCHEMA, false);
+	Oid			ext = creating_extension ? CurrentExtensionObject
+		: get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	HeapTuple	tup;
+	Oid			owner;
+	Datum		acl;
+	bool		isnull;
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	int			foreign = 0;
+	char	   *example = NULL;
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "engine: cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	acl = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (!superuser_arg(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"engine\" already exists and is owned by role \"%s\", which is not a superuser",
+						GetUserNameFromId(owner, false)),
+				 errdetail("The owner of the engine's schema could drop and replace the engine's objects, which the engine worker uses as a superuser."),
+				 errhint(SCHEMA_HINT)));
+	if (!isnull)
+	{
+		Acl		   *a = DatumGetAclP(acl);
+		AclItem    *items = ACL_DAT(a);
+
+		for (int i = 0; i < ACL_NUM(a); i++)
+		{
+			Oid			grantee = items[i].ai_grantee;
+
+			if ((ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE) == 0 || grantee == owner ||
+				(grantee != ACL_ID_PUBLIC && superuser_arg(grantee)))
+				continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_SCHEMA),
+					 errmsg("schema \"engine\" already exists and grants CREATE to %s%s%s",
+							grantee == ACL_ID_PUBLIC ? "PUBLIC" : "role \"",
+							grantee == ACL_ID_PUBLIC ? "" : GetUserNameFromId(grantee, false),
+							grantee == ACL_ID_PUBLIC ? "" : "\""),
+					 errdetail("Objects created in the engine's schema could take the place of the engine's own."),
+					 errhint(SCHEMA_HINT)));
+		}
+	}
+	ReleaseSysCache(tup);
+
+	/* Everything in a schema depends on it: look for what is not ours. */
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(NamespaceRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(nsp));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress obj;
+
+		if (OidIsValid(ext) &&
+			((d->classid == ExtensionRelationId && d->objid == ext) ||
+			 getExtensionOfObject(d->classid, d->objid) == ext))
+			continue;
+		if (foreign++ == 0)
+		{
+			ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
+			example = getObjectDescription(&obj, true);
+			if (example != NULL && strlen(example) > SCHEMA_EXAMPLE_MAX)
+				example = psprintf("%.*s...", pg_mbcliplen(example, strlen(example), SCHEMA_EXAMPLE_MAX),
+								   example);
+		}
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	if (foreign > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"engine\" already exists and holds %d object%s that %s not the extension's, such as %s",
+						foreign, foreign == 1 ? "" : "s", foreign == 1 ? "is" : "are",
+						example ? example : "an object being dropped"),
+				 errdetail("Objects in the engine's schema could take the place of the engine's own."),
+				 errhint(SCHEMA_HINT)));
+}
+
+/*
  * engine._install_check() — called by the extension script: CREATE EXTENSION
- * fails unless the library is preloaded and this is engine.database, with a
- * hint that gives the exact postgresql.conf lines.
+ * fails unless the library is preloaded, this is engine.database and the
+ * schema "engine" is fit for the engine (check_engine_schema), each with a
+ * hint that says what to change.
  */
 Datum
 engine_install_check(PG_FUNCTION_ARGS)
@@ -203,6 +345,7 @@ engine_install_check(PG_FUNCTION_ARGS)
 				 errdetail("The engine worker serves the one database named by engine.database."),
 				 errhint("To serve this database instead, set this line in postgresql.conf and restart the server:\n"
 						 "engine.database = '%s'", db)));
+	check_engine_schema();
 	PG_RETURN_VOID();
 }
 

@@ -4,8 +4,9 @@
  * log record after it, in seq order, through the same redo as live
  * processing, then the invariant checks.
  *
- * Owns: the replay cursor, the log-row checks (gapless seq, CRC, decodable
- * payload matching its rectype), progress reporting, the verdict.
+ * Owns: the replay cursor, the log-row checks (gapless seq, CRC, a payload
+ * format this release replays, decodable payload matching its rectype),
+ * progress reporting, the verdict.
  * Must never: write to any table; skip or repair a bad row; hold the state
  * lock (no backend reads the arena while the state is "recovering").
  *
@@ -128,6 +129,86 @@ capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t
 }
 
 /*
+ * Why the log records from seq `first` on that are in a format older than
+ * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
+ * release that wrote them and the fix.
+ */
+static void
+old_format_reason(int64 first, int format, char *reason, size_t len)
+{
+	Oid			types[2] = {INT8OID, INT4OID};
+	Datum		args[2] = {Int64GetDatum(first), Int32GetDatum(ENGINE_REPLAY_MIN_FORMAT)};
+	int64		last = first;
+	bool		isnull;
+	Datum		d;
+	int			ret;
+	char		range[64];
+
+	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
+								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
+								"THEN pg_catalog.get_byte(payload, 0) OPERATOR(pg_catalog.<) $2 END",
+								2, types, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		last = DatumGetInt64(d);
+	if (last == first)
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
+	else
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
+	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
+	snprintf(reason, len,
+			 "command_log %s written by %s (record format %d) after the newest snapshot, "
+			 "and this release replays format %d and later: start %s once and stop the server cleanly "
+			 "(its shutdown snapshot covers the whole log), then start this release again",
+			 range, format == 1 ? "release 1.0" : "an earlier release", format,
+			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
+}
+
+/*
+ * Whether the log after the newest snapshot starts with a record in a
+ * format this release replays (a release writes only its own format, so
+ * older records can only come first).  Used before an extension update, so
+ * that the operator hears about records of the previous release while that
+ * release can still be started; recovery itself checks every record.
+ * Runs in a transaction of its own.
+ */
+bool
+recovery_log_replayable(char *reason, size_t len)
+{
+	bool		ok = true;
+	int			ret;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	ret = SPI_execute("SELECT seq, CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
+					  "THEN pg_catalog.get_byte(payload, 0) END FROM engine.command_log "
+					  "WHERE seq OPERATOR(pg_catalog.>) (SELECT COALESCE(pg_catalog.max(seq), 0) FROM engine.snapshots) "
+					  "ORDER BY seq LIMIT 1", true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		int64		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		f = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (!isnull && DatumGetInt32(f) < ENGINE_REPLAY_MIN_FORMAT)
+		{
+			old_format_reason(seq, DatumGetInt32(f), reason, len);
+			ok = false;
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return ok;
+}
+
+/*
  * Check and apply one log row; false (with a reason) if the row is bad.
  */
 static bool
@@ -157,6 +238,11 @@ replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
 	{
 		snprintf(reason, len, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
 				 seq, (int32) crc, (int32) computed);
+		return false;
+	}
+	if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
+	{
+		old_format_reason(seq, bytes[0], reason, len);
 		return false;
 	}
 	if (!core_record_decode(bytes, nbytes, &rec))

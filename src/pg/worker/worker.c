@@ -3,7 +3,8 @@
  * the engine state and the only writer of the engine tables.
  *
  * Owns: registration, signals, the life cycle (starting -> waiting ->
- * recovering -> ready | failed) and the main loop.
+ * recovering -> ready | failed), the wait for the extension at the library's
+ * SQL version, and the main loop.
  * Must never: trust the shared arena it finds at start (it always rebuilds:
  * after a crash-restart the arena is zeroed, after an exit(1) it may be
  * half-updated); catch an ERROR to carry on (any ERROR ends the process with
@@ -17,7 +18,11 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -28,8 +33,11 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -45,6 +53,8 @@
 #define WORKER_EXT_POLL_MS    100
 /* How often a failed worker wakes (to notice SIGTERM / SIGHUP). */
 #define WORKER_FAILED_POLL_MS 1000
+
+static void failed_loop(void) pg_attribute_noreturn();
 
 void
 worker_init(void)
@@ -117,15 +127,51 @@ worker_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 	ready_worker_gone();
 }
 
-static Oid
-current_extension_oid(void)
-{
-	Oid			oid;
+/* Longest extension version text the worker compares. */
+#define EXT_VERSION_MAX 64
 
-	StartTransactionCommand();
-	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
-	CommitTransactionCommand();
+/*
+ * The installed extension's oid (InvalidOid: not created) and version,
+ * read from pg_extension.  Call inside a transaction.
+ */
+static Oid
+installed_extension(char *version, size_t len)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			oid = InvalidOid;
+
+	version[0] = '\0';
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(ENGINE_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		oid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
+		if (!isnull)
+			text_to_cstring_buffer(DatumGetTextPP(d), version, len);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return oid;
+}
+
+/* Is version v (major.minor) older than `than`?  False if either does not parse. */
+static bool
+version_older(const char *v, const char *than)
+{
+	int			a1, a2, b1, b2;
+
+	if (sscanf(v, "%d.%d", &a1, &a2) != 2 || sscanf(than, "%d.%d", &b1, &b2) != 2)
+		return false;
+	return a1 < b1 || (a1 == b1 && a2 < b2);
 }
 
 /*
@@ -139,12 +185,13 @@ static void
 check_tables_unchanged(Oid ext_oid, int64 seq)
 {
 	Oid			oid;
+	char		version[EXT_VERSION_MAX];
 	int64		log_seq = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
-	if (oid == ext_oid)
+	oid = installed_extension(version, sizeof(version));
+	if (oid == ext_oid && strcmp(version, ENGINE_SQL_VERSION) == 0)
 	{
 		bool		isnull;
 		Datum		d;
@@ -165,6 +212,11 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 		elog(LOG, "engine: extension \"engine\" was dropped or re-created; the worker restarts");
 		proc_exit(1);
 	}
+	if (strcmp(version, ENGINE_SQL_VERSION) != 0)
+	{
+		elog(LOG, "engine: extension \"engine\" is now at version %s; the worker restarts", version);
+		proc_exit(1);
+	}
 	if (log_seq != seq)
 	{
 		elog(LOG, "engine: engine.command_log ends at seq " INT64_FORMAT " but the engine state is at seq " INT64_FORMAT
@@ -173,23 +225,62 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 	}
 }
 
-/* Sleep until CREATE EXTENSION engine has committed in engine.database. */
+/*
+ * Sleep until extension "engine" exists in engine.database at the version
+ * this library serves (ENGINE_SQL_VERSION), in state "waiting" with a
+ * detail saying what is missing.  The catalog is read again every
+ * WORKER_EXT_POLL_MS, so the worker goes on as soon as CREATE EXTENSION or
+ * ALTER EXTENSION engine UPDATE commits.
+ *
+ * While an update is pending, the log is checked first for records of the
+ * previous release that no snapshot covers (a crash of that release):
+ * this release refuses to replay them (recovery.c), and the fix needs the
+ * previous release's library, so the worker fails now, before the update,
+ * rather than after it.
+ */
 static Oid
 wait_for_extension(void)
 {
-	bool		announced = false;
+	char		announced[ENGINE_DETAIL_MAX] = "";
 
 	for (;;)
 	{
-		Oid			oid = current_extension_oid();
+		char		version[EXT_VERSION_MAX];
+		char		detail[ENGINE_DETAIL_MAX];
+		Oid			oid;
 
-		if (OidIsValid(oid))
+		StartTransactionCommand();
+		oid = installed_extension(version, sizeof(version));
+		CommitTransactionCommand();
+
+		if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
 			return oid;
-		if (!announced)
+		if (!OidIsValid(oid))
+			snprintf(detail, sizeof(detail), "extension \"engine\" is not created in database \"%s\"",
+					 engine_database);
+		else if (version_older(version, ENGINE_SQL_VERSION))
 		{
-			status_set_state(ENGINE_WAITING, "extension \"engine\" is not created in database \"%s\"",
-							 engine_database);
-			announced = true;
+			if (!recovery_log_replayable(detail, sizeof(detail)))
+			{
+				elog(LOG, "engine: the update cannot go on: %s", detail);
+				status_set_state(ENGINE_FAILED, "%s", detail);
+				failed_loop();
+			}
+			snprintf(detail, sizeof(detail),
+					 "extension \"engine\" is at version %s and this library serves version %s: "
+					 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
+					 version, ENGINE_SQL_VERSION, engine_database);
+		}
+		else
+			snprintf(detail, sizeof(detail),
+					 "extension \"engine\" is at version %s and this library serves version %s: "
+					 "install the engine library of version %s and restart the server",
+					 version, ENGINE_SQL_VERSION, version);
+		if (strcmp(detail, announced) != 0)
+		{
+			status_set_state(ENGINE_WAITING, "%s", detail);
+			elog(LOG, "engine: waiting: %s", detail);
+			strlcpy(announced, detail, sizeof(announced));
 		}
 		wait_latch(WORKER_EXT_POLL_MS);
 		handle_signals();

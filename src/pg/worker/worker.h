@@ -30,6 +30,19 @@ PGDLLEXPORT void worker_main(Datum arg);
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
 bool		recovery_run(core_engine *c, TimestampTz *last_ts);
 
+/*
+ * Log records in a payload format below this were written by an earlier
+ * release under other matching rules: replaying them with this release's
+ * rules could silently reach another state than they reached live, so
+ * recovery refuses them.  A clean shutdown of the release that wrote them
+ * takes a snapshot that covers them, after which there is nothing to replay.
+ */
+#define ENGINE_REPLAY_MIN_FORMAT CORE_RECORD_FORMAT
+
+/* False (and why) if the log after the newest snapshot starts with a record
+ * this release does not replay; runs in a transaction of its own. */
+bool		recovery_log_replayable(char *reason, size_t len);
+
 /* ------------------------------------------------------------ checkpoint.c */
 
 /*
