@@ -82,7 +82,7 @@
 #define CORE_RECORD_FORMAT_MIN 1	/* oldest format core_record_decode reads */
 #define CORE_RECORD_MAX_BYTES 128
 
-typedef struct core core_engine;     /* the arena header; opaque */
+typedef struct core core_engine;	/* one engine: the arena header; opaque */
 
 /* ---------------------------------------------------------------------
  * Capacities and arena
@@ -341,6 +341,71 @@ int64_t		core_min_order_value(int64_t min_notional);
 core_value_check core_check_order_value(int64_t price, int64_t qty,
 										unsigned base_decimals,
 										int64_t min_notional, int64_t *value);
+
+/* ---------------------------------------------------------------------
+ * Rules (rules.c): the predicates the core applies, exported so that a
+ * caller can check its input the same way before it builds a record and
+ * say precisely what is wrong.  Each rule is stated here once.
+ * --------------------------------------------------------------------- */
+
+/* 10^n, for 0 <= n <= CORE_MAX_DECIMALS. */
+int64_t		core_pow10(unsigned n);
+
+/* price is a whole number of ticks (0, a market order's price, is). */
+bool		core_price_on_tick(int64_t price, int64_t tick_size);
+
+/* qty is a whole number of lots (0, a quote_qty-only market buy, is). */
+bool		core_qty_on_lot(int64_t qty, int64_t lot_size);
+
+/* qty is at least min_qty (min_qty 0: no minimum; qty 0 as above). */
+bool		core_qty_meets_min(int64_t qty, int64_t min_qty);
+
+/*
+ * The quote value of qty base units at price, floor(price * qty /
+ * 10^base_decimals) — what a limit buy locks — into *value; false when it
+ * does not fit int64 (the order is refused, never wrapped).
+ */
+bool		core_order_value(int64_t price, int64_t qty, unsigned base_decimals,
+							 int64_t *value);
+
+/* Asset codes and symbol names: 1 to max characters from A-Z a-z 0-9 _ - . : / */
+bool		core_code_ok(const char *s, size_t max);
+
+/*
+ * A client_order_id: at most CORE_CLIENT_ID_MAX printable ASCII characters
+ * without space, quote or backslash ("" is none), so it goes into JSON and
+ * SQL output unescaped.
+ */
+bool		core_client_id_ok(const char *s);
+
+/* A fee rate in parts per million: 0 <= ppm < CORE_FEE_SCALE. */
+bool		core_fee_ppm_ok(int64_t ppm);
+
+/* Which combinations of PLACE arguments are allowed. */
+typedef enum core_place_args
+{
+	CORE_PLACE_ARGS_OK = 0,
+	CORE_PLACE_ARGS_MARKET_POST_ONLY,	/* post_only on a market order */
+	CORE_PLACE_ARGS_MARKET_FOK,	/* fok on a market order */
+	CORE_PLACE_ARGS_QUOTE_QTY,	/* quote_qty on anything but a market buy */
+	CORE_PLACE_ARGS_NO_QTY		/* neither qty nor (market buy) quote_qty */
+} core_place_args;
+
+/* The first combination rule the arguments break, in the order above. */
+core_place_args core_place_args_check(bool market, core_side side, core_tif tif,
+									  bool post_only, bool has_qty, bool has_quote_qty);
+
+/* The status of a resting order: partially_filled once it traded, else new. */
+core_status core_resting_status(int64_t filled_qty);
+
+/*
+ * An order's status from its last order event: an amend leaves it resting
+ * (core_resting_status); any other event's status is the order's.
+ */
+core_status core_order_status(core_status last_event, int64_t filled_qty);
+
+/* The status whose core_status_name is name; false if none is. */
+bool		core_status_from_name(const char *name, core_status *out);
 
 /* ---------------------------------------------------------------------
  * Applying a record

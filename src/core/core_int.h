@@ -17,6 +17,18 @@
 typedef __int128 i128;
 typedef unsigned __int128 u128;
 
+/*
+ * What the code above a CORE_ASSERT has made impossible.  Checked in debug
+ * builds (CORE_DEBUG: the core's tests and fuzz target, and the extension
+ * against a PostgreSQL built with --enable-cassert); compiled out otherwise.
+ */
+#ifdef CORE_DEBUG
+#include <assert.h>
+#define CORE_ASSERT(cond) assert(cond)
+#else
+#define CORE_ASSERT(cond) ((void) 0)
+#endif
+
 typedef struct asset
 {
 	char		code[CORE_ASSET_CODE_MAX + 1];

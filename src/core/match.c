@@ -485,13 +485,13 @@ redo_place_malformed(apply_ctx *a)
 	reject_place(a, &a->rec->u.place, a->c->next_order_id++, CORE_R_INVALID);
 }
 
-/* Shape checks that need the symbol: tick, lot, minimum. */
+/* Shape checks that need the symbol: tick, lot, minimum (rules.c). */
 static bool
 fits_symbol(const symbol *s, int64_t price, int64_t qty, bool check_min)
 {
-	if (price % s->tick != 0 || qty % s->lot != 0)
+	if (!core_price_on_tick(price, s->tick) || !core_qty_on_lot(qty, s->lot))
 		return false;
-	return !check_min || qty == 0 || qty >= s->min_qty;
+	return !check_min || core_qty_meets_min(qty, s->min_qty);
 }
 
 void
@@ -587,8 +587,9 @@ redo_place(apply_ctx *a)
 	if (r->tif == CORE_FOK && dry_match(&t) != 0)
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
-	t.base = ledger_get_or_add(c, t.acct, s->base);	/* cannot fail: checked above */
+	t.base = ledger_get_or_add(c, t.acct, s->base);
 	t.quote = ledger_get_or_add(c, t.acct, s->quote);
+	CORE_ASSERT(t.base != NULL && t.quote != NULL);	/* need_rows checked above */
 	if (t.locked > 0)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);
@@ -609,6 +610,7 @@ redo_place(apply_ctx *a)
 	{
 		order	   *ord = &ORDERS(c)[o];
 
+		CORE_ASSERT(o != NIL);	/* allocated just above */
 		ord->id = id;
 		ord->user_id = r->user_id;
 		ord->price = r->price;

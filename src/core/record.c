@@ -30,21 +30,6 @@
 
 /* ------------------------------------------------------- shape checks */
 
-/* Client ids: printable ASCII without quote or backslash, so they can go
- * into JSON and SQL output unescaped. */
-static bool
-client_id_ok(const char *s)
-{
-	size_t		n = strnlen(s, CORE_CLIENT_ID_MAX + 1);
-
-	if (n > CORE_CLIENT_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < 0x21 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-			return false;
-	return true;
-}
-
 static const char *
 validate_create_asset(const core_record *rec)
 {
@@ -76,9 +61,9 @@ validate_create_symbol(const core_record *rec)
 		return "min_qty must not be negative";
 	if (r->min_notional < 0)
 		return "min_notional must not be negative";
-	if (r->maker_fee_ppm < 0 || r->maker_fee_ppm >= CORE_FEE_SCALE)
+	if (!core_fee_ppm_ok(r->maker_fee_ppm))
 		return "maker_fee must be at least 0 and less than 1";
-	if (r->taker_fee_ppm < 0 || r->taker_fee_ppm >= CORE_FEE_SCALE)
+	if (!core_fee_ppm_ok(r->taker_fee_ppm))
 		return "taker_fee must be at least 0 and less than 1";
 	return NULL;
 }
@@ -130,16 +115,22 @@ validate_place(const core_record *rec)
 		return "qty must be positive";
 	if (r->quote_qty < 0)
 		return "quote_qty must be positive";
-	if (market && r->post_only)
-		return "post_only is not allowed on a market order";
-	if (market && r->tif == CORE_FOK)
-		return "fok is not allowed on a market order";
-	if (r->quote_qty > 0 && !(market && r->side == CORE_BUY))
-		return "quote_qty is only allowed on a market buy";
-	if (r->qty == 0 && r->quote_qty == 0)
-		return market && r->side == CORE_BUY ?
-			"a market buy needs qty or quote_qty" : "qty must be positive";
-	if (!client_id_ok(r->client_order_id))
+	switch (core_place_args_check(market, (core_side) r->side, (core_tif) r->tif, r->post_only,
+								  r->qty > 0, r->quote_qty > 0))
+	{
+		case CORE_PLACE_ARGS_OK:
+			break;
+		case CORE_PLACE_ARGS_MARKET_POST_ONLY:
+			return "post_only is not allowed on a market order";
+		case CORE_PLACE_ARGS_MARKET_FOK:
+			return "fok is not allowed on a market order";
+		case CORE_PLACE_ARGS_QUOTE_QTY:
+			return "quote_qty is only allowed on a market buy";
+		case CORE_PLACE_ARGS_NO_QTY:
+			return market && r->side == CORE_BUY ?
+				"a market buy needs qty or quote_qty" : "qty must be positive";
+	}
+	if (!core_client_id_ok(r->client_order_id))
 		return "client_order_id must be at most 36 printable characters without quotes or backslashes";
 	return NULL;
 }

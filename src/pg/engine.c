@@ -1,168 +1,29 @@
 /*
- * engine.c — the library's entry point: _PG_init defines the GUCs, installs
- * the shared-memory hooks and registers the one background worker.
+ * engine.c — the library's entry point: _PG_init calls each subsystem's
+ * init, in the order they depend on each other.
  *
- * Owns: every engine.* GUC and its documentation string.
- * Must never: allocate shared memory or start work outside the hooks (PG15
- * refuses RequestAddinShmemSpace outside shmem_request_hook), or register
- * the worker when the library is loaded by a backend after start-up.
- *
- * The library only works from shared_preload_libraries; loaded any other way
- * it defines only its reloadable GUCs (PGC_POSTMASTER ones cannot be defined
- * after start-up), and the CREATE EXTENSION guard (api_admin.c) explains
- * exactly what to add to postgresql.conf.
+ * Must never: do anything itself.  Each init knows whether it may act when
+ * the library is loaded by a backend after start-up (only settings_init
+ * does; shared memory and the worker need shared_preload_libraries).
  */
 #include "postgres.h"
 
-#include <limits.h>
+#include "fmgr.h"
 
-#include "miscadmin.h"
-#include "utils/guc.h"
-
-#include "engine.h"
+#include "records.h"
+#include "settings.h"
+#include "shmem.h"
+#include "worker/worker.h"
 
 PG_MODULE_MAGIC;
 
-/* Capacities: fixed at server start, they size the arena. */
-char	   *engine_database = NULL;
-int			engine_max_orders = 1000000;
-int			engine_max_accounts = 100000;
-int			engine_max_symbols = 1000;
-int			engine_max_assets = 1000;
-int			engine_max_balances = 0;
-
-/* Tunables. */
-int			engine_request_timeout_ms = 30000;
-int			engine_synchronous_commit = 0;	/* index into sync_commit_options */
-int			engine_snapshot_interval_s = 600;
-int			engine_snapshot_every = 1000000;
-int			engine_snapshot_keep = 2;
-bool		engine_keep_log = false;
-
-bool		engine_preloaded = false;
-
-/* The values of the server's synchronous_commit the worker may use. */
-static const struct config_enum_entry sync_commit_options[] = {
-	{"on", 0, false},
-	{"off", 1, false},
-	{"local", 2, false},
-	{"remote_write", 3, false},
-	{"remote_apply", 4, false},
-	{NULL, 0, false}
-};
-
-/* Largest capacity a GUC accepts; the core's own ceiling is 2^30 slots. */
-#define ENGINE_CAPACITY_MAX (1 << 29)
-
 void		_PG_init(void);
-
-static void
-define_capacity(const char *name, const char *desc, int *var, int boot, int min)
-{
-	DefineCustomIntVariable(name, desc,
-							"Sizes the engine's shared memory; takes effect at server start.",
-							var, boot, min, ENGINE_CAPACITY_MAX,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-}
 
 void
 _PG_init(void)
 {
-	engine_preloaded = process_shared_preload_libraries_in_progress;
-
-	DefineCustomIntVariable("engine.request_timeout",
-							"How long a command waits for an engine worker that is not ready.",
-							"The request is withdrawn when this runs out; it never runs later.",
-							&engine_request_timeout_ms, 30000, 1, INT_MAX,
-							PGC_USERSET, GUC_UNIT_MS, NULL, NULL, NULL);
-	DefineCustomEnumVariable("engine.synchronous_commit",
-							 "Durability a command reaches before its caller is answered (a synchronous_commit level).",
-							 "The worker flushes each batch before answering (unless off); callers wait for synchronous standbys at remote levels.",
-							 &engine_synchronous_commit, 0, sync_commit_options,
-							 PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("engine.snapshot_interval",
-							"Time between automatic snapshots of the engine state.",
-							NULL, &engine_snapshot_interval_s, 600, 1, INT_MAX / 1000,
-							PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
-	DefineCustomIntVariable("engine.snapshot_every",
-							"Commands between automatic snapshots of the engine state.",
-							NULL, &engine_snapshot_every, 1000000, 1, INT_MAX,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("engine.snapshot_keep",
-							"Snapshots kept; older ones and the log they cover are pruned.",
-							NULL, &engine_snapshot_keep, 2, 1, 1000,
-							PGC_SIGHUP, 0, NULL, NULL, NULL);
-
-	DefineCustomBoolVariable("engine.keep_log",
-							 "Keep every command_log row (full audit history) instead of pruning what snapshots cover.",
-							 NULL, &engine_keep_log, false,
-							 PGC_SIGHUP, 0, NULL, NULL, NULL);
-
-	/*
-	 * PGC_POSTMASTER variables can only be defined while preloading (a
-	 * backend that loads the library later gets FATAL otherwise); without
-	 * them the library cannot run anyway, and the CREATE EXTENSION guard
-	 * says what to add to postgresql.conf.
-	 */
-	if (!engine_preloaded)
-		return;
-
-	DefineCustomStringVariable("engine.database",
-							   "The one database the engine worker serves.",
-							   "CREATE EXTENSION engine is only allowed in this database.",
-							   &engine_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
-	define_capacity("engine.max_orders", "Resting orders the engine can hold, over all books.",
-					&engine_max_orders, 1000000, 1);
-	define_capacity("engine.max_accounts", "Accounts (users with any balance), fee account included.",
-					&engine_max_accounts, 100000, 1);
-	define_capacity("engine.max_symbols", "Symbols (markets) the engine can hold.",
-					&engine_max_symbols, 1000, 1);
-	define_capacity("engine.max_assets", "Assets the engine can hold.",
-					&engine_max_assets, 1000, 1);
-	DefineCustomIntVariable("engine.max_balances",
-							"(user, asset) balance rows over all accounts; 0 means 4 x engine.max_accounts.",
-							"Never less than engine.max_assets: the fee account has a row per asset.",
-							&engine_max_balances, 0, 0, ENGINE_CAPACITY_MAX,
-							PGC_POSTMASTER, 0, NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("engine");
-
-	shmem_install_hooks();
-	worker_register();
-}
-
-const char *
-engine_synchronous_commit_name(void)
-{
-	for (const struct config_enum_entry *e = sync_commit_options; e->name; e++)
-		if (e->val == engine_synchronous_commit)
-			return e->name;
-	return "on";
-}
-
-bool
-engine_synchronous_commit_flushes(void)
-{
-	return strcmp(engine_synchronous_commit_name(), "off") != 0;
-}
-
-core_limits
-engine_limits(void)
-{
-	core_limits l;
-	int64		balances = engine_max_balances > 0 ? engine_max_balances
-		: (int64) engine_max_accounts * 4;
-
-	if (balances < engine_max_assets)
-		balances = engine_max_assets;
-	if (balances > ENGINE_CAPACITY_MAX)
-		balances = ENGINE_CAPACITY_MAX;
-
-	l.max_assets = (uint32) engine_max_assets;
-	l.max_symbols = (uint32) engine_max_symbols;
-	l.max_accounts = (uint32) engine_max_accounts;
-	l.max_balances = (uint32) balances;
-	l.max_orders = (uint32) engine_max_orders;
-	return l;
+	settings_init();
+	records_init();
+	shmem_init();
+	worker_init();
 }

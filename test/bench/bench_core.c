@@ -1,9 +1,12 @@
 /*
- * bench_core.c — throughput and latency of the matching core (make bench-core).
+ * bench_core.c — throughput, latency and instruction counts of the matching
+ * core.  `make bench-core` runs it through bench_core.sh, which also builds
+ * it against a previous core and compares the two.
  *
- * Two workloads, each made by a seeded generator (splitmix64) that drives
- * a scratch engine while it writes the command list, so every cancel and
- * amend names an order that is really resting at that point:
+ * Three workloads (four runs: the third at two account counts), each made
+ * by a seeded generator (splitmix64) that drives a scratch engine while it
+ * writes the command list, so every cancel and amend names an order that is
+ * really resting at that point:
  *
  *   a) exchange-core-like: one symbol, ~1k resting orders, 2k users;
  *      82% amend (price move; one in fifty crosses), 9% gtc place (one in
@@ -12,19 +15,50 @@
  *      of commands are limit orders through the spread, the rest are new
  *      passive orders and cancels of random resting orders, keeping the
  *      book at 100k.
+ *   c) swinging market: a fair price that swings ±25 % around the mid
+ *      (a triangle wave, 0.01 tick per command, C_PERIOD commands per whole
+ *      swing), ~2.9k resting orders over ~800 price levels (both sides),
+ *      35% cancels of random resting orders, 9% amends of one tick or one
+ *      lot (half each), 15% ioc, 41% gtc orders 1..350 ticks from the fair
+ *      price (those at the leading edge of the swing trade with the side
+ *      left behind).  Cancels cannot be half of all commands as in the
+ *      market this imitates: an order is canceled at most once, so cancels
+ *      plus fills never exceed the gtc places, which share the rest with
+ *      the amends and iocs.  Run at 1,000 accounts (c1k) and at 100,000
+ *      (c100k) from the same random stream: the same commands but for the
+ *      user ids, so the two differ only in where the accounts live.
+ *
+ * Only the stable part of core.h is used (core_limits' five capacities,
+ * core_create, core_apply, the PLACE/CANCEL/AMEND/DEPOSIT/CREATE_* records
+ * built field by field over a zeroed record, the order event's id, user,
+ * side, status, price and remaining qty, core_book_levels' price, the
+ * digest), so this file builds against earlier cores too; bench_core.sh
+ * builds it against a previous revision for its comparison.
  *
  * The timed part replays the list against a copy of the engine as it was
  * before the list (the arena is position independent, so a memcpy copies
  * it).  Every run must end with the digest the generator saw, so the
  * replay really did the same work.  Throughput: one warm-up run, then
- * BENCH_RUNS runs timed as a whole; the median is reported.  Latency: one
- * more run with a CLOCK_MONOTONIC read between consecutive commands (one
- * read per command; the cost of a read is measured and subtracted).  The
- * event callback only counts.  The clock lives here, never in the core.
+ * -r runs timed one by one, in CPU time of the thread (the figure that
+ * holds on a shared machine) and in wall time; the median is reported.
+ * Latency: one more run
+ * with a CLOCK_MONOTONIC read between consecutive commands (one read per
+ * command; the cost of a read is measured and subtracted).  The event
+ * callback only counts.  The clock lives here, never in the core.
  *
- * Usage: bench_core [commands per workload [a|b]]
- *   default 1000000 commands, both workloads; a or b runs only that one
- *   (handy under perf).
+ * --ir: no timing; one untimed replay in two halves, each a call of
+ * replay(), for `valgrind --tool=callgrind --toggle-collect=replay
+ * --dump-after=replay`: each half's instruction count, divided by its
+ * commands, is the instructions per command (two halves that agree show the
+ * figure is stable at that length).  Generation and setup are outside
+ * replay() and never counted.
+ *
+ * Usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [workloads]
+ *   workloads: comma-separated ids among a, b, c1k, c100k (default all).
+ *   --tsv appends one tab-separated line per workload for bench_core.sh:
+ *   id, commands, command-list hash, end digest, events per replay, CPU
+ *   seconds and wall seconds of each timed run (comma-separated lists), p50,
+ *   p99, p99.9, max (ns), mean levels, orders at the end.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,17 +68,18 @@
 #include "core.h"
 
 #define BENCH_RUNS		5
-#define BENCH_USERS		2000
 #define BENCH_ALIGN		64
+#define BENCH_SAMPLE	1024	/* commands between two samples of the book's size */
 
-/* The market: BTC (8 decimals) against USD (2 decimals), tick 0.01, lot 0.00001 BTC. */
+/* The market: BTC (8 decimals) against USD (2 decimals); lot 0.00001 BTC. */
 #define BASE_ASSET		1
 #define QUOTE_ASSET		2
 #define SYM				1
-#define TICK			1
+#define TICK			1		/* a, b: 0.01 USD */
 #define LOT				1000
 #define MID0			INT64_C(5000000)	/* 50000.00 */
-#define FUNDS			(INT64_C(1) << 50)	/* per user and asset: never short */
+#define FUNDS			(INT64_C(1) << 50)	/* a, b: per user and asset: never short */
+#define FUNDS_C			(INT64_C(1) << 40)	/* c: as much, and 100k users' sum fits int64 */
 
 /* ------------------------------------------------------------------ PRNG */
 
@@ -116,6 +151,7 @@ typedef struct open_order
 	int64_t		id;
 	int64_t		user;
 	int64_t		price;
+	int64_t		remaining;
 	uint8_t		side;
 } open_order;
 
@@ -151,6 +187,7 @@ view_event(void *ctx, const core_event *ev)
 			v->pos[e->order_id] = i;
 		}
 		v->o[i - 1].price = e->price;
+		v->o[i - 1].remaining = e->remaining_qty;
 	}
 	else if (i != 0)
 	{
@@ -177,28 +214,74 @@ best(const core_engine *c, core_side side)
 	return p;
 }
 
+static bool
+count_cb(void *ctx, const core_level_info *l)
+{
+	(void) l;
+	++*(int64_t *) ctx;
+	return true;
+}
+
+/* Price levels on both sides of the book. */
+static int64_t
+levels(const core_engine *c)
+{
+	int64_t		n = 0;
+
+	core_book_levels(c, SYM, CORE_BUY, 0, count_cb, &n);
+	core_book_levels(c, SYM, CORE_SELL, 0, count_cb, &n);
+	return n;
+}
+
 /* ----------------------------------------------------------- commands */
 
 enum
 {
-	K_GTC, K_CROSS, K_IOC, K_AMEND, K_CANCEL, K_COUNT
+	K_GTC, K_CROSS, K_IOC, K_AMEND, K_AMEND_QTY, K_CANCEL, K_COUNT
 };
 
 static const char *const kind_name[K_COUNT] = {
-	"place, passive", "place, crossing", "ioc", "amend (price)", "cancel"
+	"place, passive", "place, crossing", "ioc", "amend (price)", "amend (qty)", "cancel"
 };
+
+/* What a generator sees when it picks the next command. */
+typedef struct gen
+{
+	const core_engine *c;			/* the scratch engine, before the command */
+	book_view  *v;
+	int64_t		mid;			/* a, b: the mid the generator steers by */
+	int64_t		i;				/* index of the command in the list */
+	int64_t		users;			/* user ids 1..users */
+} gen;
+
+typedef core_record (*pick_fn) (gen *g, int *kind);
 
 typedef struct workload
 {
+	const char *id;				/* a, b, c1k, c100k */
 	const char *name;
+	uint64_t	seed;
+	int64_t		users;
+	int64_t		funds;			/* each user's deposit of each asset */
+	int64_t		tick;
+	int64_t		prefill;		/* commands applied before the list */
+	pick_fn		prefill_pick;
+	pick_fn		pick;
 	core_limits lim;
+
+	/* made by generate() */
 	engine		start;			/* the engine before the command list */
 	core_record *cmd;
 	int64_t		ncmd;
+	uint64_t	cmd_hash;		/* over the fields set, not the struct's bytes */
 	core_digest end_digest;
 	uint8_t    *kind;			/* per command: K_* */
 	int64_t		kinds[K_COUNT];
 	int64_t		end_orders;
+	int64_t		level_sum,		/* book levels sampled during the list */
+				level_samples,
+				level_min,
+				level_max;
 } workload;
 
 static core_record
@@ -218,7 +301,7 @@ place(int64_t user, core_side side, int64_t qty, int64_t price, core_tif tif)
 }
 
 static core_record
-amend(const open_order *o, int64_t price)
+amend(const open_order *o, int64_t qty, int64_t price)
 {
 	core_record r;
 
@@ -226,6 +309,7 @@ amend(const open_order *o, int64_t price)
 	r.type = CORE_REC_AMEND;
 	r.u.amend.user_id = o->user;
 	r.u.amend.order_id = o->id;
+	r.u.amend.qty = qty;
 	r.u.amend.price = price;
 	return r;
 }
@@ -240,6 +324,40 @@ cancel(const open_order *o)
 	r.u.cancel.user_id = o->user;
 	r.u.cancel.order_id = o->id;
 	return r;
+}
+
+static uint64_t
+mix(uint64_t h, int64_t x)
+{
+	h ^= (uint64_t) x;
+	h *= UINT64_C(0x100000001b3);
+	return h ^ (h >> 29);
+}
+
+/* Hash of what a command says, so two builds can show they ran the same list. */
+static uint64_t
+hash_command(uint64_t h, const core_record *r)
+{
+	h = mix(h, r->type);
+	switch (r->type)
+	{
+		case CORE_REC_PLACE:
+			h = mix(h, r->u.place.user_id);
+			h = mix(h, r->u.place.side);
+			h = mix(h, r->u.place.tif);
+			h = mix(h, r->u.place.qty);
+			return mix(h, r->u.place.price);
+		case CORE_REC_AMEND:
+			h = mix(h, r->u.amend.user_id);
+			h = mix(h, r->u.amend.order_id);
+			h = mix(h, r->u.amend.qty);
+			return mix(h, r->u.amend.price);
+		case CORE_REC_CANCEL:
+			h = mix(h, r->u.cancel.user_id);
+			return mix(h, r->u.cancel.order_id);
+		default:
+			return h;
+	}
 }
 
 static void
@@ -258,7 +376,7 @@ apply_or_die(core_engine *c, core_record *r, core_event_fn fn, void *ctx)
 
 /* Assets, the symbol, and funds for every user. */
 static void
-setup_market(core_engine *c)
+setup_market(core_engine *c, const workload *w)
 {
 	core_record r;
 
@@ -276,28 +394,28 @@ setup_market(core_engine *c)
 	strcpy(r.u.create_symbol.name, "BTC_USD");
 	r.u.create_symbol.base_asset = BASE_ASSET;
 	r.u.create_symbol.quote_asset = QUOTE_ASSET;
-	r.u.create_symbol.tick_size = TICK;
+	r.u.create_symbol.tick_size = w->tick;
 	r.u.create_symbol.lot_size = LOT;
 	r.u.create_symbol.maker_fee_ppm = 100;
 	r.u.create_symbol.taker_fee_ppm = 500;
 	apply_or_die(c, &r, NULL, NULL);
 
-	for (int64_t u = 1; u <= BENCH_USERS; u++)
+	for (int64_t u = 1; u <= w->users; u++)
 		for (uint32_t a = BASE_ASSET; a <= QUOTE_ASSET; a++)
 		{
 			memset(&r, 0, sizeof(r));
 			r.type = CORE_REC_DEPOSIT;
 			r.u.funds.user_id = u;
 			r.u.funds.asset = a;
-			r.u.funds.amount = FUNDS;
+			r.u.funds.amount = w->funds;
 			apply_or_die(c, &r, NULL, NULL);
 		}
 }
 
 static int64_t
-user(void)
+user(const gen *g)
 {
-	return rng_range(1, BENCH_USERS);
+	return rng_range(1, g->users);
 }
 
 static int64_t
@@ -308,23 +426,23 @@ qty_lots(int64_t max)
 
 /* Passive price: dist ticks away from mid on the own side. */
 static int64_t
-passive(core_side side, int64_t mid, int64_t dist)
+passive(core_side side, int64_t mid, int64_t dist, int64_t tick)
 {
-	int64_t		p = side == CORE_BUY ? mid - dist * TICK : mid + dist * TICK;
+	int64_t		p = side == CORE_BUY ? mid - dist * tick : mid + dist * tick;
 
-	return p > TICK ? p : TICK;
+	return p > tick ? p : tick;
 }
 
 /* A price that crosses: at or a little beyond the best opposite price. */
 static int64_t
-crossing(const core_engine *c, core_side side, int64_t mid)
+crossing(const core_engine *c, core_side side, int64_t mid, int64_t tick)
 {
 	int64_t		opp = best(c, !side);
 
 	if (opp == 0)
 		opp = mid;
-	return side == CORE_BUY ? opp + rng_range(0, 2) * TICK : (opp - rng_range(0, 2) * TICK > TICK ?
-																opp - rng_range(0, 2) * TICK : TICK);
+	return side == CORE_BUY ? opp + rng_range(0, 2) * tick : (opp - rng_range(0, 2) * tick > tick ?
+																opp - rng_range(0, 2) * tick : tick);
 }
 
 static int64_t
@@ -339,20 +457,19 @@ mid_of(const core_engine *c, int64_t fallback)
 }
 
 /*
- * Drive gen (a scratch copy of w->start) through w->ncmd commands chosen by
- * pick(), recording each.
+ * Set up w->start (the market, then w->prefill commands), then drive a
+ * scratch copy of it through ncmd commands chosen by w->pick, recording each.
  */
-typedef core_record (*pick_fn) (const core_engine *c, book_view *v, int64_t *mid, int *kind);
-
 static void
-generate(workload *w, int64_t prefill, int64_t ncmd, pick_fn pick, pick_fn prefill_pick)
+generate(workload *w, int64_t ncmd)
 {
-	engine		gen;
+	engine		scratch;
 	book_view	v;
-	int64_t		mid = MID0;
+	gen			g;
 
+	rng_state = w->seed;
 	memset(&v, 0, sizeof(v));
-	v.npos = prefill + ncmd + 16;
+	v.npos = w->prefill + ncmd + 16;
 	v.pos = calloc((size_t) v.npos, sizeof(int32_t));
 	v.o = malloc(sizeof(open_order) * (size_t) (w->lim.max_orders + 1));
 	w->cmd = malloc(sizeof(core_record) * (size_t) ncmd);
@@ -361,32 +478,61 @@ generate(workload *w, int64_t prefill, int64_t ncmd, pick_fn pick, pick_fn prefi
 		die("out of memory");
 
 	engine_new(&w->start, &w->lim);
-	setup_market(w->start.c);
-	for (int64_t i = 0; i < prefill; i++)
+	setup_market(w->start.c, w);
+	memset(&g, 0, sizeof(g));
+	g.c = w->start.c;
+	g.v = &v;
+	g.mid = MID0;
+	g.users = w->users;
+	for (int64_t i = 0; i < w->prefill; i++)
 	{
 		int			kind;
-		core_record r = prefill_pick(w->start.c, &v, &mid, &kind);
+		core_record r;
 
+		g.i = i - w->prefill;
+		r = w->prefill_pick(&g, &kind);
 		apply_or_die(w->start.c, &r, view_event, &v);
 	}
 
-	engine_new(&gen, &w->lim);
-	engine_copy(&gen, &w->start);
+	engine_new(&scratch, &w->lim);
+	engine_copy(&scratch, &w->start);
+	g.c = scratch.c;
+	w->cmd_hash = UINT64_C(0xcbf29ce484222325);
+	w->level_min = INT64_MAX;
 	for (int64_t i = 0; i < ncmd; i++)
 	{
 		int			kind;
 
-		w->cmd[i] = pick(gen.c, &v, &mid, &kind);
+		if (i % BENCH_SAMPLE == 0)
+		{
+			int64_t		l = levels(scratch.c);
+
+			w->level_sum += l;
+			w->level_samples++;
+			w->level_min = l < w->level_min ? l : w->level_min;
+			w->level_max = l > w->level_max ? l : w->level_max;
+		}
+		g.i = i;
+		w->cmd[i] = w->pick(&g, &kind);
 		w->kind[i] = (uint8_t) kind;
 		w->kinds[kind]++;
-		apply_or_die(gen.c, &w->cmd[i], view_event, &v);
+		w->cmd_hash = hash_command(w->cmd_hash, &w->cmd[i]);
+		apply_or_die(scratch.c, &w->cmd[i], view_event, &v);
 	}
 	w->ncmd = ncmd;
-	w->end_digest = core_state_digest(gen.c);
-	w->end_orders = core_get_counters(gen.c).orders;
-	free(gen.mem);
+	w->end_digest = core_state_digest(scratch.c);
+	w->end_orders = core_get_counters(scratch.c).orders;
+	free(scratch.mem);
 	free(v.pos);
 	free(v.o);
+}
+
+static void
+workload_free(workload *w)
+{
+	free(w->start.mem);
+	free(w->cmd);
+	free(w->kind);
 }
 
 /* ------------------------------------------------ workload a: exchange-core */
@@ -394,23 +540,23 @@ generate(workload *w, int64_t prefill, int64_t ncmd, pick_fn pick, pick_fn prefi
 #define A_TARGET 1000
 
 static core_record
-a_prefill(const core_engine *c, book_view *v, int64_t *mid, int *kind)
+a_prefill(gen *g, int *kind)
 {
 	core_side	side = (core_side) rng_below(2);
 
-	(void) c;
-	(void) v;
 	*kind = K_GTC;
-	return place(user(), side, qty_lots(100), passive(side, *mid, rng_range(1, 50)), CORE_GTC);
+	return place(user(g), side, qty_lots(100), passive(side, g->mid, rng_range(1, 50), TICK), CORE_GTC);
 }
 
 static core_record
-a_pick(const core_engine *c, book_view *v, int64_t *mid, int *kind)
+a_pick(gen *g, int *kind)
 {
+	const core_engine *c = g->c;
+	book_view  *v = g->v;
 	int64_t		r = rng_below(100);
 	core_side	side = (core_side) rng_below(2);
 
-	*mid = mid_of(c, *mid);
+	g->mid = mid_of(c, g->mid);
 	/* Keep the book near its size: trade places for cancels and back. */
 	if (r >= 94 && v->n < A_TARGET * 95 / 100)
 		r = 85;
@@ -424,25 +570,25 @@ a_pick(const core_engine *c, book_view *v, int64_t *mid, int *kind)
 
 		*kind = K_AMEND;
 		if (rng_below(50) == 0)
-			price = crossing(c, o->side, *mid);
+			price = crossing(c, o->side, g->mid, TICK);
 		else
-			price = passive(o->side, *mid, rng_range(1, 30));
+			price = passive(o->side, g->mid, rng_range(1, 30), TICK);
 		if (price == o->price)
 			price += o->side == CORE_BUY ? -TICK : TICK;
-		return amend(o, price);
+		return amend(o, 0, price);
 	}
 	if (r < 91)
 	{
 		bool		cross = rng_below(10) == 0;
 
 		*kind = cross ? K_CROSS : K_GTC;
-		return place(user(), side, qty_lots(cross ? 20 : 100), cross ? crossing(c, side, *mid)
-					 : passive(side, *mid, rng_range(1, 30)), CORE_GTC);
+		return place(user(g), side, qty_lots(cross ? 20 : 100), cross ? crossing(c, side, g->mid, TICK)
+					 : passive(side, g->mid, rng_range(1, 30), TICK), CORE_GTC);
 	}
 	if (r < 94)
 	{
 		*kind = K_IOC;
-		return place(user(), side, qty_lots(20), crossing(c, side, *mid), CORE_IOC);
+		return place(user(g), side, qty_lots(20), crossing(c, side, g->mid, TICK), CORE_IOC);
 	}
 	*kind = K_CANCEL;
 	return cancel(&v->o[rng_below(v->n)]);
@@ -461,34 +607,123 @@ skewed(int64_t n)
 }
 
 static core_record
-b_prefill(const core_engine *c, book_view *v, int64_t *mid, int *kind)
+b_prefill(gen *g, int *kind)
 {
 	core_side	side = (core_side) rng_below(2);
 
-	(void) c;
-	(void) v;
 	*kind = K_GTC;
-	return place(user(), side, qty_lots(100), passive(side, *mid, skewed(B_SPREAD)), CORE_GTC);
+	return place(user(g), side, qty_lots(100), passive(side, g->mid, skewed(B_SPREAD), TICK), CORE_GTC);
 }
 
 static core_record
-b_pick(const core_engine *c, book_view *v, int64_t *mid, int *kind)
+b_pick(gen *g, int *kind)
 {
+	book_view  *v = g->v;
 	core_side	side = (core_side) rng_below(2);
 
 	/* The mid drifts by a tick now and then. */
 	if (rng_below(64) == 0)
-		*mid += (rng_below(2) ? TICK : -TICK);
+		g->mid += (rng_below(2) ? TICK : -TICK);
 	*kind = K_CROSS;
 	if (rng_below(100) < 30)
-		return place(user(), side, qty_lots(250), crossing(c, side, *mid), CORE_GTC);
+		return place(user(g), side, qty_lots(250), crossing(g->c, side, g->mid, TICK), CORE_GTC);
 	*kind = K_GTC;
 	if (v->n > B_TARGET)
 	{
 		*kind = K_CANCEL;
 		return cancel(&v->o[rng_below(v->n)]);
 	}
-	return place(user(), side, qty_lots(100), passive(side, *mid, skewed(B_SPREAD)), CORE_GTC);
+	return place(user(g), side, qty_lots(100), passive(side, g->mid, skewed(B_SPREAD), TICK), CORE_GTC);
+}
+
+/* ------------------------------------------------ workload c: swinging market */
+
+#define C_TICK		500			/* 5.00 USD: the mid is 10,000 ticks */
+#define C_AMPLITUDE	(MID0 / 4)	/* the fair price swings ±25 % around MID0 */
+#define C_PERIOD	1000000		/* commands per whole swing: 0.01 tick per command */
+#define C_TARGET	3000		/* resting orders the generator keeps, -5 %..+5 % */
+#define C_WIDTH		350			/* gtc orders rest 1..C_WIDTH ticks from fair, uniform */
+#define C_CANCEL	38			/* percent of commands, before keeping the size */
+#define C_AMEND		9
+#define C_IOC		15			/* the rest are gtc places */
+
+/*
+ * The fair price at command i (prefill: i < 0): a triangle wave starting at
+ * MID0, up to MID0 + C_AMPLITUDE, down to MID0 - C_AMPLITUDE and back, on
+ * the tick grid.
+ */
+static int64_t
+c_fair(int64_t i)
+{
+	int64_t		q = C_PERIOD / 4;
+	int64_t		x = i < 0 ? 0 : i % C_PERIOD;
+	int64_t		off;
+
+	if (x < q)
+		off = C_AMPLITUDE * x / q;
+	else if (x < 3 * q)
+		off = C_AMPLITUDE - C_AMPLITUDE * (x - q) / q;
+	else
+		off = -C_AMPLITUDE + C_AMPLITUDE * (x - 3 * q) / q;
+	return (MID0 + off) / C_TICK * C_TICK;
+}
+
+/* A gtc order near the fair price; it crosses when the book lags the swing. */
+static core_record
+c_gtc(gen *g, int *kind)
+{
+	core_side	side = (core_side) rng_below(2);
+	core_record r = place(user(g), side, qty_lots(100),
+						  passive(side, c_fair(g->i), rng_range(1, C_WIDTH), C_TICK), CORE_GTC);
+	int64_t		opp = best(g->c, !side);
+
+	*kind = opp != 0 && (side == CORE_BUY ? r.u.place.price >= opp : r.u.place.price <= opp) ?
+		K_CROSS : K_GTC;
+	return r;
+}
+
+static core_record
+c_pick(gen *g, int *kind)
+{
+	book_view  *v = g->v;
+	int64_t		r = rng_below(100);
+
+	/* Keep the book near its size: trade cancels for places and back. */
+	if (r < C_CANCEL && v->n < C_TARGET * 95 / 100)
+		r = 99;
+	if (r >= C_CANCEL + C_AMEND + C_IOC && v->n > C_TARGET * 105 / 100)
+		r = 0;
+
+	if (r < C_CANCEL)
+	{
+		*kind = K_CANCEL;
+		return cancel(&v->o[rng_below(v->n)]);
+	}
+	if (r < C_CANCEL + C_AMEND)
+	{
+		const open_order *o = &v->o[rng_below(v->n)];
+		int64_t		step = rng_below(2) ? 1 : -1;
+
+		if (rng_below(2))
+		{
+			*kind = K_AMEND;
+			if (o->price + step * C_TICK <= 0)
+				step = 1;
+			return amend(o, 0, o->price + step * C_TICK);
+		}
+		*kind = K_AMEND_QTY;
+		if (o->remaining <= LOT)
+			step = 1;
+		return amend(o, o->remaining + step * LOT, 0);
+	}
+	if (r < C_CANCEL + C_AMEND + C_IOC)
+	{
+		core_side	side = (core_side) rng_below(2);
+
+		*kind = K_IOC;
+		return place(user(g), side, qty_lots(20), crossing(g->c, side, c_fair(g->i), C_TICK), CORE_IOC);
+	}
+	return c_gtc(g, kind);
 }
 
 /* ------------------------------------------------------------- timing */
@@ -504,12 +739,18 @@ count_event(void *ctx, const core_event *ev)
 }
 
 static inline uint64_t
-now_ns(void)
+clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static inline uint64_t
+now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 static int
@@ -557,30 +798,42 @@ check_end(const workload *w, const engine *e)
 		die("a timed run ended in a different state than the generator's");
 }
 
-/* The timed loop alone (a function of its own, for profilers). */
-static __attribute__((noinline)) void
-replay(const workload *w, engine *e)
+/*
+ * The timed loop alone, commands [from, to): a function of its own for
+ * profilers (callgrind counts exactly what runs inside it).
+ */
+static __attribute__((noinline, noclone)) void
+replay(const workload *w, engine *e, int64_t from, int64_t to)
 {
-	core_record *cmd = w->cmd;
+	const core_record *cmd = w->cmd;
 	core_result res;
 
-	for (int64_t i = 0; i < w->ncmd; i++)
+	for (int64_t i = from; i < to; i++)
 		core_apply(e->c, &cmd[i], count_event, NULL, &res);
 }
 
-/* One replay, timed as a whole: seconds. */
-static double
-run_throughput(const workload *w, engine *e)
+/*
+ * One replay, timed as a whole: seconds of the thread's CPU time and of
+ * wall time.  CPU time leaves out the time the thread waited for a core,
+ * which on a shared machine is most of the noise in wall time.
+ */
+static void
+run_throughput(const workload *w, engine *e, double *cpu, double *wall)
 {
-	uint64_t	t0,
+	uint64_t	c0,
+				c1,
+				t0,
 				t1;
 
 	engine_copy(e, &w->start);
 	t0 = now_ns();
-	replay(w, e);
+	c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	replay(w, e, 0, w->ncmd);
+	c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	t1 = now_ns();
 	check_end(w, e);
-	return (double) (t1 - t0) / 1e9;
+	*cpu = (double) (c1 - c0) / 1e9;
+	*wall = (double) (t1 - t0) / 1e9;
 }
 
 typedef struct lat_summary
@@ -628,18 +881,68 @@ run_latency(const workload *w, engine *e, uint64_t *lat, uint64_t cost)
 }
 
 static void
-bench(workload *w, uint64_t cost)
+print_digest(FILE *out, core_digest d)
+{
+	fprintf(out, "%016llx%016llx", (unsigned long long) d.hi, (unsigned long long) d.lo);
+}
+
+static void
+write_list(FILE *out, const double *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		fprintf(out, "%s%.9f", i ? "," : "", v[i]);
+	if (n == 0)
+		fputc('-', out);
+}
+
+static void
+write_tsv(FILE *tsv, const workload *w, uint64_t events, const double *cpu, const double *wall,
+		  int runs, const lat_summary *all)
+{
+	if (tsv == NULL)
+		return;
+	fprintf(tsv, "%s\t%lld\t%016llx\t", w->id, (long long) w->ncmd,
+			(unsigned long long) w->cmd_hash);
+	print_digest(tsv, w->end_digest);
+	fprintf(tsv, "\t%llu\t", (unsigned long long) events);
+	write_list(tsv, cpu, runs);
+	fputc('\t', tsv);
+	write_list(tsv, wall, runs);
+	fprintf(tsv, "\t%llu\t%llu\t%llu\t%llu\t%.1f\t%lld\n",
+			(unsigned long long) all->p50, (unsigned long long) all->p99,
+			(unsigned long long) all->p999, (unsigned long long) all->max,
+			(double) w->level_sum / (double) (w->level_samples ? w->level_samples : 1),
+			(long long) w->end_orders);
+	fflush(tsv);
+}
+
+static void
+print_book(const workload *w)
+{
+	printf("    (book: %lld orders at the end; %.0f price levels on average over both sides, %lld..%lld)\n",
+		   (long long) w->end_orders,
+		   (double) w->level_sum / (double) (w->level_samples ? w->level_samples : 1),
+		   (long long) w->level_min, (long long) w->level_max);
+}
+
+static void
+bench(workload *w, uint64_t cost, int runs, FILE *tsv)
 {
 	engine		e;
-	double		secs[BENCH_RUNS];
-	double		med;
+	double	   *cpu = malloc(sizeof(double) * (size_t) runs);
+	double	   *wall = malloc(sizeof(double) * (size_t) runs);
+	double	   *sorted = malloc(sizeof(double) * (size_t) runs);
+	double		med,
+				wall_med,
+				ignored;
 	uint64_t   *lat = malloc(sizeof(uint64_t) * (size_t) w->ncmd);
 	uint64_t   *sub = malloc(sizeof(uint64_t) * (size_t) w->ncmd);
+	uint64_t	events0 = bench_events;
 	lat_summary all;
 	int64_t		nk[K_COUNT];
 	lat_summary ks[K_COUNT];
 
-	if (!lat || !sub)
+	if (!lat || !sub || !cpu || !wall || !sorted)
 		die("out of memory");
 	/*
 	 * Touch every page now: a first-touch fault inside the timed loop is not
@@ -649,11 +952,16 @@ bench(workload *w, uint64_t cost)
 	memset(lat, 0xff, sizeof(uint64_t) * (size_t) w->ncmd);
 	memset(sub, 0xff, sizeof(uint64_t) * (size_t) w->ncmd);
 	engine_new(&e, &w->lim);
-	(void) run_throughput(w, &e);	/* warm-up */
-	for (int i = 0; i < BENCH_RUNS; i++)
-		secs[i] = run_throughput(w, &e);
-	qsort(secs, BENCH_RUNS, sizeof(double), cmp_double);
-	med = secs[BENCH_RUNS / 2];
+	run_throughput(w, &e, &ignored, &ignored);	/* warm-up */
+	events0 = bench_events - events0;
+	for (int i = 0; i < runs; i++)
+		run_throughput(w, &e, &cpu[i], &wall[i]);
+	memcpy(sorted, wall, sizeof(double) * (size_t) runs);
+	qsort(sorted, (size_t) runs, sizeof(double), cmp_double);
+	wall_med = sorted[runs / 2];
+	memcpy(sorted, cpu, sizeof(double) * (size_t) runs);
+	qsort(sorted, (size_t) runs, sizeof(double), cmp_double);
+	med = sorted[runs / 2];
 
 	run_latency(w, &e, lat, cost);
 	for (int k = 0; k < K_COUNT; k++)
@@ -668,80 +976,202 @@ bench(workload *w, uint64_t cost)
 	}
 	all = summarize(lat, w->ncmd);
 
-	printf("%-34s %9lld %8.2f M %8.2f M %8.2f M %7llu %7llu %7llu %8llu\n",
+	printf("%-34s %9lld %8.2f M %8.2f M %8.2f M %8.2f M %7llu %7llu %7llu %8llu\n",
 		   w->name, (long long) w->ncmd, w->ncmd / med / 1e6,
-		   w->ncmd / secs[BENCH_RUNS - 1] / 1e6, w->ncmd / secs[0] / 1e6,
+		   w->ncmd / sorted[runs - 1] / 1e6, w->ncmd / sorted[0] / 1e6, w->ncmd / wall_med / 1e6,
 		   (unsigned long long) all.p50, (unsigned long long) all.p99,
 		   (unsigned long long) all.p999, (unsigned long long) all.max);
 	for (int k = 0; k < K_COUNT; k++)
 		if (nk[k])
-			printf("    %-30s %9lld %5.1f%% %34s %7llu %7llu %7llu %8llu\n", kind_name[k],
+			printf("    %-30s %9lld %5.1f%% %45s %7llu %7llu %7llu %8llu\n", kind_name[k],
 				   (long long) nk[k], 100.0 * nk[k] / w->ncmd, "",
 				   (unsigned long long) ks[k].p50, (unsigned long long) ks[k].p99,
 				   (unsigned long long) ks[k].p999, (unsigned long long) ks[k].max);
+	print_book(w);
+	fflush(stdout);
+	write_tsv(tsv, w, events0, cpu, wall, runs, &all);
 	free(lat);
 	free(sub);
+	free(cpu);
+	free(wall);
+	free(sorted);
 	free(e.mem);
+}
+
+/* --ir: one untimed replay in two halves (see the header). */
+static void
+bench_ir(workload *w, FILE *tsv)
+{
+	engine		e;
+	lat_summary none = {0, 0, 0, 0};
+	uint64_t	events0 = bench_events;
+
+	engine_new(&e, &w->lim);
+	engine_copy(&e, &w->start);
+	replay(w, &e, 0, w->ncmd / 2);
+	replay(w, &e, w->ncmd / 2, w->ncmd);
+	check_end(w, &e);
+	printf("%-34s %9lld commands replayed once, in two halves\n", w->name, (long long) w->ncmd);
+	print_book(w);
+	write_tsv(tsv, w, bench_events - events0, NULL, NULL, 0, &none);
+	free(e.mem);
+}
+
+/* ------------------------------------------------------------------ main */
+
+static workload *
+workloads(int *count)
+{
+	static workload w[4];
+	core_limits lim = {
+		.max_assets = 2, .max_symbols = 1, .max_accounts = 2000 + 1,
+		.max_balances = 2 * 2000 + 2, .max_orders = 1 << 14,
+	};
+
+	memset(w, 0, sizeof(w));
+	w[0].id = "a";
+	w[0].name = "a) exchange-core mix, 1k book";
+	w[0].seed = 1;
+	w[0].users = 2000;
+	w[0].funds = FUNDS;
+	w[0].tick = TICK;
+	w[0].prefill = A_TARGET;
+	w[0].prefill_pick = a_prefill;
+	w[0].pick = a_pick;
+	w[0].lim = lim;
+
+	w[1] = w[0];
+	w[1].id = "b";
+	w[1].name = "b) deep book, 100k orders";
+	w[1].seed = 2;
+	w[1].prefill = B_TARGET;
+	w[1].prefill_pick = b_prefill;
+	w[1].pick = b_pick;
+	w[1].lim.max_orders = 1 << 18;
+
+	w[2] = w[0];
+	w[2].id = "c1k";
+	w[2].name = "c) swinging market, 1k accounts";
+	w[2].seed = 3;
+	w[2].users = 1000;
+	w[2].funds = FUNDS_C;
+	w[2].tick = C_TICK;
+	w[2].prefill = C_TARGET;
+	w[2].prefill_pick = c_gtc;
+	w[2].pick = c_pick;
+
+	w[3] = w[2];
+	w[3].id = "c100k";
+	w[3].name = "c) swinging market, 100k accounts";
+	w[3].users = 100000;
+
+	for (int i = 2; i < 4; i++)
+	{
+		w[i].lim.max_accounts = (uint32_t) w[i].users + 1;
+		w[i].lim.max_balances = 2 * (uint32_t) w[i].users + 2;
+	}
+	*count = 4;
+	return w;
+}
+
+/* Is id one of the comma-separated ids in list? */
+static bool
+listed(const char *list, const char *id)
+{
+	size_t		n = strlen(id);
+
+	for (const char *p = list; *p;)
+	{
+		const char *end = strchr(p, ',');
+		size_t		len = end ? (size_t) (end - p) : strlen(p);
+
+		if (len == n && strncmp(p, id, n) == 0)
+			return true;
+		p += len + (end != NULL);
+	}
+	return false;
+}
+
+static void
+usage(void)
+{
+	die("usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [a,b,c1k,c100k]");
 }
 
 int
 main(int argc, char **argv)
 {
-	int64_t		n = argc > 1 ? atoll(argv[1]) : 1000000;
-	const char *only = argc > 2 ? argv[2] : "ab";
-	uint64_t	cost = clock_cost();
-	workload	a,
-				b;
+	int64_t		n = 1000000;
+	int			runs = BENCH_RUNS;
+	bool		ir = false;
+	const char *only = "a,b,c1k,c100k";
+	const char *tsv_path = NULL;
+	FILE	   *tsv = NULL;
+	uint64_t	cost = 0;
+	int			nw;
+	workload   *w = workloads(&nw);
+	bool		any = false;
 
-	if (n <= 0)
-		die("usage: bench_core [commands per workload]");
-	memset(&a, 0, sizeof(a));
-	a.name = "a) exchange-core mix, 1k book";
-	a.lim = (core_limits) {
-		.max_assets = 2, .max_symbols = 1, .max_accounts = BENCH_USERS + 1,
-		.max_balances = 2 * BENCH_USERS + 2, .max_orders = 1 << 14,
-	};
-	memset(&b, 0, sizeof(b));
-	b.name = "b) deep book, 100k orders";
-	b.lim = a.lim;
-	b.lim.max_orders = 1 << 18;
+	for (int i = 1; i < argc; i++)
+	{
+		if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			n = atoll(argv[++i]);
+		else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
+			runs = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--ir") == 0)
+			ir = true;
+		else if (strcmp(argv[i], "--tsv") == 0 && i + 1 < argc)
+			tsv_path = argv[++i];
+		else if (argv[i][0] != '-')
+			only = argv[i];
+		else
+			usage();
+	}
+	if (n < 2 || runs < 1)
+		usage();
+	for (int k = 0; k < nw; k++)
+		any |= listed(only, w[k].id);
+	if (!any)
+		usage();
+	if (tsv_path && (tsv = fopen(tsv_path, "a")) == NULL)
+		die("cannot open the --tsv file");
 
-	fprintf(stderr, "bench_core: generating %lld commands per workload...\n", (long long) n);
-	rng_state = 1;
-	if (strchr(only, 'a'))
-		generate(&a, A_TARGET, n, a_pick, a_prefill);
-	rng_state = 2;
-	if (strchr(only, 'b'))
-		generate(&b, B_TARGET, n, b_pick, b_prefill);
-
+	if (!ir)
 	{
 		/* Other work on the machine shows in these figures; say how much there was. */
 		FILE	   *fp = fopen("/proc/loadavg", "r");
-		char		load[64] = "?";
+		char		load[64] = "?\n";
 
 		if (fp)
 		{
 			if (fgets(load, sizeof(load), fp) == NULL)
-				strcpy(load, "?");
+				strcpy(load, "?\n");
 			fclose(fp);
 		}
+		cost = clock_cost();
 		printf("load average before the timed runs: %s", load);
+		printf("core throughput: commands per second of CPU time, median of %d timed runs after a\n"
+			   "warm-up (min..max beside it), and per second of wall time (median);\n"
+			   "latency: one more run, a clock read per command (%llu ns per read subtracted), ns\n\n",
+			   runs, (unsigned long long) cost);
+		printf("%-34s %9s %10s %10s %10s %10s %7s %7s %7s %8s\n", "workload", "commands",
+			   "ops/s", "min", "max", "wall", "p50", "p99", "p99.9", "max");
+		fflush(stdout);
 	}
-	printf("core throughput: median of %d timed runs after a warm-up (min..max beside it);\n"
-		   "latency: one more run, a clock read per command (%llu ns per read subtracted), ns\n\n",
-		   BENCH_RUNS, (unsigned long long) cost);
-	printf("%-34s %9s %10s %10s %10s %7s %7s %7s %8s\n", "workload", "commands",
-		   "ops/s", "min", "max", "p50", "p99", "p99.9", "max");
-	if (strchr(only, 'a'))
+	for (int k = 0; k < nw; k++)
 	{
-		bench(&a, cost);
-		printf("    (book %u orders at the end)\n", (unsigned) a.end_orders);
+		if (!listed(only, w[k].id))
+			continue;
+		generate(&w[k], n);
+		if (ir)
+			bench_ir(&w[k], tsv);
+		else
+			bench(&w[k], cost, runs, tsv);
+		workload_free(&w[k]);
 	}
-	if (strchr(only, 'b'))
-	{
-		bench(&b, cost);
-		printf("    (book %u orders at the end)\n", (unsigned) b.end_orders);
-	}
-	printf("\nevents emitted in all runs: %llu\n", (unsigned long long) bench_events);
+	if (!ir)
+		printf("\nevents emitted in all runs: %llu\n", (unsigned long long) bench_events);
+	if (tsv)
+		fclose(tsv);
 	return 0;
 }

@@ -3,9 +3,11 @@
 # every suite, then the suites, then one line "N passed, N failed".
 #
 # 1. installs missing packages (apt-get, as root), builds and installs;
-# 2. core unit and property tests under ASan/UBSan (make check-core);
+# 2. core unit and property tests under ASan/UBSan (make check-core), and
+#    the shell's layering (make check-layout);
 # 3. pg_regress suites in a temporary instance, as a non-root user;
-# 4. TAP tests (crash, recovery, concurrency), as the same user.
+# 4. TAP tests (crash, recovery, concurrency, upgrade from release 1.0, which
+#    it builds from test/fixtures), as the same user.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -32,9 +34,24 @@ grep -E "^not ok|^    " "$LOGDIR/core.log" | head -50
 echo "core: ${line:-build failed (see $LOGDIR/core.log)}"
 [ -z "$line" ] && tail -30 "$LOGDIR/core.log"
 
+echo "== layout (make check-layout)"
+if bash test/scripts/layering.sh >"$LOGDIR/layout.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+cat "$LOGDIR/layout.log"
+
 # The PostgreSQL suites run in a copy owned by the unprivileged user.
 WORK=$(mktemp -d /tmp/engine-tree.XXXXXX)
 rsync -a --exclude .git --exclude build "$ROOT"/ "$WORK"/
+# Release 1.0 for the upgrade test (test/t/020_upgrade.pl), built from its
+# sources in test/fixtures; when that is impossible the test fails and says why.
+if release_1_0=$(bash test/scripts/release_1_0.sh "$WORK/tmp_release_1.0" 2>"$LOGDIR/release_1_0.log"); then
+	tap_env="export ENGINE_RELEASE_1_0=$(printf %q "$release_1_0");"
+else
+	tap_env="export ENGINE_RELEASE_1_0_ERROR=$(printf %q "$(tail -1 "$LOGDIR/release_1_0.log")");"
+fi
 chown -R "$RUN_USER" "$WORK" "$LOGDIR"
 chmod 755 "$WORK"
 
@@ -53,7 +70,7 @@ echo "pg_regress: $rp passed, $rf failed"
 passed=$((passed + rp)); failed=$((failed + rf))
 
 echo "== TAP"
-run_as "cd '$WORK' && make -s installcheck PG_CONFIG='$PG_CONFIG' REGRESS=" >"$LOGDIR/tap.log" 2>&1
+run_as "$tap_env cd '$WORK' && make -s installcheck PG_CONFIG='$PG_CONFIG' REGRESS=" >"$LOGDIR/tap.log" 2>&1
 tap_rc=$?
 total=$(grep -oE "Tests=[0-9]+" "$LOGDIR/tap.log" | tail -1 | cut -d= -f2)
 tf=$(grep -oE "Failed [0-9]+/[0-9]+ subtests" "$LOGDIR/tap.log" | awk '{split($2,a,"/"); s+=a[1]} END {print s+0}')

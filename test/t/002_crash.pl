@@ -11,6 +11,11 @@
 #   4. 16 concurrent clients while the worker is killed with SIGKILL
 #      (crash-restart of the whole server), the server is restarted with
 #      pg_ctl restart, and stopped with -m immediate and started again.
+#   In 3 and 4 every disruption comes while every client has a command
+#   waiting in the engine and the worker holds an applied batch it has not
+#   logged yet: the clients cannot pass a barrier before the test has made
+#   the worker wait on a lock and opened it, and the test waits until they
+#   all wait in the engine (no timing involved).
 #      Afterwards: every acknowledged command is in the history with the
 #      outcome its client was told, the log is gapless, verify() is ok, money
 #      is conserved, and the state digest equals the digest of the same log
@@ -103,25 +108,38 @@ SELECT count(*) FROM engine.order_events WHERE client_order_id = 'revoked-1'}), 
 	$total{USDT} += 1_000_000 + 5_000_000;
 }
 
-# Wait until the log has grown by $delta records since $from or no client is
-# running any more.  Returns the seq reached.
-sub wait_progress
-{
-	my ($h, $from, $delta) = @_;
-	my $deadline = time + 60;
-	while (time < $deadline)
-	{
-		my ($ret, $out) = $node->psql($DB, 'SELECT last_seq FROM engine.status()');
-		return $out if $ret == 0 && $out >= $from + $delta;
-		return $out if EngineNode::clients_running($h) == 0;
-		usleep(20_000);
-	}
-	return -1;
-}
-
 sub last_seq { return $node->safe_psql($DB, 'SELECT last_seq FROM engine.status()') }
 
 my @all_cmds;
+
+# Every disruption below comes while every client has a command waiting in
+# the engine, and that is made, not timed: each client's list holds a
+# barrier it cannot pass before the test opens it, so no client can finish
+# early.  The test holds the worker at a point where it has applied a batch
+# and not yet logged it (a session of the test holds a SHARE lock on
+# engine.command_log, so the worker's insert waits), opens the barrier, and
+# waits until every client is waiting in the engine.  Returns that session;
+# quitting it lets the worker go on.
+sub hold_worker_with_all_clients_waiting
+{
+	my ($barrier) = @_;
+	my $holder = $node->background_psql($DB);
+	$holder->query_safe('BEGIN; LOCK TABLE engine.command_log IN SHARE MODE');
+	EngineNode::open_barrier($node, $barrier);
+	my $waiting = EngineNode::wait_engine_waiters($node, $CLIENTS);
+	is($waiting, $CLIENTS, "every client has a command waiting in the engine before the $barrier");
+	return $holder;
+}
+
+# Let the held worker go on (the holder's session may already be gone).
+sub release_worker
+{
+	my ($holder) = @_;
+	eval { $holder->quit; 1 };
+	return;
+}
+
+EngineNode::create_barriers($node);
 
 # ---------------------------------------------------------------------------
 # 3. pg_terminate_backend of the worker under load: no client notices
@@ -129,19 +147,21 @@ my @all_cmds;
 {
 	my @sets = map {
 		EngineNode::gen_commands(client => $_, n => 100, users => \@users,
-			withdraw_user => $wusers[$_], prefix => 't', pace => 0.01)
+			withdraw_user => $wusers[$_], prefix => 't', pace => 0.01,
+			barriers => { 60 => 'terminate' })
 	} 0 .. $CLIENTS - 1;
-	my $s0 = last_seq();
-	my $h  = EngineNode::start_clients($node, \@sets, timeout => 90);
-	wait_progress($h, $s0, 200);
+	my $h = EngineNode::start_clients($node, \@sets, timeout => 90);
+	my $holder = hold_worker_with_all_clients_waiting('terminate');
 	my $pid = EngineNode::worker_pid($node);
+	# The held worker finishes its batch, then exits.
 	$node->safe_psql($DB, "SELECT pg_terminate_backend($pid)");
 	my $running = EngineNode::clients_running($h);
+	release_worker($holder);
+	is($running, $CLIENTS, 'clients were running when the worker was terminated');
 	ok(EngineNode::wait_new_worker($node, $pid), 'worker terminated under load is back');
 	ok($node->log_contains(qr/background worker "engine" \(PID $pid\) exited with exit code 1/),
 		'worker terminated under load exited with code 1');
 	my $cmds = EngineNode::wait_clients($h);
-	cmp_ok($running, '>', 0, 'clients were running when the worker was terminated');
 	my @lost = grep { $_->{state} ne 'ack' } @$cmds;
 	is(scalar(@lost), 0, 'every client got every answer across the worker restart');
 	diag("unanswered: $_->{sql}: $_->{err}") for @lost[ 0 .. ($#lost < 4 ? $#lost : 4) ];
@@ -156,28 +176,34 @@ my $DISRUPTIONS = 3;
 {
 	my @sets = map {
 		EngineNode::gen_commands(client => $_, n => 450, users => \@users,
-			withdraw_user => $wusers[$_], prefix => 'k', pace => 0.01)
+			withdraw_user => $wusers[$_], prefix => 'k', pace => 0.01,
+			barriers => { 150 => 'kill -9', 300 => 'restart', 440 => 'immediate stop' })
 	} 0 .. $CLIENTS - 1;
-	my $s = last_seq();
 	my $h = EngineNode::start_clients($node, \@sets, timeout => 150);
 
-	$s = wait_progress($h, $s, 400);
+	# kill -9 of the held worker
+	my $holder = hold_worker_with_all_clients_waiting('kill -9');
 	my $pid = EngineNode::worker_pid($node);
-	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at kill -9');
+	is(EngineNode::clients_running($h), $CLIENTS, 'load running at kill -9');
 	kill 'KILL', $pid;
+	release_worker($holder);
 	ok(EngineNode::wait_new_worker($node, $pid, 90), 'worker back after kill -9');
 	ok($node->log_contains('all server processes terminated; reinitializing'),
 		'kill -9 of the worker caused a crash-restart');
 	is(EngineNode::verify_failures($node), '', 'verify() ok after kill -9');
 
-	$s = wait_progress($h, last_seq(), 400);
-	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at pg_ctl restart');
+	# pg_ctl restart: the worker goes on just before it
+	$holder = hold_worker_with_all_clients_waiting('restart');
+	is(EngineNode::clients_running($h), $CLIENTS, 'load running at pg_ctl restart');
+	release_worker($holder);
 	$node->restart;
 	ok(EngineNode::wait_ready($node, 90), 'engine ready after pg_ctl restart');
 
-	$s = wait_progress($h, last_seq(), 400);
-	cmp_ok(EngineNode::clients_running($h), '>', 0, 'load running at immediate stop');
+	# immediate stop of the held worker
+	$holder = hold_worker_with_all_clients_waiting('immediate stop');
+	is(EngineNode::clients_running($h), $CLIENTS, 'load running at immediate stop');
 	$node->stop('immediate');
+	release_worker($holder);
 	$node->start;
 	ok(EngineNode::wait_ready($node, 90), 'engine ready after immediate stop and start');
 

@@ -41,11 +41,13 @@ our $LOT      = 10_000;     # lot in satoshi (0.0001 BTC)
 
 # Start a node with the engine preloaded; creates the extension and waits
 # for engine.ready() unless create_extension => 0.  extra_conf is appended
-# to postgresql.conf after the defaults.
+# to postgresql.conf after the defaults; install_path runs the node from
+# another PostgreSQL installation (e.g. one with release 1.0 of the engine).
 sub new_node
 {
 	my ($name, %opt) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
+	my $node = PostgreSQL::Test::Cluster->new($name,
+		$opt{install_path} ? (install_path => $opt{install_path}) : ());
 	$node->init;
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'engine'
@@ -202,7 +204,10 @@ my $RESULT_COLS = 'r.order_id, r.status, r.filled_qty, r.remaining_qty, r.trades
 #   side, price around the mid so that a good part crosses, random stp.
 # Each command is a hash: kind, user, coid/ref, asset, amount, sql.
 # pace => seconds makes the client sleep (pg_sleep) before each command, to
-# stretch a bounded load over a known time.
+# stretch a bounded load over a known time.  barriers => { position =>
+# name, ... } puts a barrier at those positions instead of a command: the
+# client cannot pass it before the test calls open_barrier(name), so a test
+# can be sure that clients are still running when it disrupts the engine.
 sub gen_commands
 {
 	my (%opt) = @_;
@@ -216,6 +221,12 @@ sub gen_commands
 	{
 		my $r = rand();
 		my %cmd;
+		if (my $b = ($opt{barriers} // {})->{$k})
+		{
+			push @cmds, { kind => 'barrier', name => $b, idx => $k, sql => barrier_sql($b)
+				  . "\nSELECT 'T$k', 'passed';" };
+			next;
+		}
 		if ($r < 0.25 && @placed)
 		{
 			my $p = $placed[ int(rand(@placed)) ];
@@ -273,10 +284,59 @@ sub gen_commands
 	return \@cmds;
 }
 
+# ------------------------------------------------------------ barriers
+
+# Barriers live in public.engine_test_barrier (one row per opened barrier).
+sub create_barriers
+{
+	my ($node) = @_;
+	$node->safe_psql($DB, 'CREATE TABLE public.engine_test_barrier (name text PRIMARY KEY)');
+	return;
+}
+
+sub barrier_sql
+{
+	my ($name) = @_;
+	return qq{DO \$\$ BEGIN
+  WHILE NOT EXISTS (SELECT FROM public.engine_test_barrier WHERE name = '$name') LOOP
+    PERFORM pg_sleep(0.01);
+  END LOOP;
+END \$\$;};
+}
+
+sub open_barrier
+{
+	my ($node, $name) = @_;
+	$node->safe_psql($DB, "INSERT INTO public.engine_test_barrier VALUES ('$name')");
+	return;
+}
+
+# Client sessions that are inside an engine call and waiting (for the
+# worker's answer, or for the state lock the worker holds).  A test that has
+# stopped the worker (SIGSTOP) polls this until every client is there;
+# returns the last count seen (60 s at most).
+sub wait_engine_waiters
+{
+	my ($node, $n) = @_;
+	my $seen = -1;
+	my $deadline = time + 60;
+	while (time < $deadline)
+	{
+		$seen = $node->safe_psql($DB, q{
+SELECT count(*) FROM pg_stat_activity
+ WHERE backend_type = 'client backend' AND state = 'active' AND pid <> pg_backend_pid()
+   AND query LIKE '%engine.%' AND wait_event IS NOT NULL AND wait_event <> 'PgSleep'});
+		return $seen if $seen >= $n;
+		usleep(20_000);
+	}
+	return $seen;
+}
+
 # One client: run the commands through psql sessions.  A session stops at the
 # first command that is not answered (error or lost connection); that command's
 # outcome is unknown to the client and it goes on with the next one in a new
-# session.  Writes "idx \t state \t answer \t stderr" lines to $file.
+# session (at a barrier, it waits at the barrier again).  Writes
+# "idx \t state \t answer \t stderr" lines to $file.
 sub _client_main
 {
 	my ($node, $cmds, $file, $deadline) = @_;
@@ -319,6 +379,12 @@ sub _client_main
 			next;
 		}
 		$i = $last + 1;
+		# A barrier is never skipped: its session failed, wait again.
+		if ($i < $n && $cmds->[$i]{kind} eq 'barrier')
+		{
+			usleep(20_000);
+			next;
+		}
 		if ($i < $n)
 		{
 			$err =~ s/\s+/ /g;

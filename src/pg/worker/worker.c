@@ -3,8 +3,8 @@
  * the engine state and the only writer of the engine tables.
  *
  * Owns: registration, signals, the life cycle (starting -> waiting ->
- * recovering -> ready | failed), the main loop, and the clean-up of request
- * slots a previous worker left behind.
+ * recovering -> ready | failed), the wait for the extension at the library's
+ * SQL version, and the main loop.
  * Must never: trust the shared arena it finds at start (it always rebuilds:
  * after a crash-restart the arena is zeroed, after an exit(1) it may be
  * half-updated); catch an ERROR to carry on (any ERROR ends the process with
@@ -18,7 +18,11 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -29,12 +33,19 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "engine.h"
+#include "ready.h"
+#include "settings.h"
+#include "slots.h"
+#include "status.h"
+#include "worker.h"
 
 /* Idle wake-up: how often the worker checks that its tables are unchanged. */
 #define WORKER_IDLE_MS        1000
@@ -43,11 +54,15 @@
 /* How often a failed worker wakes (to notice SIGTERM / SIGHUP). */
 #define WORKER_FAILED_POLL_MS 1000
 
+static void failed_loop(void) pg_attribute_noreturn();
+
 void
-worker_register(void)
+worker_init(void)
 {
 	BackgroundWorker w;
 
+	if (!engine_preloaded)
+		return;
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
@@ -62,7 +77,7 @@ worker_register(void)
 /*
  * The worker's commits themselves are asynchronous; it flushes each batch
  * once, explicitly, before replying, and callers wait for synchronous
- * standbys at engine.synchronous_commit (see batch.c, request.c).
+ * standbys at engine.synchronous_commit (see batch.c, api/submit.c).
  */
 static void
 apply_synchronous_commit(void)
@@ -106,30 +121,57 @@ wait_latch(long ms)
  * so it runs after the transaction clean-up of InitPostgres's callback.
  */
 static void
-worker_on_exit(int code, Datum arg)
+worker_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
-	engine_status *st = &engine_shm->status;
-
 	LWLockReleaseAll();
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	SpinLockAcquire(&st->mutex);
-	st->worker_pid = 0;
-	st->worker_procno = -1;
-	SpinLockRelease(&st->mutex);
-	engine_shm->ext_oid = InvalidOid;
-	status_set_state(ENGINE_STOPPED, NULL);
-	LWLockRelease(engine_state_lock);
+	ready_worker_gone();
 }
 
-static Oid
-current_extension_oid(void)
-{
-	Oid			oid;
+/* Longest extension version text the worker compares. */
+#define EXT_VERSION_MAX 64
 
-	StartTransactionCommand();
-	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
-	CommitTransactionCommand();
+/*
+ * The installed extension's oid (InvalidOid: not created) and version,
+ * read from pg_extension.  Call inside a transaction.
+ */
+static Oid
+installed_extension(char *version, size_t len)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			oid = InvalidOid;
+
+	version[0] = '\0';
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum(ENGINE_EXTENSION_NAME));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
+
+		oid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
+		if (!isnull)
+			text_to_cstring_buffer(DatumGetTextPP(d), version, len);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return oid;
+}
+
+/* Is version v (major.minor) older than `than`?  False if either does not parse. */
+static bool
+version_older(const char *v, const char *than)
+{
+	int			a1, a2, b1, b2;
+
+	if (sscanf(v, "%d.%d", &a1, &a2) != 2 || sscanf(than, "%d.%d", &b1, &b2) != 2)
+		return false;
+	return a1 < b1 || (a1 == b1 && a2 < b2);
 }
 
 /*
@@ -143,12 +185,13 @@ static void
 check_tables_unchanged(Oid ext_oid, int64 seq)
 {
 	Oid			oid;
+	char		version[EXT_VERSION_MAX];
 	int64		log_seq = 0;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	oid = get_extension_oid(ENGINE_EXTENSION_NAME, true);
-	if (oid == ext_oid)
+	oid = installed_extension(version, sizeof(version));
+	if (oid == ext_oid && strcmp(version, ENGINE_SQL_VERSION) == 0)
 	{
 		bool		isnull;
 		Datum		d;
@@ -169,6 +212,11 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 		elog(LOG, "engine: extension \"engine\" was dropped or re-created; the worker restarts");
 		proc_exit(1);
 	}
+	if (strcmp(version, ENGINE_SQL_VERSION) != 0)
+	{
+		elog(LOG, "engine: extension \"engine\" is now at version %s; the worker restarts", version);
+		proc_exit(1);
+	}
 	if (log_seq != seq)
 	{
 		elog(LOG, "engine: engine.command_log ends at seq " INT64_FORMAT " but the engine state is at seq " INT64_FORMAT
@@ -177,107 +225,65 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 	}
 }
 
-/* Sleep until CREATE EXTENSION engine has committed in engine.database. */
+/*
+ * Sleep until extension "engine" exists in engine.database at the version
+ * this library serves (ENGINE_SQL_VERSION), in state "waiting" with a
+ * detail saying what is missing.  The catalog is read again every
+ * WORKER_EXT_POLL_MS, so the worker goes on as soon as CREATE EXTENSION or
+ * ALTER EXTENSION engine UPDATE commits.
+ *
+ * While an update is pending, the log is checked first for records of the
+ * previous release that no snapshot covers (a crash of that release):
+ * this release refuses to replay them (recovery.c), and the fix needs the
+ * previous release's library, so the worker fails now, before the update,
+ * rather than after it.
+ */
 static Oid
 wait_for_extension(void)
 {
-	bool		announced = false;
+	char		announced[ENGINE_DETAIL_MAX] = "";
 
 	for (;;)
 	{
-		Oid			oid = current_extension_oid();
+		char		version[EXT_VERSION_MAX];
+		char		detail[ENGINE_DETAIL_MAX];
+		Oid			oid;
 
-		if (OidIsValid(oid))
+		StartTransactionCommand();
+		oid = installed_extension(version, sizeof(version));
+		CommitTransactionCommand();
+
+		if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
 			return oid;
-		if (!announced)
+		if (!OidIsValid(oid))
+			snprintf(detail, sizeof(detail), "extension \"engine\" is not created in database \"%s\"",
+					 engine_database);
+		else if (version_older(version, ENGINE_SQL_VERSION))
 		{
-			status_set_state(ENGINE_WAITING, "extension \"engine\" is not created in database \"%s\"",
-							 engine_database);
-			announced = true;
+			if (!recovery_log_replayable(detail, sizeof(detail)))
+			{
+				elog(LOG, "engine: the update cannot go on: %s", detail);
+				status_set_state(ENGINE_FAILED, "%s", detail);
+				failed_loop();
+			}
+			snprintf(detail, sizeof(detail),
+					 "extension \"engine\" is at version %s and this library serves version %s: "
+					 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
+					 version, ENGINE_SQL_VERSION, engine_database);
+		}
+		else
+			snprintf(detail, sizeof(detail),
+					 "extension \"engine\" is at version %s and this library serves version %s: "
+					 "install the engine library of version %s and restart the server",
+					 version, ENGINE_SQL_VERSION, version);
+		if (strcmp(detail, announced) != 0)
+		{
+			status_set_state(ENGINE_WAITING, "%s", detail);
+			elog(LOG, "engine: waiting: %s", detail);
+			strlcpy(announced, detail, sizeof(announced));
 		}
 		wait_latch(WORKER_EXT_POLL_MS);
 		handle_signals();
-	}
-}
-
-static void
-wake_slot(request_slot *slot)
-{
-	ConditionVariableBroadcast(&slot->cv);
-}
-
-/*
- * Hand a TAKEN slot whose batch never committed back to the queue, or, after
- * ENGINE_MAX_ATTEMPTS, answer it REPLY_FAILED.  If its owner abandoned it
- * meanwhile, free it.
- */
-static void
-requeue_slot(request_slot *slot)
-{
-	uint32		expected = SLOT_TAKEN;
-	bool		give_up = slot->attempts >= ENGINE_MAX_ATTEMPTS;
-
-	slot->seq = 0;
-	if (give_up)
-	{
-		memset(&slot->reply, 0, sizeof(slot->reply));
-		slot->reply.kind = REPLY_FAILED;
-	}
-	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected,
-										give_up ? SLOT_DONE : SLOT_SUBMITTED))
-		pg_atomic_write_u32(&slot->state, SLOT_FREE);
-	wake_slot(slot);
-}
-
-/*
- * Before recovery: slots a previous worker left.  ABANDONED ones are freed;
- * TAKEN ones it never applied (seq 0) go back to the queue.
- */
-static void
-reclaim_slots_before_recovery(void)
-{
-	for (int i = 0; i < engine_shm->nslots; i++)
-	{
-		request_slot *slot = &engine_shm->slots[i];
-		uint32		s = pg_atomic_read_u32(&slot->state);
-
-		if (s == SLOT_ABANDONED)
-		{
-			pg_atomic_write_u32(&slot->state, SLOT_FREE);
-			wake_slot(slot);
-		}
-		else if (s == SLOT_TAKEN && slot->seq == 0)
-			requeue_slot(slot);
-	}
-}
-
-/*
- * After recovery: TAKEN slots a previous worker applied.  If their seq is
- * beyond what committed, the batch died with that worker: queue them again.
- * Otherwise they committed and only the reply was lost: say so.  If recovery
- * failed, queue them too: their owners see the failure and withdraw.
- */
-static void
-reclaim_slots_after_recovery(int64 committed_seq, bool recovered)
-{
-	for (int i = 0; i < engine_shm->nslots; i++)
-	{
-		request_slot *slot = &engine_shm->slots[i];
-		uint32		expected = SLOT_TAKEN;
-
-		if (pg_atomic_read_u32(&slot->state) != SLOT_TAKEN)
-			continue;
-		if (!recovered || slot->seq > committed_seq)
-		{
-			requeue_slot(slot);
-			continue;
-		}
-		memset(&slot->reply, 0, sizeof(slot->reply));
-		slot->reply.kind = REPLY_LOST;
-		slot->reply.seq = slot->seq;
-		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
-			pg_atomic_write_u32(&slot->state, SLOT_FREE);
-		wake_slot(slot);
 	}
 }
 
@@ -331,29 +337,9 @@ failed_loop(void)
 	}
 }
 
-/* Create the empty engine in the arena; the state leaves "ready" first. */
-static core_engine *
-create_empty_engine(void)
-{
-	core_limits limits = engine_limits();
-	Size		size;
-	void	   *arena = shmem_arena(&size);
-	core_engine *c;
-
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	status_set_state(ENGINE_RECOVERING, NULL);
-	c = core_create(arena, size, &limits);
-	if (c == NULL)
-		elog(FATAL, "engine: core_create failed for the configured capacities");
-	engine_shm->core_offset = (char *) c - (char *) arena;
-	LWLockRelease(engine_state_lock);
-	return c;
-}
-
 void
-worker_main(Datum arg)
+worker_main(Datum arg pg_attribute_unused())
 {
-	engine_status *st = &engine_shm->status;
 	Oid			ext_oid;
 	core_engine *c;
 	TimestampTz last_ts;
@@ -366,44 +352,31 @@ worker_main(Datum arg)
 	BackgroundWorkerUnblockSignals();
 	before_shmem_exit(worker_on_exit, 0);
 
-	SpinLockAcquire(&st->mutex);
-	st->worker_pid = MyProcPid;
-	st->worker_procno = MyProc->pgprocno;
-	st->worker_starts++;
-	st->started_at = GetCurrentTimestamp();
-	st->batches = 0;
-	st->commands = 0;
-	st->duplicates = 0;
-	st->replayed = 0;
-	st->replay_total = 0;
-	SpinLockRelease(&st->mutex);
+	status_worker_started();
 	status_set_state(ENGINE_STARTING, "connecting to database \"%s\"", engine_database);
 
 	BackgroundWorkerInitializeConnection(engine_database, NULL, 0);
 	pgstat_report_appname("engine");
 	apply_synchronous_commit();
 
-	reclaim_slots_before_recovery();
+	slots_reclaim_before_recovery();
 	ext_oid = wait_for_extension();
 
-	c = create_empty_engine();
+	c = ready_begin_recovery();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
 	if (!recovery_run(c, &last_ts))
 	{
-		reclaim_slots_after_recovery(core_seq(c), false);
+		slots_reclaim_after_recovery(core_seq(c), false);
 		pgstat_report_activity(STATE_IDLE, "engine: failed");
 		failed_loop();
 	}
-	reclaim_slots_after_recovery(core_seq(c), true);
-	checkpoint_init(c);
+	slots_reclaim_after_recovery(core_seq(c), true);
+	checkpoint_init();
 
-	LWLockAcquire(engine_state_lock, LW_EXCLUSIVE);
-	engine_shm->ext_oid = ext_oid;
-	status_set_state(ENGINE_READY, NULL);
-	LWLockRelease(engine_state_lock);
+	ready_serve(ext_oid);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
 
-	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * engine_shm->nslots);
+	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * slots_count());
 	last_ext_check = GetCurrentTimestamp();
 	for (;;)
 	{
@@ -419,7 +392,7 @@ worker_main(Datum arg)
 		}
 		handle_signals();
 
-		n = batch_take(taken);
+		n = slots_take(taken);
 		if (n > 0)
 			batch_run(c, taken, n, ext_oid, &last_ts);
 		if ((why = checkpoint_due(c)) != NULL)
@@ -427,7 +400,7 @@ worker_main(Datum arg)
 		if (n > 0)
 			continue;
 
-		if (pg_atomic_exchange_u32(&engine_shm->ext_recheck, 0) != 0 ||
+		if (status_extension_recheck_requested() ||
 			TimestampDifferenceExceeds(last_ext_check, GetCurrentTimestamp(), WORKER_IDLE_MS))
 		{
 			check_tables_unchanged(ext_oid, core_seq(c));

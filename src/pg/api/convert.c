@@ -16,20 +16,9 @@
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 
-#include "engine.h"
+#include "api.h"
 
 #define UINT128_DIGITS 39
-
-int64
-pow10_int64(int n)
-{
-	int64		v = 1;
-
-	Assert(n >= 0 && n <= CORE_MAX_DECIMALS);
-	while (n-- > 0)
-		v *= 10;
-	return v;
-}
 
 /*
  * numeric -> int64 units at `decimals`.  argname names the SQL argument in
@@ -183,7 +172,7 @@ numeric_to_ppm(Numeric num, const char *argname)
 {
 	int64		ppm = numeric_to_units(num, 6, argname, "A fee rate");
 
-	if (ppm < 0 || ppm >= CORE_FEE_SCALE)
+	if (!core_fee_ppm_ok(ppm))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s %s is out of range", argname,

@@ -1,25 +1,19 @@
 /*
- * cmdlog.c — the command log: the record-type dispatch table, the CRC that
- * seals each log row, and the batch writer for engine.command_log and the
- * tables written with it (order_events, trades, client_keys, assets,
- * symbols).
+ * journal.c — the journal writers: engine.command_log and the tables written
+ * with it in the batch's transaction (order_events, trades, client_keys,
+ * and through the record table's refdata statements assets and symbols).
  *
  * Owns: the SQL that writes those tables (prepared once per worker process,
- * kept with SPI_keepplan) and the CRC definition.
+ * kept with SPI_keepplan).
  * Must never: write one SPI statement per row (each table gets one INSERT ...
  * SELECT FROM unnest(arrays) per batch), run outside the worker's batch
  * transaction, or decide anything about a command.
  *
  * The log is an input journal, resource-manager style: each row is one
  * sequenced record (rejected ones included) with its type, its engine
- * timestamp, its binary payload (core_record_encode) and
- *
- *     crc = CRC-32C( seq as 8 bytes little-endian
- *                    || ts as 8 bytes little-endian (microseconds since 2000)
- *                    || payload )
- *
- * stored as a signed int4 (the same 32 bits).  Replay (recovery.c) decodes
- * the payload and hands it to the same redo as live processing.
+ * timestamp, its binary payload (core_record_encode) and its CRC (log_crc,
+ * records.h).  Replay (recovery.c) decodes the payload and
+ * hands it to the same redo as live processing.
  */
 #include "postgres.h"
 
@@ -28,53 +22,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
-#include "engine.h"
-
-/*
- * One row per record type: redo is the core's single apply entry point (it
- * dispatches on the type inside the core), desc renders the payload for
- * engine.command_log_decoded, validate is the stateless shape check the
- * backend runs before submitting, key_kind says which dedup key the type
- * carries.
- */
-static const log_rectype rectypes[CORE_REC_COUNT] = {
-	[CORE_REC_CREATE_ASSET] = {"CREATE_ASSET", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-	[CORE_REC_CREATE_SYMBOL] = {"CREATE_SYMBOL", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-	[CORE_REC_SET_SYMBOL_STATUS] = {"SET_SYMBOL_STATUS", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-	[CORE_REC_DEPOSIT] = {"DEPOSIT", core_apply, core_record_desc, core_record_validate, KEY_REF},
-	[CORE_REC_WITHDRAW] = {"WITHDRAW", core_apply, core_record_desc, core_record_validate, KEY_REF},
-	[CORE_REC_PLACE] = {"PLACE", core_apply, core_record_desc, core_record_validate, KEY_ORDER},
-	[CORE_REC_CANCEL] = {"CANCEL", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-	[CORE_REC_CANCEL_ALL] = {"CANCEL_ALL", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-	[CORE_REC_AMEND] = {"AMEND", core_apply, core_record_desc, core_record_validate, KEY_NONE},
-};
-
-/* The table entry for a record type, or NULL for an unknown type. */
-const log_rectype *
-log_rectype_get(int type)
-{
-	if (type <= CORE_REC_INVALID || type >= CORE_REC_COUNT || rectypes[type].name == NULL)
-		return NULL;
-	return &rectypes[type];
-}
-
-uint32
-log_crc(int64 seq, TimestampTz ts, const uint8 *payload, size_t len)
-{
-	uint8		head[16];
-	uint64		s = (uint64) seq;
-	uint64		t = (uint64) ts;
-	uint32		crc;
-
-	for (int i = 0; i < 8; i++)
-	{
-		head[i] = (uint8) (s >> (8 * i));
-		head[8 + i] = (uint8) (t >> (8 * i));
-	}
-	crc = core_crc32c(0, head, sizeof(head));
-	return core_crc32c(crc, payload, len);
-}
+#include "records.h"
+#include "worker.h"
 
 /* ------------------------------------------------------------ prepared statements */
 
@@ -84,9 +35,6 @@ typedef enum log_stmt
 	STMT_ORDER_EVENTS,
 	STMT_TRADES,
 	STMT_CLIENT_KEYS,
-	STMT_ASSET,
-	STMT_SYMBOL,
-	STMT_SYMBOL_STATUS,
 	STMT_COUNT
 } log_stmt;
 
@@ -141,46 +89,40 @@ static const stmt_def stmt_defs[STMT_COUNT] = {
 		"pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(u, k, y, o, s)",
 		6, {INT8ARRAYOID, CHARARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID}
 	},
-	[STMT_ASSET] = {
-		"INSERT INTO engine.assets (asset_id, code, decimals, seq, created_at) "
-		"VALUES ($1, $2, $3, $4, $5)",
-		5, {INT4OID, TEXTOID, INT4OID, INT8OID, TIMESTAMPTZOID}
-	},
-	[STMT_SYMBOL] = {
-		"INSERT INTO engine.symbols (symbol_id, symbol, base_asset_id, quote_asset_id, tick_size, "
-		"lot_size, min_qty, maker_fee_ppm, taker_fee_ppm, status, seq, created_at) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'trading', $10, $11)",
-		11, {INT4OID, TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
-		INT8OID, TIMESTAMPTZOID}
-	},
-	[STMT_SYMBOL_STATUS] = {
-		"UPDATE engine.symbols SET status = $2, seq = $3 WHERE symbol_id = $1",
-		3, {INT4OID, TEXTOID, INT8OID}
-	},
 };
 
 static SPIPlanPtr plans[STMT_COUNT];
+static SPIPlanPtr refdata_plans[CORE_REC_COUNT];
+
+/* Run sql with values through the plan kept in *plan (prepared on first use). */
+static void
+run_plan(SPIPlanPtr *plan, const char *sql, int nargs, const Oid *types,
+		 Datum *values, const char *nulls)
+{
+	int			ret;
+
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, (Oid *) types);
+
+		if (p == NULL)
+			elog(ERROR, "engine: SPI_prepare failed for \"%s\": %s",
+				 sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(p) != 0)
+			elog(ERROR, "engine: SPI_keepplan failed");
+		*plan = p;
+	}
+	ret = SPI_execute_plan(*plan, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT && ret != SPI_OK_UPDATE)
+		elog(ERROR, "engine: writing the command log failed: %s", SPI_result_code_string(ret));
+}
 
 static void
 run_stmt(log_stmt which, Datum *values, const char *nulls)
 {
 	const stmt_def *def = &stmt_defs[which];
-	int			ret;
 
-	if (plans[which] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(def->sql, def->nargs, (Oid *) def->types);
-
-		if (plan == NULL)
-			elog(ERROR, "engine: SPI_prepare failed for \"%s\": %s",
-				 def->sql, SPI_result_code_string(SPI_result));
-		if (SPI_keepplan(plan) != 0)
-			elog(ERROR, "engine: SPI_keepplan failed");
-		plans[which] = plan;
-	}
-	ret = SPI_execute_plan(plans[which], values, nulls, false, 0);
-	if (ret != SPI_OK_INSERT && ret != SPI_OK_UPDATE)
-		elog(ERROR, "engine: writing the command log failed: %s", SPI_result_code_string(ret));
+	run_plan(&plans[which], def->sql, def->nargs, def->types, values, nulls);
 }
 
 /* ------------------------------------------------------------ array builders */
@@ -368,51 +310,18 @@ log_append_batch(const log_batch *b)
 /*
  * Reference data also goes to engine.assets / engine.symbols, so views can
  * show codes, names and scales from plain tables (no worker needed).  Only
- * accepted commands write; these are rare, so one statement per record.
+ * accepted commands write, through their record type's refdata statement;
+ * these are rare, so one statement per record.
  */
 void
 log_append_refdata(const core_record *rec, const core_result *res, int64 seq, TimestampTz ts)
 {
-	Datum		v[11];
+	const shell_rectype *rt = records_get(rec->type);
+	Datum		v[REFDATA_MAX_ARGS];
 
-	if (res->status != CORE_ST_OK)
+	if (res->status != CORE_ST_OK || rt == NULL || rt->refdata.sql == NULL)
 		return;
-	switch (rec->type)
-	{
-		case CORE_REC_CREATE_ASSET:
-			v[0] = Int32GetDatum((int32) res->id);
-			v[1] = CStringGetTextDatum(rec->u.create_asset.code);
-			v[2] = Int32GetDatum(rec->u.create_asset.decimals);
-			v[3] = Int64GetDatum(seq);
-			v[4] = TimestampTzGetDatum(ts);
-			run_stmt(STMT_ASSET, v, NULL);
-			break;
-		case CORE_REC_CREATE_SYMBOL:
-			{
-				const core_rec_create_symbol *s = &rec->u.create_symbol;
-
-				v[0] = Int32GetDatum((int32) res->id);
-				v[1] = CStringGetTextDatum(s->name);
-				v[2] = Int32GetDatum((int32) s->base_asset);
-				v[3] = Int32GetDatum((int32) s->quote_asset);
-				v[4] = Int64GetDatum(s->tick_size);
-				v[5] = Int64GetDatum(s->lot_size);
-				v[6] = Int64GetDatum(s->min_qty);
-				v[7] = Int32GetDatum(s->maker_fee_ppm);
-				v[8] = Int32GetDatum(s->taker_fee_ppm);
-				v[9] = Int64GetDatum(seq);
-				v[10] = TimestampTzGetDatum(ts);
-				run_stmt(STMT_SYMBOL, v, NULL);
-				break;
-			}
-		case CORE_REC_SET_SYMBOL_STATUS:
-			v[0] = Int32GetDatum((int32) rec->u.set_symbol_status.symbol);
-			v[1] = CStringGetTextDatum(rec->u.set_symbol_status.status == CORE_HALTED
-									   ? "halted" : "trading");
-			v[2] = Int64GetDatum(seq);
-			run_stmt(STMT_SYMBOL_STATUS, v, NULL);
-			break;
-		default:
-			break;
-	}
+	rt->refdata.args(rec, res, seq, ts, v);
+	run_plan(&refdata_plans[rec->type], rt->refdata.sql, rt->refdata.nargs, rt->refdata.types,
+			 v, NULL);
 }

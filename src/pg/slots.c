@@ -1,12 +1,15 @@
 /*
- * request.c — the caller's side of a command: put one record in this
- * backend's request slot, wake the worker, sleep until the reply is
- * published, and withdraw cleanly on cancel, timeout or exit.
+ * slots.c — the request-slot table: how one command travels from the
+ * caller's backend to the worker and its answer back.  The caller puts one
+ * record in its slot, wakes the worker, sleeps until the reply is
+ * published, and withdraws cleanly on cancel, timeout or exit; the worker
+ * takes submitted slots into a batch, publishes the replies after the
+ * commit, and at start hands back what a previous worker left.
  *
- * Owns: the backend half of the slot state machine.
- * Must never: read or write a slot that is not its own; touch a slot's
- * record after handing it to the worker; report success before the worker
- * has published DONE (which it does only after its batch committed).
+ * Owns: every transition of the slot state machine, both sides.
+ * Must never: let a backend read or write a slot that is not its own, or
+ * touch a slot's record after handing it to the worker; publish DONE before
+ * the batch committed.
  *
  * Slot states (one slot per PGPROC, indexed by MyProc->pgprocno):
  *
@@ -24,7 +27,7 @@
  *
  * A DONE reply is committed and flushed (unless engine.synchronous_commit is
  * off); the caller still makes sure of the flush and waits for synchronous
- * standbys (wait_durable) before it returns.
+ * standbys (api/submit.c) before it returns.
  *
  * Every transition that two processes could race on is a compare-and-swap,
  * so exactly one side wins; the atomics are full barriers, so the record and
@@ -32,129 +35,20 @@
  */
 #include "postgres.h"
 
-#include "access/xact.h"
-#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
-#include "storage/latch.h"
-#include "replication/syncrep.h"
-#include "replication/walsender.h"
 #include "storage/proc.h"
-#include "utils/guc.h"
-#include "utils/timestamp.h"
 
-#include "engine.h"
+#include "ready.h"
+#include "shmem.h"
+#include "slots.h"
+#include "status.h"
 
 /* How often a waiting backend re-checks the worker's state. */
 #define REQUEST_POLL_MS 100
 
 static bool exit_callback_registered = false;
-
-TimestampTz
-request_deadline(void)
-{
-	return TimestampTzPlusMilliseconds(GetCurrentTimestamp(), engine_request_timeout_ms);
-}
-
-static long
-ms_until(TimestampTz deadline)
-{
-	long		secs;
-	int			usecs;
-	TimestampTz now = GetCurrentTimestamp();
-
-	if (now >= deadline)
-		return 0;
-	TimestampDifference(now, deadline, &secs, &usecs);
-	return secs * 1000 + usecs / 1000 + 1;
-}
-
-/*
- * Wait until the engine is ready, at most until deadline.  ERRORs at once if
- * it has failed, and with the worker's state when the deadline passes.
- */
-/*
- * The deadline of the command this statement is running, so that the
- * arena reads a command makes (symbol lookup, own-order lookup) wait out a
- * worker restart like the command itself instead of failing at once.
- */
-static TimestampTz command_deadline = 0;
-static TimestampTz command_statement = 0;
-
-bool
-request_command_deadline(TimestampTz *deadline)
-{
-	if (command_deadline == 0 || command_statement != GetCurrentStatementStartTimestamp())
-		return false;
-	*deadline = command_deadline;
-	return true;
-}
-
-typedef bool (*status_test) (const engine_status *st, void *arg);
-
-/*
- * Sleep on the status condition variable until done(st, arg) holds; *st is
- * the status that satisfied it.  ERRORs at once if the engine has failed,
- * and with the worker's state when the deadline passes.
- */
-static void
-wait_for_status(TimestampTz deadline, status_test done, void *arg, engine_status *st)
-{
-	ConditionVariablePrepareToSleep(&engine_shm->status_cv);
-	for (;;)
-	{
-		long		left;
-
-		status_snapshot(st);
-		if (done(st, arg))
-			break;
-		if (st->state == ENGINE_FAILED)
-		{
-			ConditionVariableCancelSleep();
-			status_error_not_ready(st, false);
-		}
-		left = ms_until(deadline);
-		if (left <= 0)
-		{
-			ConditionVariableCancelSleep();
-			status_error_not_ready(st, true);
-		}
-		ConditionVariableTimedSleep(&engine_shm->status_cv, Min(left, 1000),
-									PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
-}
-
-static bool
-is_ready(const engine_status *st, void *arg)
-{
-	return st->state == ENGINE_READY && serving_current_extension();
-}
-
-static bool
-snapshot_served(const engine_status *st, void *arg)
-{
-	return st->snapshots_served >= *(uint64 *) arg;
-}
-
-void
-request_wait_ready(TimestampTz deadline)
-{
-	engine_status st;
-
-	command_deadline = deadline;
-	command_statement = GetCurrentStatementStartTimestamp();
-	shmem_require();
-	if (status_state() == ENGINE_READY && serving_current_extension())
-		return;
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("engine commands cannot run on a standby"),
-				 errhint("Send commands to the primary; the engine worker runs there.")));
-	wait_for_status(deadline, is_ready, NULL, &st);
-}
 
 static request_slot *
 my_slot(void)
@@ -163,15 +57,6 @@ my_slot(void)
 	if (MyProc == NULL || MyProc->pgprocno < 0 || MyProc->pgprocno >= engine_shm->nslots)
 		elog(ERROR, "engine: this process has no request slot");
 	return &engine_shm->slots[MyProc->pgprocno];
-}
-
-static void
-wake_worker(void)
-{
-	int			procno = ((volatile engine_status *) &engine_shm->status)->worker_procno;
-
-	if (procno >= 0)
-		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
 }
 
 /*
@@ -200,7 +85,7 @@ give_up(request_slot *slot)
 
 /* before_shmem_exit: a backend that goes away withdraws its request. */
 static void
-request_on_exit(int code, Datum arg)
+request_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	if (engine_shm != NULL && MyProc != NULL && MyProc->pgprocno < engine_shm->nslots)
 		give_up(&engine_shm->slots[MyProc->pgprocno]);
@@ -213,7 +98,7 @@ wait_slot_free(request_slot *slot, TimestampTz deadline)
 	ConditionVariablePrepareToSleep(&slot->cv);
 	while (pg_atomic_read_u32(&slot->state) != SLOT_FREE)
 	{
-		long		left = ms_until(deadline);
+		long		left = deadline_ms_left(deadline);
 		uint32		s = pg_atomic_read_u32(&slot->state);
 
 		if (s == SLOT_DONE)
@@ -255,7 +140,7 @@ wait_done(request_slot *slot, TimestampTz deadline)
 
 			status_snapshot(&st);
 			if (st.state == ENGINE_FAILED ||
-				(st.state != ENGINE_READY && ms_until(deadline) <= 0))
+				(st.state != ENGINE_READY && deadline_ms_left(deadline) <= 0))
 			{
 				uint32		expected = SLOT_SUBMITTED;
 
@@ -267,41 +152,11 @@ wait_done(request_slot *slot, TimestampTz deadline)
 				continue;		/* the worker took it just now */
 			}
 			if (st.state == ENGINE_READY)
-				wake_worker();	/* a new worker may not have seen it */
+				status_wake_worker();	/* a new worker may not have seen it */
 		}
 		timed_out = ConditionVariableTimedSleep(&slot->cv, REQUEST_POLL_MS, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
-}
-
-/*
- * Make the answer durable before the caller hears it: flush WAL up to lsn
- * (normally a no-op: the worker flushed the batch before replying) and, at
- * remote levels, wait for the synchronous standbys, as a commit at
- * engine.synchronous_commit would.  Waiting for standbys here instead of in
- * the worker lets the worker go on with the next batch (see batch.c).
- */
-static void
-wait_durable(XLogRecPtr lsn)
-{
-	const char *level = engine_synchronous_commit_name();
-	int			nest;
-
-	if (lsn == InvalidXLogRecPtr || !engine_synchronous_commit_flushes())
-		return;
-	XLogFlush(lsn);
-	if (strcmp(level, "local") == 0 ||
-		max_wal_senders == 0 || SyncRepStandbyNames == NULL || SyncRepStandbyNames[0] == '\0')
-		return;					/* no synchronous standby to wait for */
-
-	/* SyncRepWaitForLSN takes its mode from synchronous_commit: set it for the wait. */
-	nest = NewGUCNestLevel();
-	(void) set_config_option("synchronous_commit", level, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	HOLD_INTERRUPTS();
-	SyncRepWaitForLSN(lsn, true);
-	RESUME_INTERRUPTS();
-	AtEOXact_GUC(true, nest);
 }
 
 /*
@@ -315,8 +170,8 @@ wait_durable(XLogRecPtr lsn)
  * the worker decides the outcome, and the error says so).
  */
 void
-request_execute(const core_record *rec, char key_kind, int64 key_user,
-				const char *key, TimestampTz deadline, engine_reply *out)
+slot_execute(const core_record *rec, char key_kind, int64 key_user,
+			 const char *key, TimestampTz deadline, engine_reply *out)
 {
 	request_slot *slot = my_slot();
 	MemoryContext oldcxt = CurrentMemoryContext;
@@ -345,7 +200,7 @@ request_execute(const core_record *rec, char key_kind, int64 key_user,
 	expected = SLOT_FREE;
 	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_SUBMITTED))
 		elog(ERROR, "engine: request slot in unexpected state %u", expected);
-	wake_worker();
+	status_wake_worker();
 
 	PG_TRY();
 	{
@@ -378,24 +233,175 @@ request_execute(const core_record *rec, char key_kind, int64 key_user,
 	pg_read_barrier();
 	*out = slot->reply;
 	pg_atomic_write_u32(&slot->state, SLOT_FREE);
-	wait_durable(out->commit_lsn);
+}
+
+/* ------------------------------------------------------------ the worker's side */
+
+/* How many slots there are (one per PGPROC). */
+int
+slots_count(void)
+{
+	return engine_shm->nslots;
+}
+
+request_slot *
+slot_at(int i)
+{
+	return &engine_shm->slots[i];
+}
+
+static int
+cmp_ticket(const void *a, const void *b)
+{
+	uint64		ta = engine_shm->slots[*(const int *) a].ticket;
+	uint64		tb = engine_shm->slots[*(const int *) b].ticket;
+
+	return ta < tb ? -1 : ta > tb ? 1 : 0;
 }
 
 /*
- * engine.snapshot()'s wait: ask the worker for a snapshot and sleep until
- * it has answered every request made up to ours.  Returns the seq of the
- * snapshot that answered (it covers every command committed before the
- * call).  Bounded by engine.request_timeout like a command.
+ * Take every SUBMITTED slot (SUBMITTED -> TAKEN) into out[], in ticket
+ * order, and return how many.  A request that was in a batch that never
+ * committed (attempts > 0) is taken alone, so a request that makes the
+ * worker fail is isolated from the others.
  */
-int64
-request_snapshot(TimestampTz deadline)
+int
+slots_take(int *out)
 {
-	engine_status st;
-	uint64		mine;
+	int			n = 0;
 
-	request_wait_ready(deadline);
-	mine = pg_atomic_add_fetch_u64(&engine_shm->snapshot_requests, 1);
-	wake_worker();
-	wait_for_status(deadline, snapshot_served, &mine, &st);
-	return st.served_seq;
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		expected = SLOT_SUBMITTED;
+
+		if (pg_atomic_read_u32(&slot->state) == SLOT_SUBMITTED && slot->attempts > 0 &&
+			pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_TAKEN))
+		{
+			slot->attempts++;
+			out[0] = i;
+			return 1;
+		}
+	}
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		expected = SLOT_SUBMITTED;
+
+		if (pg_atomic_read_u32(&slot->state) != SLOT_SUBMITTED)
+			continue;
+		if (pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_TAKEN))
+		{
+			slot->attempts++;
+			out[n++] = i;
+		}
+	}
+	if (n > 1)
+		qsort(out, n, sizeof(int), cmp_ticket);
+	return n;
+}
+
+/*
+ * Publish the replies of a committed batch: TAKEN -> DONE, or free a slot
+ * its owner abandoned.  lsn is the end of the batch's commit record (or of
+ * an earlier commit, for a batch that wrote nothing): the state every reply
+ * reflects is in WAL up to there.
+ */
+void
+slots_publish(const int *idx, int n, XLogRecPtr lsn)
+{
+	for (int i = 0; i < n; i++)
+	{
+		request_slot *slot = &engine_shm->slots[idx[i]];
+		uint32		expected = SLOT_TAKEN;
+
+		slot->reply.commit_lsn = lsn;
+		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
+		{
+			Assert(expected == SLOT_ABANDONED);
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+		}
+		ConditionVariableBroadcast(&slot->cv);
+	}
+}
+
+static void
+wake_slot(request_slot *slot)
+{
+	ConditionVariableBroadcast(&slot->cv);
+}
+
+/*
+ * Hand a TAKEN slot whose batch never committed back to the queue, or, after
+ * ENGINE_MAX_ATTEMPTS, answer it REPLY_FAILED.  If its owner abandoned it
+ * meanwhile, free it.
+ */
+static void
+requeue_slot(request_slot *slot)
+{
+	uint32		expected = SLOT_TAKEN;
+	bool		give_up = slot->attempts >= ENGINE_MAX_ATTEMPTS;
+
+	slot->seq = 0;
+	if (give_up)
+	{
+		memset(&slot->reply, 0, sizeof(slot->reply));
+		slot->reply.kind = REPLY_FAILED;
+	}
+	if (!pg_atomic_compare_exchange_u32(&slot->state, &expected,
+										give_up ? SLOT_DONE : SLOT_SUBMITTED))
+		pg_atomic_write_u32(&slot->state, SLOT_FREE);
+	wake_slot(slot);
+}
+
+/*
+ * Before recovery: slots a previous worker left.  ABANDONED ones are freed;
+ * TAKEN ones it never applied (seq 0) go back to the queue.
+ */
+void
+slots_reclaim_before_recovery(void)
+{
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		s = pg_atomic_read_u32(&slot->state);
+
+		if (s == SLOT_ABANDONED)
+		{
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+			wake_slot(slot);
+		}
+		else if (s == SLOT_TAKEN && slot->seq == 0)
+			requeue_slot(slot);
+	}
+}
+
+/*
+ * After recovery: TAKEN slots a previous worker applied.  If their seq is
+ * beyond what committed, the batch died with that worker: queue them again.
+ * Otherwise they committed and only the reply was lost: say so.  If recovery
+ * failed, queue them too: their owners see the failure and withdraw.
+ */
+void
+slots_reclaim_after_recovery(int64 committed_seq, bool recovered)
+{
+	for (int i = 0; i < engine_shm->nslots; i++)
+	{
+		request_slot *slot = &engine_shm->slots[i];
+		uint32		expected = SLOT_TAKEN;
+
+		if (pg_atomic_read_u32(&slot->state) != SLOT_TAKEN)
+			continue;
+		if (!recovered || slot->seq > committed_seq)
+		{
+			requeue_slot(slot);
+			continue;
+		}
+		memset(&slot->reply, 0, sizeof(slot->reply));
+		slot->reply.kind = REPLY_LOST;
+		slot->reply.seq = slot->seq;
+		if (!pg_atomic_compare_exchange_u32(&slot->state, &expected, SLOT_DONE))
+			pg_atomic_write_u32(&slot->state, SLOT_FREE);
+		wake_slot(slot);
+	}
 }

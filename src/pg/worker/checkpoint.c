@@ -22,34 +22,23 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "engine.h"
+#include "settings.h"
 #include "snapshot.h"
+#include "status.h"
+#include "worker.h"
 
 static int64 last_snapshot_seq;		/* seq the newest snapshot covers */
 static TimestampTz last_snapshot_time;	/* when it was taken or loaded */
 
 /* After recovery: the snapshot it started from is the newest one. */
 void
-checkpoint_init(core_engine *c)
+checkpoint_init(void)
 {
-	engine_status *st = &engine_shm->status;
+	engine_status st;
 
-	SpinLockAcquire(&st->mutex);
-	last_snapshot_seq = st->snapshot_seq;
-	SpinLockRelease(&st->mutex);
+	status_snapshot(&st);
+	last_snapshot_seq = st.snapshot_seq;
 	last_snapshot_time = GetCurrentTimestamp();
-}
-
-static bool
-snapshot_requested(void)
-{
-	engine_status *st = &engine_shm->status;
-	uint64		served;
-
-	SpinLockAcquire(&st->mutex);
-	served = st->snapshots_served;
-	SpinLockRelease(&st->mutex);
-	return pg_atomic_read_u64(&engine_shm->snapshot_requests) > served;
 }
 
 /*
@@ -64,7 +53,7 @@ checkpoint_due(core_engine *c)
 	int64		since = core_seq(c) - last_snapshot_seq;
 	TimestampTz now;
 
-	if (snapshot_requested())
+	if (status_snapshot_requested())
 		return "engine.snapshot()";
 	if (since <= 0)
 		return NULL;
@@ -86,8 +75,7 @@ checkpoint_due(core_engine *c)
 void
 checkpoint_take(core_engine *c, const char *why)
 {
-	engine_status *st = &engine_shm->status;
-	uint64		requests = pg_atomic_read_u64(&engine_shm->snapshot_requests);
+	uint64		requests = status_snapshot_requests();
 	TimestampTz started = GetCurrentTimestamp();
 	int64		seq;
 	int64		rows;
@@ -111,21 +99,7 @@ checkpoint_take(core_engine *c, const char *why)
 
 	TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
 	ms = (int64) secs * 1000 + usecs / 1000;
-	SpinLockAcquire(&st->mutex);
-	st->snapshot_seq = seq;
-	st->snapshot_at = started;
-	if (rows > 0)
-	{
-		st->snapshot_ms = ms;
-		st->snapshot_rows = rows;
-	}
-	if (requests > st->snapshots_served)
-	{
-		st->snapshots_served = requests;
-		st->served_seq = seq;
-	}
-	SpinLockRelease(&st->mutex);
-	ConditionVariableBroadcast(&engine_shm->status_cv);
+	status_note_snapshot_written(seq, started, ms, rows, requests);
 
 	if (rows > 0)
 		ereport(LOG,

@@ -4,8 +4,9 @@
  * log record after it, in seq order, through the same redo as live
  * processing, then the invariant checks.
  *
- * Owns: the replay cursor, the log-row checks (gapless seq, CRC, decodable
- * payload matching its rectype), progress reporting, the verdict.
+ * Owns: the replay cursor, the log-row checks (gapless seq, CRC, a payload
+ * format this release replays, decodable payload matching its rectype),
+ * progress reporting, the verdict.
  * Must never: write to any table; skip or repair a bad row; hold the state
  * lock (no backend reads the arena while the state is "recovering").
  *
@@ -25,8 +26,12 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "engine.h"
+#include "records.h"
+#include "settings.h"
+#include "shmem.h"
 #include "snapshot.h"
+#include "status.h"
+#include "worker.h"
 
 /* Rows fetched per round trip of the replay cursor. */
 #define REPLAY_FETCH_ROWS 10000
@@ -39,38 +44,11 @@ typedef struct verify_failure
 	char		reason[ENGINE_DETAIL_MAX];
 } verify_failure;
 
-static void
-set_replay_progress(int64 replayed, int64 total)
-{
-	engine_status *st = &engine_shm->status;
-
-	SpinLockAcquire(&st->mutex);
-	st->replayed = replayed;
-	st->replay_total = total;
-	SpinLockRelease(&st->mutex);
-}
-
-static void
-set_phase(const char *fmt, int64 arg)
-{
-	char		text[ENGINE_DETAIL_MAX];
-	engine_status *st = &engine_shm->status;
-
-	snprintf(text, sizeof(text), fmt, (long long) arg);
-	SpinLockAcquire(&st->mutex);
-	strlcpy(st->detail, text, sizeof(st->detail));
-	SpinLockRelease(&st->mutex);
-}
-
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
 recreate_engine(core_engine *c)
 {
-	core_limits limits = engine_limits();
-	Size		size;
-	void	   *arena = shmem_arena(&size);
-
-	if (core_create(arena, size, &limits) != c)
+	if (shmem_create_core() != c)
 		elog(ERROR, "engine: could not recreate the engine in its arena");
 }
 
@@ -92,7 +70,7 @@ load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
 	{
 		const char *why;
 
-		set_phase("loading snapshot at seq %lld", metas[i].seq);
+		status_set_detail("loading snapshot at seq %lld", (long long) metas[i].seq);
 		why = snapshot_load(c, &metas[i]);
 		if (why == NULL)
 		{
@@ -131,25 +109,13 @@ log_max_seq(void)
 static bool
 capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t len)
 {
-	const char *sql;
+	const char *sql = records_get(rec->type)->capacity_sql;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(seq)};
 	int			ret;
 
-	switch (rec->type)
-	{
-		case CORE_REC_PLACE:
-			sql = "SELECT 1 FROM engine.order_events WHERE seq = $1 AND event = 'rejected' AND reason = 'capacity'";
-			break;
-		case CORE_REC_CREATE_ASSET:
-			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.assets WHERE seq = $1)";
-			break;
-		case CORE_REC_CREATE_SYMBOL:
-			sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.symbols WHERE seq = $1)";
-			break;
-		default:
-			return true;
-	}
+	if (sql == NULL)
+		return true;
 	ret = SPI_execute_with_args(sql, 1, types, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "engine: capacity check failed: %s", SPI_result_code_string(ret));
@@ -160,6 +126,86 @@ capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t
 			 "raise engine.max_orders / max_accounts / max_balances / max_symbols / max_assets back",
 			 seq, core_rectype_name((core_rectype) rec->type));
 	return false;
+}
+
+/*
+ * Why the log records from seq `first` on that are in a format older than
+ * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
+ * release that wrote them and the fix.
+ */
+static void
+old_format_reason(int64 first, int format, char *reason, size_t len)
+{
+	Oid			types[2] = {INT8OID, INT4OID};
+	Datum		args[2] = {Int64GetDatum(first), Int32GetDatum(ENGINE_REPLAY_MIN_FORMAT)};
+	int64		last = first;
+	bool		isnull;
+	Datum		d;
+	int			ret;
+	char		range[64];
+
+	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
+								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
+								"THEN pg_catalog.get_byte(payload, 0) OPERATOR(pg_catalog.<) $2 END",
+								2, types, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		last = DatumGetInt64(d);
+	if (last == first)
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
+	else
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
+	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
+	snprintf(reason, len,
+			 "command_log %s written by %s (record format %d) after the newest snapshot, "
+			 "and this release replays format %d and later: start %s once and stop the server cleanly "
+			 "(its shutdown snapshot covers the whole log), then start this release again",
+			 range, format == 1 ? "release 1.0" : "an earlier release", format,
+			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
+}
+
+/*
+ * Whether the log after the newest snapshot starts with a record in a
+ * format this release replays (a release writes only its own format, so
+ * older records can only come first).  Used before an extension update, so
+ * that the operator hears about records of the previous release while that
+ * release can still be started; recovery itself checks every record.
+ * Runs in a transaction of its own.
+ */
+bool
+recovery_log_replayable(char *reason, size_t len)
+{
+	bool		ok = true;
+	int			ret;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	ret = SPI_execute("SELECT seq, CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
+					  "THEN pg_catalog.get_byte(payload, 0) END FROM engine.command_log "
+					  "WHERE seq OPERATOR(pg_catalog.>) (SELECT COALESCE(pg_catalog.max(seq), 0) FROM engine.snapshots) "
+					  "ORDER BY seq LIMIT 1", true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		int64		seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		Datum		f = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+		if (!isnull && DatumGetInt32(f) < ENGINE_REPLAY_MIN_FORMAT)
+		{
+			old_format_reason(seq, DatumGetInt32(f), reason, len);
+			ok = false;
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return ok;
 }
 
 /*
@@ -194,19 +240,24 @@ replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
 				 seq, (int32) crc, (int32) computed);
 		return false;
 	}
+	if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
+	{
+		old_format_reason(seq, bytes[0], reason, len);
+		return false;
+	}
 	if (!core_record_decode(bytes, nbytes, &rec))
 	{
 		snprintf(reason, len, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
 		return false;
 	}
-	if (rec.type != rectype || log_rectype_get(rec.type) == NULL)
+	if (rec.type != rectype || records_get(rec.type) == NULL)
 	{
 		snprintf(reason, len, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
 				 seq, rectype, rec.type);
 		return false;
 	}
 	rec.ts = ts;
-	log_rectype_get(rec.type)->redo(c, &rec, NULL, NULL, &res);
+	core_apply(c, &rec, NULL, NULL, &res);
 	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY &&
 		!capacity_outcome_matches(&rec, seq, reason, len))
 		return false;
@@ -259,16 +310,9 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 
 	from_seq = load_newest_snapshot(c, &snapshot_at);
 	total = Max(log_max_seq() - from_seq, 0);
-	{
-		engine_status *st = &engine_shm->status;
-
-		SpinLockAcquire(&st->mutex);
-		st->snapshot_seq = from_seq;
-		st->snapshot_at = snapshot_at;
-		SpinLockRelease(&st->mutex);
-	}
-	set_replay_progress(0, total);
-	set_phase("replaying the command log after seq %lld", from_seq);
+	status_note_snapshot_loaded(from_seq, snapshot_at);
+	status_note_replay(0, total);
+	status_set_detail("replaying the command log after seq %lld", (long long) from_seq);
 	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
 		 from_seq, total);
 
@@ -296,7 +340,7 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 				replayed++;
 		}
 		SPI_freetuptable(rows);
-		set_replay_progress(replayed, total);
+		status_note_replay(replayed, total);
 		if (ShutdownRequestPending)
 			proc_exit(1);
 		CHECK_FOR_INTERRUPTS();
@@ -324,16 +368,11 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	CommitTransactionCommand();
 
 	{
-		engine_status *st = &engine_shm->status;
 		long		secs;
 		int			usecs;
 
 		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
-		SpinLockAcquire(&st->mutex);
-		st->recovery_ms = (int64) secs * 1000 + usecs / 1000;
-		st->replayed = replayed;
-		st->last_seq = core_seq(c);
-		SpinLockRelease(&st->mutex);
+		status_note_recovery_done((int64) secs * 1000 + usecs / 1000, replayed, core_seq(c));
 	}
 
 	if (!ok)

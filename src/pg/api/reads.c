@@ -1,5 +1,5 @@
 /*
- * api_reads.c — engine.balances, engine.open_orders, engine.order,
+ * reads.c — engine.balances, engine.open_orders, engine.order,
  * engine.depth: live state read in the caller's backend.
  *
  * Owns: copying state out of the arena and formatting it.
@@ -7,7 +7,7 @@
  * or emitting rows (copy under LW_SHARED, release, then build tuples).
  *
  * A read sees the state after some whole record: possibly one whose batch
- * is committing at that moment (see batch.c), never a half-applied one.
+ * is committing at that moment (see worker/batch.c), never a half-applied one.
  * Reads ERROR while the engine is not ready.
  */
 #include "postgres.h"
@@ -95,7 +95,7 @@ arg_reader_user_id(FunctionCallInfo fcinfo, int n)
 static const char *
 resting_status(const core_order_info *o)
 {
-	return core_status_name(o->filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW);
+	return core_status_name(core_resting_status(o->filled_qty));
 }
 
 /* engine.balances(user_id bigint) RETURNS TABLE(asset, available, frozen) */
@@ -109,7 +109,7 @@ engine_balances(PG_FUNCTION_ARGS)
 	core_engine *c;
 
 	collect_init(&bals, sizeof(core_balance_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_user_balances(c, user_id, add_balance, &bals);
 	assets = palloc(sizeof(core_asset_info) * Max(bals.n, 1));
 	for (int i = 0; i < bals.n; i++)
@@ -151,12 +151,12 @@ engine_open_orders(PG_FUNCTION_ARGS)
 	{
 		symbol_ref	ref;
 
-		lookup_symbol(symbol, &ref);
+		lookup_symbol(symbol, 0, &ref);
 		symbol_id = ref.sym.id;
 	}
 
 	collect_init(&orders, sizeof(core_order_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_user_orders(c, user_id, symbol_id, add_order, &orders);
 	refs = palloc(sizeof(symbol_ref) * Max(orders.n, 1));
 	for (int i = 0; i < orders.n; i++)
@@ -234,6 +234,7 @@ finished_order(int64 order_id, order_row *row)
 		TupleDesc	d = SPI_tuptable->tupdesc;
 		bool		isnull;
 		Datum		coid;
+		core_status last;
 		MemoryContext spi = MemoryContextSwitchTo(caller);
 
 		found = true;
@@ -248,10 +249,9 @@ finished_order(int64 order_id, order_row *row)
 		row->status = TextDatumGetCString(SPI_getbinval(t, d, 8, &isnull));
 		coid = SPI_getbinval(t, d, 9, &isnull);
 		row->client_order_id = isnull ? NULL : TextDatumGetCString(coid);
-		/* The last event of an order that still rests (a race with the worker). */
-		if (strcmp(row->status, core_status_name(CORE_ST_AMENDED)) == 0)
-			row->status = pstrdup(core_status_name(row->filled > 0 ? CORE_ST_PARTIALLY_FILLED
-												   : CORE_ST_NEW));
+		/* An amended order's last event (it rests still: a race with the worker). */
+		if (core_status_from_name(row->status, &last))
+			row->status = pstrdup(core_status_name(core_order_status(last, row->filled)));
 		MemoryContextSwitchTo(spi);
 	}
 	SPI_finish();
@@ -280,7 +280,7 @@ engine_order(PG_FUNCTION_ARGS)
 	arg_require(fcinfo, 0, "order_id");
 	order_id = PG_GETARG_INT64(0);
 
-	c = read_begin();
+	c = read_begin(0);
 	resting = core_order_get(c, order_id, &o);
 	read_end();
 	if (resting)
@@ -304,7 +304,7 @@ engine_order(PG_FUNCTION_ARGS)
 	if (!found)
 		return (Datum) 0;
 
-	c = read_begin();
+	c = read_begin(0);
 	found = core_symbol_get(c, row.symbol, &ref.sym) &&
 		core_asset_get(c, ref.sym.base_asset, &ref.base) &&
 		core_asset_get(c, ref.sym.quote_asset, &ref.quote);
@@ -355,10 +355,10 @@ engine_depth(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid levels %d", levels),
 				 errdetail("levels must be at least 1.")));
-	lookup_symbol(symbol, &ref);
+	lookup_symbol(symbol, 0, &ref);
 
 	collect_init(&lv, sizeof(core_level_info));
-	c = read_begin();
+	c = read_begin(0);
 	core_book_levels(c, ref.sym.id, CORE_BUY, (uint32) levels, add_level, &lv);
 	core_book_levels(c, ref.sym.id, CORE_SELL, (uint32) levels, add_level, &lv);
 	read_end();

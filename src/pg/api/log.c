@@ -1,9 +1,9 @@
 /*
- * api_log.c — SQL helpers over the command log and raw amounts:
+ * log.c — SQL helpers over the command log and raw amounts:
  * engine.log_desc(payload), engine.log_crc(seq, ts, payload),
  * engine.rectype_name(rectype), engine.from_units(units, decimals).
  *
- * Owns: the decoded view's rendering (through the record table's desc).
+ * Owns: the decoded view's rendering (through the core's record description).
  * Must never: touch shared memory (these work with the worker down and on
  * any row, including a corrupt one: a payload that does not decode gives
  * NULL, not an error, so the view stays readable).
@@ -15,7 +15,7 @@
 #include "utils/timestamp.h"
 #include "utils/jsonb.h"
 
-#include "engine.h"
+#include "api.h"
 
 PG_FUNCTION_INFO_V1(engine_log_desc);
 PG_FUNCTION_INFO_V1(engine_log_crc);
@@ -28,19 +28,18 @@ engine_log_desc(PG_FUNCTION_ARGS)
 {
 	bytea	   *payload = PG_GETARG_BYTEA_PP(0);
 	core_record rec;
-	const log_rectype *rt;
 	char		small[512];
 	char	   *buf = small;
 	size_t		need;
 
 	if (!core_record_decode((const uint8 *) VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), &rec) ||
-		(rt = log_rectype_get(rec.type)) == NULL)
+		records_get(rec.type) == NULL)
 		PG_RETURN_NULL();
-	need = rt->desc(&rec, buf, sizeof(small));
+	need = core_record_desc(&rec, buf, sizeof(small));
 	if (need >= sizeof(small))
 	{
 		buf = palloc(need + 1);
-		rt->desc(&rec, buf, need + 1);
+		core_record_desc(&rec, buf, need + 1);
 	}
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf)));
 }
@@ -61,11 +60,11 @@ engine_log_crc(PG_FUNCTION_ARGS)
 Datum
 engine_rectype_name(PG_FUNCTION_ARGS)
 {
-	const log_rectype *rt = log_rectype_get(PG_GETARG_INT16(0));
+	int16		type = PG_GETARG_INT16(0);
 
-	if (rt == NULL)
+	if (records_get(type) == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(rt->name));
+	PG_RETURN_TEXT_P(cstring_to_text(core_rectype_name((core_rectype) type)));
 }
 
 /* engine.from_units(units bigint, decimals int) RETURNS numeric, exact */

@@ -1,10 +1,15 @@
 /*
- * snapshot.h — writing and loading engine snapshots (snapshot.c).
+ * snapshot.h — engine snapshots in tables: writing and pruning them
+ * (snapshot.c), listing and loading them (snapshot_load.c).
  */
 #ifndef ENGINE_SNAPSHOT_H
 #define ENGINE_SNAPSHOT_H
 
+#include "postgres.h"
+
 #include "datatype/timestamp.h"
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
 
 #include "core.h"
 
@@ -28,6 +33,7 @@ extern int64 snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *s
 extern const char *snapshot_load(core_engine *c, const snapshot_meta *meta);
 extern int64 snapshot_prune(int keep, bool keep_log);
 extern int	snapshot_list(snapshot_meta **out);
+extern Relation snapshot_open_table(const char *name, LOCKMODE mode);
 
 #define SNAPSHOT_FORMAT 1
 

@@ -1,5 +1,5 @@
 /*
- * api_funds.c — engine.deposit and engine.withdraw.
+ * funds.c — engine.deposit and engine.withdraw.
  *
  * Owns: the checks of funds arguments and the funds result row.
  * Must never: submit a command whose arguments failed a check.
@@ -44,15 +44,15 @@ funds_command(FunctionCallInfo fcinfo, core_rectype type)
 	if (ref != NULL)
 		check_ref(ref);
 
-	request_wait_ready(deadline);
-	lookup_asset(asset_code, &asset);
+	ready_wait(deadline);
+	lookup_asset(asset_code, deadline, &asset);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = (uint8) type;
 	rec.u.funds.user_id = user_id;
 	rec.u.funds.asset = asset.id;
 	rec.u.funds.amount = amount_positive(PG_GETARG_NUMERIC(2), asset.decimals, "amount", asset.code);
-	execute(&rec, ref ? KEY_REF : KEY_NONE, user_id, ref, deadline, &reply);
+	execute(&rec, user_id, ref, deadline, &reply);
 
 	if (reply.kind == REPLY_DUPLICATE)
 		status = "duplicate";
@@ -64,7 +64,7 @@ funds_command(FunctionCallInfo fcinfo, core_rectype type)
 	{
 		/* The core reports no balance for some refusals: show the current one. */
 		core_balance_info b;
-		bool		found = core_balance_get(read_begin(), user_id, asset.id, &b);
+		bool		found = core_balance_get(read_begin(deadline), user_id, asset.id, &b);
 
 		read_end();
 		available = found ? b.available : 0;

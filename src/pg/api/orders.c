@@ -1,9 +1,11 @@
 /*
- * api_orders.c — engine.place_order, engine.cancel_order (by order id and by
+ * orders.c — engine.place_order, engine.cancel_order (by order id and by
  * client_order_id), engine.cancel_all, engine.amend_order.
  *
- * Owns: the checks of order arguments against the symbol (scale, tick, lot,
- * min_qty, overflow of the funds an order locks).
+ * Owns: the errors for order arguments that break the symbol's rules
+ * (scale, tick, lot, min_qty, overflow of the funds an order locks) or the
+ * core's argument combinations; the rules themselves are the core's
+ * (core.h, "Rules").
  * Must never: submit a command whose arguments failed a check; decide an
  * outcome (funds, crossing, post-only, FOK, STP, halted: the core does).
  *
@@ -30,7 +32,7 @@ PG_FUNCTION_INFO_V1(engine_amend_order);
 static void
 check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 {
-	if (qty % ref->sym.lot_size != 0)
+	if (!core_qty_on_lot(qty, ref->sym.lot_size))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("qty %s is not a multiple of lot_size %s", numeric_text(num),
@@ -43,7 +45,7 @@ check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 static void
 check_tick(int64 price, Numeric num, const symbol_ref *ref)
 {
-	if (price % ref->sym.tick_size != 0)
+	if (!core_price_on_tick(price, ref->sym.tick_size))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("price %s is not a multiple of tick_size %s", numeric_text(num),
@@ -52,13 +54,26 @@ check_tick(int64 price, Numeric num, const symbol_ref *ref)
 						   units_to_cstring_trim(ref->sym.tick_size, ref->quote.decimals), ref->quote.code)));
 }
 
+/* qty must be at least the symbol's min_qty. */
+static void
+check_min_qty(int64 qty, Numeric num, const symbol_ref *ref)
+{
+	if (!core_qty_meets_min(qty, ref->sym.min_qty))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("qty %s is below min_qty %s", numeric_text(num),
+						units_to_cstring_trim(ref->sym.min_qty, ref->base.decimals)),
+				 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref->sym.name,
+						   units_to_cstring_trim(ref->sym.min_qty, ref->base.decimals), ref->base.code)));
+}
+
 /* The quote value price x qty (what a buy locks) must fit int64. */
 static void
 check_value(int64 price, int64 qty, const symbol_ref *ref)
 {
-	__int128	value = (__int128) price * qty / pow10_int64(ref->base.decimals);
+	int64		value;
 
-	if (value > PG_INT64_MAX)
+	if (!core_order_value(price, qty, (unsigned) ref->base.decimals, &value))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("order value price %s x qty %s is out of range",
@@ -67,24 +82,48 @@ check_value(int64 price, int64 qty, const symbol_ref *ref)
 				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
 }
 
-/* Symbol and assets of an order, by symbol id (after a core lookup). */
-static bool
-symbol_ref_by_id(uint32 symbol_id, symbol_ref *ref)
+/* The argument combinations of a PLACE the core allows (price NULL: market). */
+static void
+check_place_args(bool market, core_side side, core_tif tif, bool post_only,
+				 bool has_qty, bool has_quote_qty)
 {
-	core_engine *c = read_begin();
-	bool		ok = core_symbol_get(c, symbol_id, &ref->sym) &&
-		core_asset_get(c, ref->sym.base_asset, &ref->base) &&
-		core_asset_get(c, ref->sym.quote_asset, &ref->quote);
-
-	read_end();
-	return ok;
+	switch (core_place_args_check(market, side, tif, post_only, has_qty, has_quote_qty))
+	{
+		case CORE_PLACE_ARGS_OK:
+			break;
+		case CORE_PLACE_ARGS_MARKET_POST_ONLY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("post_only is not allowed on a market order"),
+					 errdetail("price is NULL, which makes this a market order.")));
+			break;
+		case CORE_PLACE_ARGS_MARKET_FOK:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("tif 'fok' is not allowed on a market order"),
+					 errdetail("price is NULL, which makes this a market order.")));
+			break;
+		case CORE_PLACE_ARGS_QUOTE_QTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("quote_qty is only allowed on a market buy"),
+					 errhint("Leave price NULL and use side 'buy', or drop quote_qty.")));
+			break;
+		case CORE_PLACE_ARGS_NO_QTY:
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("qty must not be null"),
+					 (market && side == CORE_BUY)
+					 ? errhint("A market buy may give quote_qty instead.") : 0));
+			break;
+	}
 }
 
 /* A resting order of this user, from the core; false if there is none. */
 static bool
-find_own_order(int64 user_id, int64 order_id, core_order_info *o)
+find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_info *o)
 {
-	core_engine *c = read_begin();
+	core_engine *c = read_begin(deadline);
 	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
 
 	read_end();
@@ -120,30 +159,10 @@ engine_place_order(PG_FUNCTION_ARGS)
 	post_only = PG_GETARG_BOOL(6);
 	if (coid != NULL)
 		check_client_order_id(coid);
-	if (market && post_only)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("post_only is not allowed on a market order"),
-				 errdetail("price is NULL, which makes this a market order.")));
-	if (market && tif == CORE_FOK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tif 'fok' is not allowed on a market order"),
-				 errdetail("price is NULL, which makes this a market order.")));
-	if (quote_qty != NULL && !(market && side == CORE_BUY))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("quote_qty is only allowed on a market buy"),
-				 errhint("Leave price NULL and use side 'buy', or drop quote_qty.")));
-	if (qty == NULL && quote_qty == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("qty must not be null"),
-				 (market && side == CORE_BUY)
-				 ? errhint("A market buy may give quote_qty instead.") : 0));
+	check_place_args(market, side, tif, post_only, qty != NULL, quote_qty != NULL);
 
-	request_wait_ready(deadline);
-	lookup_symbol(symbol, &ref);
+	ready_wait(deadline);
+	lookup_symbol(symbol, deadline, &ref);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_PLACE;
@@ -158,13 +177,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	{
 		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
 		check_lot(p->qty, qty, &ref);
-		if (ref.sym.min_qty > 0 && p->qty < ref.sym.min_qty)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("qty %s is below min_qty %s", numeric_text(qty),
-							units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals)),
-					 errdetail("Symbol \"%s\" takes orders of at least %s %s.", ref.sym.name,
-							   units_to_cstring_trim(ref.sym.min_qty, ref.base.decimals), ref.base.code)));
+		check_min_qty(p->qty, qty, &ref);
 	}
 	if (price != NULL)
 	{
@@ -177,7 +190,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	if (coid != NULL)
 		strlcpy(p->client_order_id, coid, sizeof(p->client_order_id));
 
-	execute(&rec, coid ? KEY_ORDER : KEY_NONE, user_id, coid, deadline, &reply);
+	execute(&rec, user_id, coid, deadline, &reply);
 	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
 }
 
@@ -196,7 +209,8 @@ cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char 
 	core_record rec;
 	engine_reply reply;
 
-	if (find_own_order(user_id, order_id, &o) && symbol_ref_by_id(o.symbol, &ref))
+	if (find_own_order(user_id, order_id, deadline, &o) &&
+		lookup_symbol_by_id(o.symbol, deadline, &ref))
 	{
 		base_dec = ref.base.decimals;
 		quote_dec = ref.quote.decimals;
@@ -205,7 +219,7 @@ cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char 
 	rec.type = CORE_REC_CANCEL;
 	rec.u.cancel.user_id = user_id;
 	rec.u.cancel.order_id = order_id;
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	if (coid != NULL && reply.client_order_id[0] == '\0')
 		strlcpy(reply.client_order_id, coid, sizeof(reply.client_order_id));
 	return order_result_datum(fcinfo, &reply, base_dec, quote_dec);
@@ -226,7 +240,7 @@ engine_cancel_order(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid order_id " INT64_FORMAT, order_id),
 				 errdetail("Order ids start at 1.")));
-	request_wait_ready(deadline);
+	ready_wait(deadline);
 	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, order_id, NULL, deadline));
 }
 
@@ -289,9 +303,9 @@ engine_cancel_order_by_client_id(PG_FUNCTION_ARGS)
 	coid_search s = {coid, 0};
 
 	check_client_order_id(coid);
-	request_wait_ready(deadline);
+	ready_wait(deadline);
 
-	core_user_orders(read_begin(), user_id, 0, match_coid, &s);
+	core_user_orders(read_begin(deadline), user_id, 0, match_coid, &s);
 	read_end();
 	if (s.order_id == 0)
 		s.order_id = order_id_from_client_keys(user_id, coid);
@@ -311,7 +325,7 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	core_record rec;
 	engine_reply reply;
 
-	request_wait_ready(deadline);
+	ready_wait(deadline);
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_CANCEL_ALL;
 	rec.u.cancel_all.user_id = user_id;
@@ -319,10 +333,10 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	{
 		symbol_ref	ref;
 
-		lookup_symbol(symbol, &ref);
+		lookup_symbol(symbol, deadline, &ref);
 		rec.u.cancel_all.symbol = ref.sym.id;
 	}
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	PG_RETURN_INT32(reply.res.canceled);
 }
 
@@ -362,8 +376,9 @@ engine_amend_order(PG_FUNCTION_ARGS)
 				 errmsg("amend_order needs a new qty or a new price"),
 				 errdetail("Both qty and price are NULL.")));
 
-	request_wait_ready(deadline);
-	if (!find_own_order(user_id, order_id, &o) || !symbol_ref_by_id(o.symbol, &ref))
+	ready_wait(deadline);
+	if (!find_own_order(user_id, order_id, deadline, &o) ||
+		!lookup_symbol_by_id(o.symbol, deadline, &ref))
 		PG_RETURN_DATUM(order_result_values(fcinfo, order_id, NULL, "rejected", 0, 0, 0, 0,
 											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
 
@@ -384,6 +399,6 @@ engine_amend_order(PG_FUNCTION_ARGS)
 	check_value(rec.u.amend.price ? rec.u.amend.price : o.price,
 				rec.u.amend.qty ? rec.u.amend.qty : o.remaining_qty, &ref);
 
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
 }

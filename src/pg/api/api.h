@@ -1,7 +1,9 @@
 /*
- * api.h — helpers shared by the SQL-callable functions (api_*.c): argument
- * fetching and checking with the project's error texts, reference-data
- * lookups under the shared lock, and result building.
+ * api.h — what runs in the caller's backend (src/pg/api/): helpers shared by
+ * the SQL-callable functions: argument fetching and checking with the
+ * project's error texts (args.c), exact amount conversion (convert.c),
+ * reference-data lookups under the shared lock, submitting a command and
+ * building its result (submit.c).
  *
  * Error conventions (API.md): malformed input is an ERROR naming the
  * argument and the value, with SQLSTATE 22004 (NULL where a value is
@@ -15,8 +17,15 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/numeric.h"
 
-#include "engine.h"
+#include "core.h"
+#include "ready.h"
+#include "records.h"
+#include "settings.h"
+#include "shmem.h"
+#include "slots.h"
+#include "status.h"
 
 /* Reference data a command needs, copied out of the core. */
 typedef struct symbol_ref
@@ -48,17 +57,16 @@ void		check_client_order_id(const char *s);
 void		check_ref(const char *s);
 void		check_code(const char *s, size_t max, const char *argname, const char *what);
 
-/* Lookups in the core (shared lock taken and released inside). */
-void		lookup_symbol(const char *name, symbol_ref *out);
-void		lookup_asset(const char *code, core_asset_info *out);
-bool		lookup_asset_by_id(uint32 id, core_asset_info *out);
-bool		lookup_symbol_by_id(uint32 id, core_symbol_info *out);
+/* Lookups in the core (shared lock taken and released inside; deadline as read_begin's). */
+void		lookup_symbol(const char *name, TimestampTz deadline, symbol_ref *out);
+void		lookup_asset(const char *code, TimestampTz deadline, core_asset_info *out);
+bool		lookup_symbol_by_id(uint32 symbol_id, TimestampTz deadline, symbol_ref *out);
 
-/* Last check before submitting: the core's own stateless shape check. */
-void		validate_record(const core_record *rec);
+/* The deadline a command waits for the worker by (engine.request_timeout from now). */
+TimestampTz request_deadline(void);
 
 /* Submit and wait; ERROR for a reply whose outcome the caller cannot know. */
-void		execute(const core_record *rec, char key_kind, int64 key_user, const char *key,
+void		execute(const core_record *rec, int64 key_user, const char *key,
 					TimestampTz deadline, engine_reply *out);
 
 /* engine.order_result from a reply. */
@@ -68,5 +76,14 @@ Datum		order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *
 								const char *status, int64 filled, int64 remaining, int64 avg_price,
 								int32 trades, const char *reason,
 								int base_decimals, int quote_decimals);
+
+/* Conversions between numeric and int64 units (convert.c) */
+int64		numeric_to_units(Numeric num, int decimals, const char *argname,
+							 const char *unit_name);
+Datum		units_to_numeric(int64 units, int decimals);
+Datum		units128_to_numeric(uint64 hi, uint64 lo, int decimals);
+int32		numeric_to_ppm(Numeric num, const char *argname);
+char	   *units_to_cstring(int64 units, int decimals);
+char	   *units_to_cstring_trim(int64 units, int decimals);
 
 #endif							/* ENGINE_PG_API_H */

@@ -1,5 +1,5 @@
 /*
- * api_refdata.c — engine.create_asset, engine.create_symbol,
+ * refdata.c — engine.create_asset, engine.create_symbol,
  * engine.set_symbol_status.
  *
  * Owns: the checks of reference-data arguments.
@@ -63,8 +63,8 @@ engine_create_asset(PG_FUNCTION_ARGS)
 				 errmsg("invalid decimals %d", decimals),
 				 errdetail("decimals must be between 0 and %d.", CORE_MAX_DECIMALS)));
 
-	request_wait_ready(deadline);
-	exists = core_asset_find(read_begin(), code) != 0;
+	ready_wait(deadline);
+	exists = core_asset_find(read_begin(deadline), code) != 0;
 	read_end();
 	if (exists)
 		ereport(ERROR,
@@ -75,7 +75,7 @@ engine_create_asset(PG_FUNCTION_ARGS)
 	rec.type = CORE_REC_CREATE_ASSET;
 	strlcpy(rec.u.create_asset.code, code, sizeof(rec.u.create_asset.code));
 	rec.u.create_asset.decimals = (uint8) decimals;
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	error_if_refused(&reply, "asset", code);
 	PG_RETURN_INT32((int32) reply.res.id);
 }
@@ -105,9 +105,9 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 	arg_require(fcinfo, 6, "taker_fee");
 	check_code(name, CORE_SYMBOL_NAME_MAX, "symbol", "A symbol");
 
-	request_wait_ready(deadline);
-	lookup_asset(base_code, &base);
-	lookup_asset(quote_code, &quote);
+	ready_wait(deadline);
+	lookup_asset(base_code, deadline, &base);
+	lookup_asset(quote_code, deadline, &quote);
 	if (base.id == quote.id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -134,14 +134,14 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 	}
 	s->min_notional = 0;		/* no SQL argument: only the 1-unit floor applies */
 
-	exists = core_symbol_find(read_begin(), name) != 0;
+	exists = core_symbol_find(read_begin(deadline), name) != 0;
 	read_end();
 	if (exists)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
 				 errmsg("symbol \"%s\" already exists", name)));
 
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	error_if_refused(&reply, "symbol", name);
 	PG_RETURN_INT32((int32) reply.res.id);
 }
@@ -158,14 +158,14 @@ engine_set_symbol_status(PG_FUNCTION_ARGS)
 	core_record rec;
 	engine_reply reply;
 
-	request_wait_ready(deadline);
-	lookup_symbol(name, &ref);
+	ready_wait(deadline);
+	lookup_symbol(name, deadline, &ref);
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_SET_SYMBOL_STATUS;
 	rec.u.set_symbol_status.symbol = ref.sym.id;
 	rec.u.set_symbol_status.status = (uint8) st;
-	execute(&rec, KEY_NONE, 0, NULL, deadline, &reply);
+	execute(&rec, 0, NULL, deadline, &reply);
 	error_if_refused(&reply, "symbol", name);
 	PG_RETURN_VOID();
 }

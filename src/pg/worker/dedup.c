@@ -12,7 +12,8 @@
  * batch carries keys), plus a hash for repeats within the batch, where the
  * earliest request (by ticket) is the original.  The keys of the originals are
  * written by the same transaction that logs them (batch.c), so the check holds
- * across restarts and crashes.
+ * across restarts and crashes.  What a duplicate is answered is its record
+ * type's business (records.c); this file supplies the tables' side of it.
  */
 #include "postgres.h"
 
@@ -23,7 +24,9 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 
-#include "engine.h"
+#include "records.h"
+#include "slots.h"
+#include "worker.h"
 
 typedef struct dedup_key
 {
@@ -159,7 +162,7 @@ dedup_check(dedup_item *items, int n)
 		items[i].duplicate = false;
 		items[i].original = -1;
 		items[i].order_id = 0;
-		if (engine_shm->slots[items[i].slot].key_kind != KEY_NONE)
+		if (slot_at(items[i].slot)->key_kind != KEY_NONE)
 			nkeys++;
 	}
 	if (nkeys == 0)
@@ -174,7 +177,7 @@ dedup_check(dedup_item *items, int n)
 	nkeys = 0;
 	for (int i = 0; i < n; i++)
 	{
-		const request_slot *slot = &engine_shm->slots[items[i].slot];
+		const request_slot *slot = slot_at(items[i].slot);
 		dedup_key	k;
 		dedup_entry *e;
 		bool		found;
@@ -195,7 +198,7 @@ dedup_check(dedup_item *items, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		const request_slot *slot = &engine_shm->slots[items[i].slot];
+		const request_slot *slot = slot_at(items[i].slot);
 		dedup_key	k;
 		dedup_entry *e;
 
@@ -229,6 +232,7 @@ order_state_from_tables(int64 order_id, core_result *res)
 	TupleDesc	desc;
 	HeapTuple	tup;
 	char	   *event;
+	core_status last;
 
 	keep_plan(&order_state_plan,
 			  "WITH t AS ("
@@ -264,45 +268,27 @@ order_state_from_tables(int64 order_id, core_result *res)
 
 		res->avg_price = isnull ? 0 : DatumGetInt64(avg);
 	}
-	res->status = CORE_ST_REJECTED;
-	for (int s = 0; s < CORE_ST_COUNT; s++)
-		if (strcmp(core_status_name((core_status) s), event) == 0)
-			res->status = (uint8) s;
-	/* An amended order that still rests is new or partially filled. */
-	if (res->status == CORE_ST_AMENDED)
-		res->status = res->filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+	if (!core_status_from_name(event, &last))
+		last = CORE_ST_REJECTED;
+	res->status = (uint8) core_order_status(last, res->filled_qty);
 }
 
 /*
- * Fill a duplicate's reply: for an order, the original order's current
- * state (trades = the order's trades over its life); for a deposit or
- * withdrawal, the current balance of that asset.  Runs after the batch's
- * rows are inserted (same transaction), so originals from this very batch
- * are visible.
+ * Fill a duplicate's reply, as its record type says (records.c): for an
+ * order, the original order's current state (trades = the order's trades
+ * over its life); for a deposit or withdrawal, the current balance of that
+ * asset.  Runs after the batch's rows are inserted (same transaction), so
+ * originals from this very batch are visible.
  */
 void
-dedup_reply(core_engine *c, request_slot *slot, int64 order_id)
+dedup_reply(const core_engine *c, request_slot *slot, int64 order_id)
 {
+	const shell_rectype *rt = records_get(slot->rec.type);
+	duplicate_source src = {c, order_state_from_tables};
 	engine_reply *r = &slot->reply;
 
 	memset(r, 0, sizeof(*r));
 	r->kind = REPLY_DUPLICATE;
 	r->seq = 0;
-	if (slot->key_kind == KEY_ORDER)
-	{
-		strlcpy(r->client_order_id, slot->key, sizeof(r->client_order_id));
-		order_state_from_tables(order_id, &r->res);
-	}
-	else
-	{
-		core_balance_info b;
-		const core_rec_funds *f = &slot->rec.u.funds;
-
-		r->res.status = CORE_ST_OK;
-		if (core_balance_get(c, f->user_id, f->asset, &b))
-		{
-			r->res.available = b.available;
-			r->res.frozen = b.frozen;
-		}
-	}
+	rt->duplicate(&src, &slot->rec, slot->key, order_id, &r->res, r->client_order_id);
 }

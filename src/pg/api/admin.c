@@ -1,0 +1,360 @@
+/*
+ * admin.c — engine.status, engine.ready, engine.verify,
+ * engine.state_digest, and the CREATE EXTENSION guard (library preloaded,
+ * the right database, a schema "engine" nobody else controls).
+ *
+ * Owns: what the engine says about itself.
+ * Must never: wait for the worker.  status() and ready() answer in every
+ * state, even when the library is not preloaded; verify() and
+ * state_digest() need the state to be ready.
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/dependency.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/extension.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/guc.h"
+#include "utils/tuplestore.h"
+
+#include "api.h"
+
+PG_FUNCTION_INFO_V1(engine_status_fn);
+PG_FUNCTION_INFO_V1(engine_ready);
+PG_FUNCTION_INFO_V1(engine_verify);
+PG_FUNCTION_INFO_V1(engine_state_digest);
+PG_FUNCTION_INFO_V1(engine_install_check);
+PG_FUNCTION_INFO_V1(engine_snapshot);
+
+#define STATUS_COLS 20
+
+/*
+ * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
+ * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
+ * replay_total, detail, worker_starts, started_at, batches, commands,
+ * duplicates, database, snapshot_ms, snapshot_rows, library_version)
+ *
+ * Releases only append columns, and the row has the columns the installed
+ * catalog declares: a catalog of an earlier release (before ALTER EXTENSION
+ * engine UPDATE) gets the first ones, a later one gets NULLs for the rest.
+ */
+Datum
+engine_status_fn(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum	   *v;
+	bool	   *n;
+	int			ncols;
+	engine_status st;
+	core_counters k;
+	bool		have_counters = false;
+
+	InitMaterializedSRF(fcinfo, 0);
+	ncols = Max(rsinfo->setDesc->natts, STATUS_COLS);
+	v = palloc0(sizeof(Datum) * ncols);
+	n = palloc(sizeof(bool) * ncols);
+	memset(n, true, sizeof(bool) * ncols);
+	/* library_version, the column release 1.1 added */
+	n[19] = false;
+	v[19] = CStringGetTextDatum(ENGINE_SQL_VERSION);
+	if (!shmem_attached())
+	{
+		n[0] = n[10] = n[16] = false;
+		v[0] = CStringGetTextDatum("not_loaded");
+		v[10] = CStringGetTextDatum("the engine library is not in shared_preload_libraries");
+		v[16] = CStringGetTextDatum(engine_database ? engine_database : "postgres");
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		return (Datum) 0;
+	}
+	memset(n, false, sizeof(bool) * STATUS_COLS);
+
+	LWLockAcquire(engine_state_lock, LW_SHARED);
+	status_snapshot(&st);
+	if (st.state == ENGINE_READY)
+	{
+		k = core_get_counters(shmem_core());
+		have_counters = true;
+	}
+	LWLockRelease(engine_state_lock);
+
+	v[0] = CStringGetTextDatum(engine_state_name(st.state));
+	n[1] = st.worker_pid == 0;
+	v[1] = Int32GetDatum(st.worker_pid);
+	v[2] = Int64GetDatum(st.last_seq);
+	v[3] = Int64GetDatum(st.snapshot_seq);
+	n[4] = st.snapshot_at == 0;
+	v[4] = TimestampTzGetDatum(st.snapshot_at);
+	v[5] = Int64GetDatum(st.replayed);
+	v[6] = Int64GetDatum(st.recovery_ms);
+	n[7] = n[8] = !have_counters;
+	v[7] = have_counters ? Int64GetDatum((int64) k.orders) : (Datum) 0;
+	/* Accounts of users; the fee account is not counted. */
+	v[8] = have_counters ? Int64GetDatum((int64) k.accounts - 1) : (Datum) 0;
+	v[9] = Int64GetDatum(st.replay_total);
+	n[10] = st.detail[0] == '\0';
+	v[10] = n[10] ? (Datum) 0 : CStringGetTextDatum(st.detail);
+	v[11] = Int32GetDatum((int32) st.worker_starts);
+	n[12] = st.started_at == 0;
+	v[12] = TimestampTzGetDatum(st.started_at);
+	v[13] = Int64GetDatum(st.batches);
+	v[14] = Int64GetDatum(st.commands);
+	v[15] = Int64GetDatum(st.duplicates);
+	v[16] = CStringGetTextDatum(engine_database);
+	n[17] = n[18] = st.snapshot_rows == 0;
+	v[17] = Int64GetDatum(st.snapshot_ms);
+	v[18] = Int64GetDatum(st.snapshot_rows);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	return (Datum) 0;
+}
+
+/* engine.ready() RETURNS boolean: state = 'ready'. */
+Datum
+engine_ready(PG_FUNCTION_ARGS)
+{
+	engine_status st;
+
+	if (!shmem_attached())
+		PG_RETURN_BOOL(false);
+	status_snapshot(&st);
+	PG_RETURN_BOOL(st.state == ENGINE_READY && serving_current_extension());
+}
+
+typedef struct check_rows
+{
+	int			n;
+	char	   *name[64];
+	bool		ok[64];
+	char	   *detail[64];
+} check_rows;
+
+static void
+add_check(void *arg, const char *check, bool ok, const char *detail)
+{
+	check_rows *r = arg;
+
+	if (r->n >= (int) lengthof(r->name))
+		return;
+	r->name[r->n] = pstrdup(check);
+	r->ok[r->n] = ok;
+	r->detail[r->n] = detail ? pstrdup(detail) : NULL;
+	r->n++;
+}
+
+/* engine.verify() RETURNS TABLE(check_name text, ok boolean, detail text) */
+Datum
+engine_verify(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	check_rows	rows;
+
+	rows.n = 0;
+	core_verify(read_begin(0), add_check, &rows);
+	read_end();
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (int i = 0; i < rows.n; i++)
+	{
+		Datum		v[3];
+		bool		n[3] = {false, false, rows.detail[i] == NULL};
+
+		v[0] = CStringGetTextDatum(rows.name[i]);
+		v[1] = BoolGetDatum(rows.ok[i]);
+		v[2] = n[2] ? (Datum) 0 : CStringGetTextDatum(rows.detail[i]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	}
+	return (Datum) 0;
+}
+
+/* engine.state_digest() RETURNS text: 32 hex digits of the canonical state. */
+Datum
+engine_state_digest(PG_FUNCTION_ARGS)
+{
+	char		hex[33];
+	core_digest d = core_state_digest(read_begin(0));
+
+	read_end();
+	core_digest_hex(d, hex);
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+/*
+ * How much of the description of a foreign object a refusal quotes: a
+ * description is made of fixed words and names of at most 63 bytes; only a
+ * function's argument list can make it long.
+ */
+#define SCHEMA_EXAMPLE_MAX 160
+
+/* The hint of every refusal of the schema: what to do with it. */
+#define SCHEMA_HINT "Drop or rename that schema (DROP SCHEMA engine, or ALTER SCHEMA engine RENAME TO ...), " \
+	"then run CREATE EXTENSION engine, which creates the schema itself."
+
+/*
+ * The extension's objects go into schema "engine", the schema of
+ * engine.control.  When it does not exist, CREATE EXTENSION creates it,
+ * owned by the role running CREATE EXTENSION (a superuser: the extension is
+ * not trusted) and with no privileges for anyone else; the schema is not a
+ * member of the extension (DROP EXTENSION leaves it).  An existing schema is
+ * used as it is, so it must give nobody but superusers a way to change what
+ * the engine's names resolve to, in the worker (a superuser) or in the
+ * SECURITY DEFINER functions.  Refused: a schema owned by a role that is not
+ * a superuser (its owner could drop and replace the engine's objects), one
+ * where a role that is not a superuser may CREATE, and one holding any
+ * object that is not this extension's own.  A pg_dump of an engine database
+ * re-creates the schema (owned by a superuser, empty) before CREATE
+ * EXTENSION; that passes.
+ */
+static void
+check_engine_schema(void)
+{
+	Oid			nsp = get_namespace_oid(ENGINE_SCHEMA, false);
+	Oid			ext = creating_extension ? CurrentExtensionObject
+		: get_extension_oid(ENGINE_EXTENSION_NAME, true);
+	HeapTuple	tup;
+	Oid			owner;
+	Datum		acl;
+	bool		isnull;
+	Relation	dep;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	int			foreign = 0;
+	char	   *example = NULL;
+
+	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "engine: cache lookup failed for schema %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	acl = SysCacheGetAttr(NAMESPACEOID, tup, Anum_pg_namespace_nspacl, &isnull);
+	if (!superuser_arg(owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"engine\" already exists and is owned by role \"%s\", which is not a superuser",
+						GetUserNameFromId(owner, false)),
+				 errdetail("The owner of the engine's schema could drop and replace the engine's objects, which the engine worker uses as a superuser."),
+				 errhint(SCHEMA_HINT)));
+	if (!isnull)
+	{
+		Acl		   *a = DatumGetAclP(acl);
+		AclItem    *items = ACL_DAT(a);
+
+		for (int i = 0; i < ACL_NUM(a); i++)
+		{
+			Oid			grantee = items[i].ai_grantee;
+
+			if ((ACLITEM_GET_PRIVS(items[i]) & ACL_CREATE) == 0 || grantee == owner ||
+				(grantee != ACL_ID_PUBLIC && superuser_arg(grantee)))
+				continue;
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_SCHEMA),
+					 errmsg("schema \"engine\" already exists and grants CREATE to %s%s%s",
+							grantee == ACL_ID_PUBLIC ? "PUBLIC" : "role \"",
+							grantee == ACL_ID_PUBLIC ? "" : GetUserNameFromId(grantee, false),
+							grantee == ACL_ID_PUBLIC ? "" : "\""),
+					 errdetail("Objects created in the engine's schema could take the place of the engine's own."),
+					 errhint(SCHEMA_HINT)));
+		}
+	}
+	ReleaseSysCache(tup);
+
+	/* Everything in a schema depends on it: look for what is not ours. */
+	dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(NamespaceRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(nsp));
+	scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_depend d = (Form_pg_depend) GETSTRUCT(tup);
+		ObjectAddress obj;
+
+		if (OidIsValid(ext) &&
+			((d->classid == ExtensionRelationId && d->objid == ext) ||
+			 getExtensionOfObject(d->classid, d->objid) == ext))
+			continue;
+		if (foreign++ == 0)
+		{
+			ObjectAddressSubSet(obj, d->classid, d->objid, d->objsubid);
+			example = getObjectDescription(&obj, true);
+			if (example != NULL && strlen(example) > SCHEMA_EXAMPLE_MAX)
+				example = psprintf("%.*s...", pg_mbcliplen(example, strlen(example), SCHEMA_EXAMPLE_MAX),
+								   example);
+		}
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	if (foreign > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"engine\" already exists and holds %d object%s that %s not the extension's, such as %s",
+						foreign, foreign == 1 ? "" : "s", foreign == 1 ? "is" : "are",
+						example ? example : "an object being dropped"),
+				 errdetail("Objects in the engine's schema could take the place of the engine's own."),
+				 errhint(SCHEMA_HINT)));
+}
+
+/*
+ * engine._install_check() — called by the extension script: CREATE EXTENSION
+ * fails unless the library is preloaded, this is engine.database and the
+ * schema "engine" is fit for the engine (check_engine_schema), each with a
+ * hint that says what to change.
+ */
+Datum
+engine_install_check(PG_FUNCTION_ARGS)
+{
+	const char *db = get_database_name(MyDatabaseId);
+
+	if (IsBinaryUpgrade)
+		PG_RETURN_VOID();
+
+	if (!engine_preloaded || !shmem_attached())
+	{
+		const char *libs = GetConfigOption("shared_preload_libraries", true, false);
+		char	   *line;
+
+		if (libs == NULL || libs[0] == '\0')
+			line = pstrdup("shared_preload_libraries = 'engine'");
+		else
+			line = psprintf("shared_preload_libraries = '%s, engine'", libs);
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"engine\" must be loaded via shared_preload_libraries"),
+				 errhint("Add these lines to postgresql.conf and restart the server:\n%s\nengine.database = '%s'",
+						 line, db)));
+	}
+	if (strcmp(db, engine_database) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"engine\" can only be created in database \"%s\", not \"%s\"",
+						engine_database, db),
+				 errdetail("The engine worker serves the one database named by engine.database."),
+				 errhint("To serve this database instead, set this line in postgresql.conf and restart the server:\n"
+						 "engine.database = '%s'", db)));
+	check_engine_schema();
+	PG_RETURN_VOID();
+}
+
+/*
+ * engine.snapshot() RETURNS bigint: the worker writes a snapshot now (after
+ * its current batch) and the call returns the seq it covers.
+ */
+Datum
+engine_snapshot(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ready_request_snapshot(request_deadline()));
+}

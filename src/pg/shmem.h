@@ -1,0 +1,53 @@
+/*
+ * shmem.h — the engine's shared memory segments (shmem.c).
+ *
+ *   "engine control": engine_shared = the status block (status.h), the
+ *                     request slots (slots.h) and the few flags between;
+ *   "engine arena":   the core's arena, sized from the engine.max_* settings;
+ *   tranche "engine": lock 0 guards the core state (status.h says how).
+ */
+#ifndef ENGINE_PG_SHMEM_H
+#define ENGINE_PG_SHMEM_H
+
+#include "postgres.h"
+
+#include "port/atomics.h"
+#include "storage/condition_variable.h"
+#include "storage/lwlock.h"
+
+#include "core.h"
+#include "slots.h"
+#include "status.h"
+
+typedef struct engine_shared
+{
+	engine_status status;
+	ConditionVariable status_cv;	/* broadcast whenever status.state changes */
+	pg_atomic_uint64 next_ticket;
+	Size		core_offset;	/* core_engine within the arena, set by the worker */
+	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
+	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
+	pg_atomic_uint64 snapshot_requests;	/* engine.snapshot() calls so far */
+	int			nslots;
+	request_slot slots[FLEXIBLE_ARRAY_MEMBER];
+} engine_shared;
+
+extern engine_shared *engine_shm;
+extern LWLock *engine_state_lock;
+
+/* Install the shared-memory hooks (from _PG_init; only when preloading). */
+void		shmem_init(void);
+
+/* Is shared memory there (the library was preloaded)? */
+bool		shmem_attached(void);
+
+/* ERROR unless it is; every SQL entry point that touches it calls this. */
+void		shmem_require(void);
+
+/* Lay out an empty engine in the arena (worker, holding the state lock). */
+core_engine *shmem_create_core(void);
+
+/* The core in the arena; only meaningful once the worker has created it. */
+core_engine *shmem_core(void);
+
+#endif							/* ENGINE_PG_SHMEM_H */

@@ -1,0 +1,81 @@
+/*
+ * status.h — the status block (status.c): the worker's state and counters
+ * in shared memory, and its only writer API.
+ *
+ * Who may touch what: the worker writes the block, through the functions
+ * below (and ready.h's moves into and out of "ready") only; anyone reads it
+ * (status_snapshot for a consistent copy).
+ */
+#ifndef ENGINE_PG_STATUS_H
+#define ENGINE_PG_STATUS_H
+
+#include "postgres.h"
+
+#include "datatype/timestamp.h"
+#include "storage/spin.h"
+
+typedef enum engine_state
+{
+	ENGINE_STOPPED = 0,			/* no worker process (restart pending) */
+	ENGINE_STARTING,			/* worker connecting to engine.database */
+	ENGINE_WAITING,				/* worker waiting for CREATE EXTENSION engine */
+	ENGINE_RECOVERING,			/* rebuilding the state from the tables */
+	ENGINE_READY,				/* serving commands and reads */
+	ENGINE_FAILED				/* recovery found a problem; refusing commands */
+} engine_state;
+
+#define ENGINE_DETAIL_MAX 512
+
+typedef struct engine_status
+{
+	slock_t		mutex;
+	engine_state state;
+	int			worker_pid;
+	int			worker_procno;	/* whose latch to set; -1 if none */
+	uint32		worker_starts;	/* worker processes started since server start */
+	TimestampTz started_at;		/* current worker's start */
+	int64		last_seq;		/* last committed seq */
+	int64		snapshot_seq;	/* newest snapshot loaded or written (0: none) */
+	TimestampTz snapshot_at;
+	int64		snapshot_ms;	/* how long the last snapshot write paused the worker */
+	int64		snapshot_rows;	/* rows the last snapshot wrote */
+	uint64		snapshots_served;	/* engine.snapshot() requests answered */
+	int64		served_seq;		/* the seq the last answered request got */
+	int64		replay_total;	/* log records to replay at the last start */
+	int64		replayed;		/* ... of which replayed so far */
+	int64		recovery_ms;
+	int64		batches;		/* batches committed by the current worker */
+	int64		commands;		/* records sequenced by the current worker */
+	int64		duplicates;		/* requests answered as duplicates */
+	char		detail[ENGINE_DETAIL_MAX];	/* why failed / what it waits for */
+} engine_status;
+
+/* ------------------------------------------------------------ writers (worker only) */
+
+void		status_worker_started(void);
+void		status_set_state(engine_state state, const char *detail_fmt,...) pg_attribute_printf(2, 3);
+void		status_set_detail(const char *detail_fmt,...) pg_attribute_printf(1, 2);
+void		status_note_replay(int64 replayed, int64 total);
+void		status_note_snapshot_loaded(int64 seq, TimestampTz at);
+void		status_note_recovery_done(int64 ms, int64 replayed, int64 last_seq);
+void		status_note_batch(int64 last_seq, int64 commands, int64 duplicates);
+void		status_note_snapshot_written(int64 seq, TimestampTz at, int64 ms, int64 rows,
+										 uint64 requests);
+uint64		status_snapshot_requests(void);
+bool		status_snapshot_requested(void);
+bool		status_extension_recheck_requested(void);
+
+/* ------------------------------------------------------------ readers */
+
+void		status_snapshot(engine_status *out);
+engine_state status_state(void);
+const char *engine_state_name(engine_state state);
+void		status_wake_worker(void);
+
+/* Is the worker serving the extension this backend sees? */
+bool		serving_current_extension(void);
+
+/* ERROR because the engine is not ready (or has failed); never returns. */
+void		status_error_not_ready(const engine_status *st, bool waited) pg_attribute_noreturn();
+
+#endif							/* ENGINE_PG_STATUS_H */

@@ -1,0 +1,382 @@
+/*
+ * batch.c — one batch of the worker loop: take every submitted request,
+ * drop duplicates, sequence, apply, journal, commit, and only then reply.
+ *
+ * Owns: seq and engine-timestamp assignment, event collection, the batch
+ * transaction, and publishing replies.
+ * Must never: reply before the commit; give a seq to a duplicate; let seq
+ * have a gap (seq = core_seq() + 1, checked after each apply); catch an
+ * ERROR (any ERROR ends the worker with exit code 1, and the next worker
+ * rebuilds the state from what committed).
+ *
+ * The batch is whatever was submitted when the worker looked: under load,
+ * requests pile up while the previous batch commits, so batches grow with
+ * load and one commit (one WAL flush) covers many commands — group commit.
+ *
+ * Durability: unless engine.synchronous_commit is off, the worker flushes
+ * the batch's WAL right after its commit, before it publishes any reply:
+ * one flush per batch, and requests that arrive meanwhile make the next
+ * batch bigger (group commit).  Measured on the 2-core development VM, this
+ * beats letting every caller flush for itself (which the callers still do,
+ * as a no-op, in api/submit.c: that is also where they wait for synchronous
+ * standbys at the level of engine.synchronous_commit): 32 clients ran about
+ * 8k place_order/s against 6k, with batches of ~18 against ~4.  A batch's WAL
+ * always follows the previous batch's, so a crash loses a suffix of batches
+ * that nobody was told about, never a batch in the middle.
+ *
+ * Within a batch, records are applied in submission (ticket) order.  Every
+ * record of a batch gets the same engine timestamp: the wall clock, but never
+ * earlier than the previous batch's.  What a record type needs beyond the
+ * core's apply (its key, the order it creates or acts on, its reference
+ * data) comes from its row of the shell's record table (records.h).
+ *
+ * Readers may see the effects of a batch from its apply until its commit
+ * (they read shared memory, not the tables); if the commit fails the worker
+ * exits and the rebuilt state forgets the batch, and no caller was told
+ * anything about it.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "ready.h"
+#include "records.h"
+#include "settings.h"
+#include "slots.h"
+#include "status.h"
+#include "worker.h"
+
+/* Order events and trades of the batch, in the order they happened. */
+typedef struct event_sink
+{
+	int64		seq;			/* of the record being applied */
+	int32		ev_no;			/* order events so far in this record */
+	log_order_event *events;
+	int			nevents;
+	int			cap_events;
+	log_trade  *trades;
+	int			ntrades;
+	int			cap_trades;
+} event_sink;
+
+/* One batch: its requests, what they produced, and what goes to the tables. */
+typedef struct batch
+{
+	MemoryContext cxt;
+	int			n;
+	const int  *idx;			/* the taken slots, in ticket order */
+	dedup_item *items;			/* the same, with what dedup found */
+	int			nduplicates;
+	int		   *refdata;		/* items whose record type writes reference data */
+	int			nrefdata;
+	event_sink	sink;
+	log_batch	lb;
+} batch;
+
+/* core_event_fn: append each event to the batch's arrays. */
+static void
+collect_event(void *arg, const core_event *ev)
+{
+	event_sink *s = arg;
+
+	if (ev->type == CORE_EV_ORDER)
+	{
+		log_order_event *e;
+
+		if (s->nevents == s->cap_events)
+		{
+			s->cap_events *= 2;
+			s->events = repalloc(s->events, sizeof(log_order_event) * s->cap_events);
+		}
+		e = &s->events[s->nevents++];
+		e->seq = s->seq;
+		e->ev_no = ++s->ev_no;
+		e->ev = ev->u.order;
+		e->client_order_id = NULL;
+	}
+	else if (ev->type == CORE_EV_TRADE)
+	{
+		log_trade  *t;
+
+		if (s->ntrades == s->cap_trades)
+		{
+			s->cap_trades *= 2;
+			s->trades = repalloc(s->trades, sizeof(log_trade) * s->cap_trades);
+		}
+		t = &s->trades[s->ntrades++];
+		t->seq = s->seq;
+		t->tr = ev->u.trade;
+	}
+}
+
+/* The batch's memory, in its own context (deleted by batch_end). */
+static void
+batch_begin(batch *b, const int *idx, int n)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "engine batch",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+
+	memset(b, 0, sizeof(*b));
+	b->cxt = cxt;
+	b->n = n;
+	b->idx = idx;
+	b->items = palloc(sizeof(dedup_item) * n);
+	for (int i = 0; i < n; i++)
+		b->items[i].slot = idx[i];
+	b->refdata = palloc(sizeof(int) * n);
+	b->sink.cap_events = 64;
+	b->sink.events = palloc(sizeof(log_order_event) * b->sink.cap_events);
+	b->sink.cap_trades = 64;
+	b->sink.trades = palloc(sizeof(log_trade) * b->sink.cap_trades);
+	b->lb.seqs = palloc(sizeof(int64) * n);
+	b->lb.rectypes = palloc(sizeof(int16) * n);
+	b->lb.payloads = palloc(sizeof(bytea *) * n);
+	b->lb.crcs = palloc(sizeof(int32) * n);
+	b->lb.keys = palloc(sizeof(log_key) * n);
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The batch's transaction.  ext_oid is the extension the worker serves (a
+ * different one means DROP + CREATE happened: ERROR, and the next worker
+ * starts over from the new tables).
+ */
+static void
+begin_transaction(batch *b, Oid ext_oid)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (get_extension_oid(ENGINE_EXTENSION_NAME, true) != ext_oid)
+		ereport(ERROR,
+				(errmsg("engine: extension \"engine\" was dropped or re-created; the worker restarts")));
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(b->cxt);
+}
+
+/* The wall clock, but never earlier than the previous batch's timestamp. */
+static TimestampTz
+batch_timestamp(TimestampTz last_ts)
+{
+	TimestampTz ts = GetCurrentTimestamp();
+
+	return ts < last_ts ? last_ts : ts;
+}
+
+/* The client_order_id of the resting order the record acts on, if any. */
+static void
+note_target_order(const core_engine *c, const shell_rectype *rt, const core_record *rec,
+				  engine_reply *reply)
+{
+	core_order_info o;
+	int64		user,
+				id;
+
+	if (rt->target == NULL || !rt->target(rec, &user, &id))
+		return;
+	if (core_order_get(c, id, &o) && o.user_id == user)
+		strlcpy(reply->client_order_id, o.client_order_id, sizeof(reply->client_order_id));
+}
+
+/*
+ * The client_order_id of the order the record creates: into the reply, and
+ * onto that order's events of this record (from first_event on).
+ */
+static void
+note_new_order(batch *b, const shell_rectype *rt, const request_slot *slot,
+			   engine_reply *reply, int first_event)
+{
+	const char *coid;
+
+	if (rt->new_order_client_id == NULL)
+		return;
+	coid = rt->new_order_client_id(&slot->rec);
+	strlcpy(reply->client_order_id, coid, sizeof(reply->client_order_id));
+	for (int e = first_event; coid[0] && e < b->sink.nevents; e++)
+		if (b->sink.events[e].ev.order_id == reply->res.order_id)
+			b->sink.events[e].client_order_id = coid;
+}
+
+/* The record's command_log row. */
+static void
+add_log_row(batch *b, const core_record *rec, int64 seq)
+{
+	uint8		buf[CORE_RECORD_MAX_BYTES];
+	size_t		len = core_record_encode(rec, buf);
+	bytea	   *payload = palloc(VARHDRSZ + len);
+	log_batch  *lb = &b->lb;
+
+	SET_VARSIZE(payload, VARHDRSZ + len);
+	memcpy(VARDATA(payload), buf, len);
+	lb->seqs[lb->nrecords] = seq;
+	lb->rectypes[lb->nrecords] = rec->type;
+	lb->payloads[lb->nrecords] = payload;
+	lb->crcs[lb->nrecords] = (int32) log_crc(seq, lb->ts, buf, len);
+	lb->nrecords++;
+}
+
+/* The request's idempotency key, if it carries one: its client_keys row. */
+static void
+add_key_row(batch *b, const request_slot *slot, int64 seq)
+{
+	log_key    *k;
+
+	if (slot->key_kind == KEY_NONE)
+		return;
+	k = &b->lb.keys[b->lb.nkeys++];
+	k->user_id = slot->key_user;
+	k->kind = slot->key_kind;
+	k->key = slot->key;
+	/* An order's key names the order the record created. */
+	k->order_id = slot->key_kind == KEY_ORDER ? slot->reply.res.order_id : 0;
+	k->seq = seq;
+}
+
+/*
+ * Sequence and apply item i: the next seq, the batch's timestamp, the core's
+ * redo, then the rows it leaves for the journal.
+ */
+static void
+apply_one(batch *b, core_engine *c, int i)
+{
+	request_slot *slot = slot_at(b->items[i].slot);
+	const shell_rectype *rt = records_get(slot->rec.type);
+	core_record rec = slot->rec;
+	engine_reply *reply = &slot->reply;
+	int64		seq = core_seq(c) + 1;
+	int			first_event = b->sink.nevents;
+
+	if (rt == NULL)
+		elog(ERROR, "engine: request with unknown record type %d", slot->rec.type);
+
+	rec.ts = b->lb.ts;
+	memset(reply, 0, sizeof(*reply));
+	note_target_order(c, rt, &rec, reply);
+	b->sink.seq = seq;
+	b->sink.ev_no = 0;
+	core_apply(c, &rec, collect_event, &b->sink, &reply->res);
+	if (core_seq(c) != seq)
+		elog(ERROR, "engine: seq did not advance by one (expected " INT64_FORMAT ", core at " INT64_FORMAT ")",
+			 seq, core_seq(c));
+	slot->seq = seq;
+	reply->kind = REPLY_APPLIED;
+	reply->seq = seq;
+	note_new_order(b, rt, slot, reply, first_event);
+
+	add_log_row(b, &rec, seq);
+	add_key_row(b, slot, seq);
+	if (rt->refdata.sql != NULL)
+		b->refdata[b->nrefdata++] = i;
+}
+
+/* Apply every request that is not a duplicate, in order, under the state lock. */
+static void
+apply_all(batch *b, core_engine *c)
+{
+	state_write_begin();
+	for (int i = 0; i < b->n; i++)
+	{
+		if (b->items[i].duplicate)
+			b->nduplicates++;
+		else
+			apply_one(b, c, i);
+	}
+	state_write_end();
+}
+
+/* The batch's rows: log, events, trades, keys, then reference data. */
+static void
+write_journal(batch *b)
+{
+	b->lb.events = b->sink.events;
+	b->lb.nevents = b->sink.nevents;
+	b->lb.trades = b->sink.trades;
+	b->lb.ntrades = b->sink.ntrades;
+	log_append_batch(&b->lb);
+	for (int r = 0; r < b->nrefdata; r++)
+	{
+		request_slot *slot = slot_at(b->items[b->refdata[r]].slot);
+
+		log_append_refdata(&slot->rec, &slot->reply.res, slot->seq, b->lb.ts);
+	}
+}
+
+/*
+ * Duplicates' replies, after the rows are inserted (same transaction), so an
+ * original from this very batch is visible.
+ */
+static void
+answer_duplicates(batch *b, const core_engine *c)
+{
+	for (int i = 0; i < b->n; i++)
+	{
+		dedup_item *item = &b->items[i];
+		int64		order_id = item->order_id;
+
+		if (!item->duplicate)
+			continue;
+		if (item->original >= 0)
+			order_id = slot_at(item->original)->reply.res.order_id;
+		dedup_reply(c, slot_at(item->slot), order_id);
+	}
+}
+
+static void
+commit_transaction(void)
+{
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
+ * Make the batch durable (unless engine.synchronous_commit is off) and only
+ * then answer its callers.
+ */
+static void
+flush_and_publish(batch *b)
+{
+	if (engine_synchronous_commit_flushes())
+		XLogFlush(XactLastCommitEnd);
+	slots_publish(b->idx, b->n, XactLastCommitEnd);
+}
+
+static void
+batch_end(batch *b)
+{
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextDelete(b->cxt);
+}
+
+/*
+ * Run one batch.  idx[] are the taken slots in ticket order.  ext_oid is the
+ * extension the worker serves.  *last_ts is the previous batch's timestamp,
+ * updated.
+ */
+void
+batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	batch		b;
+
+	batch_begin(&b, idx, n);
+	begin_transaction(&b, ext_oid);
+	dedup_check(b.items, n);
+	b.lb.ts = batch_timestamp(*last_ts);
+	apply_all(&b, c);
+	write_journal(&b);
+	answer_duplicates(&b, c);
+	commit_transaction();
+	status_note_batch(core_seq(c), b.lb.nrecords, b.nduplicates);
+	flush_and_publish(&b);
+	*last_ts = b.lb.ts;
+	batch_end(&b);
+	MemoryContextSwitchTo(caller);
+}
