@@ -79,8 +79,8 @@ SELECT status FROM engine.deposit(1202, 'PRVB', 10);
 SELECT order_id - :o0 AS oid, status FROM engine.place_order(1202, 'PRVB_PRVQ', 'sell', 0.5, 100, client_order_id => 'p-done');
 SELECT order_id - :o0 AS oid, status FROM engine.cancel_order(1202, 'p-done');
 SELECT order_id - :o0 AS oid, status FROM engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.1, 90, client_order_id => 'p-rest');
-SELECT order_id - :o0 AS oid, status FROM engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.0001, 2, client_order_id => 'p-c1');
-SELECT order_id - :o0 AS oid, status FROM engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.0001, 3, client_order_id => 'p-c2');
+SELECT order_id - :o0 AS oid, status FROM engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.01, 2, client_order_id => 'p-c1');
+SELECT order_id - :o0 AS oid, status FROM engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.01, 3, client_order_id => 'p-c2');
 
 CREATE ROLE regress_trader;
 CREATE ROLE regress_operator;
@@ -122,7 +122,7 @@ $$;
 CREATE TABLE public.priv_calls (n int PRIMARY KEY, name text NOT NULL, cmd text NOT NULL);
 INSERT INTO public.priv_calls VALUES
 	-- trading
-	( 1, 'place_order', $$SELECT engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.0001, 1)$$),
+	( 1, 'place_order', $$SELECT engine.place_order(1201, 'PRVB_PRVQ', 'buy', 0.01, 1)$$),
 	( 2, 'cancel_order(order_id)', format('SELECT engine.cancel_order(1201, %s::bigint)', :o0 + 3)),
 	( 3, 'cancel_order(client_order_id)', $$SELECT engine.cancel_order(1201, 'p-c2'::text)$$),
 	( 4, 'cancel_all', $$SELECT engine.cancel_all(1203)$$),
@@ -214,7 +214,7 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_operator;
 SELECT status, available FROM engine.deposit(1203, 'PRVQ', 1, ref => 'p-op-1');
 SELECT state, library_version FROM engine.status();
-SELECT engine.place_order(1203, 'PRVB_PRVQ', 'buy', 0.0001, 1);
+SELECT engine.place_order(1203, 'PRVB_PRVQ', 'buy', 0.01, 1);
 SELECT count(*) FROM engine.trades_v;
 RESET SESSION AUTHORIZATION;
 
