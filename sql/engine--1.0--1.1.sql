@@ -31,8 +31,26 @@ CREATE FUNCTION engine.status()
 	              replay_total bigint, detail text, worker_starts integer,
 	              started_at timestamptz, batches bigint, commands bigint,
 	              duplicates bigint, database text, snapshot_ms bigint, snapshot_rows bigint,
-	              library_version text)
+	              library_version text,
+	              -- followers (see the next section)
+	              role text, applied_seq bigint, lag_records bigint, lag_ms bigint,
+	              follower_reloads bigint, follower_retries bigint, promote_ms bigint)
 	AS 'MODULE_PATHNAME', 'engine_status_fn' LANGUAGE C VOLATILE ROWS 1;
+
+---------------------------------------------- status: role, lag (followers)
+
+-- On a hot standby the worker is a follower: it applies the primary's
+-- command log as WAL replay makes it visible and serves every read; it
+-- becomes the leader in place when the standby is promoted.  status() says
+-- which (role: 'leader' | 'follower'), the seq of the state it serves
+-- (applied_seq), how far that is behind the log this server sees
+-- (lag_records, and lag_ms: how long the oldest record not yet applied has
+-- waited since the primary stamped it; 0 on a leader and when caught up),
+-- how often the follower reloaded from a snapshot because the rows it
+-- needed were pruned (follower_reloads) or retried a read cancelled by a
+-- recovery conflict (follower_retries), and how long its last promotion
+-- took from noticing it to leading (promote_ms, NULL if never promoted).
+-- The columns are in the status() definition above.
 
 ------------------------------------------------------------- Privileges
 --

@@ -36,26 +36,18 @@ read_begin(TimestampTz deadline)
 	for (;;)
 	{
 		shmem_require();
-		if (status_state() == ENGINE_READY && !serving_current_extension())
-		{
-			if (in_command)
-			{
-				ready_wait(deadline);
-				continue;
-			}
+		if (in_command)
+			ready_wait(deadline);	/* a leader, ready, or ERROR */
+		else if (status_state() == ENGINE_READY && !serving_current_extension())
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("engine is not ready (the extension was re-created; the worker is restarting)")));
-		}
 		LWLockAcquire(engine_state_lock, LW_SHARED);
 		if (status_state() == ENGINE_READY)
 			return shmem_core();
 		LWLockRelease(engine_state_lock);
 		if (in_command)
-		{
-			ready_wait(deadline);
 			continue;
-		}
 		{
 			engine_status st;
 
@@ -98,12 +90,16 @@ ready_begin_recovery(void)
 	return c;
 }
 
-/* Serve ext_oid's state from now on. */
+/*
+ * Serve ext_oid's state from now on, as the leader (commands and reads) or
+ * as a follower (reads only).  A follower's move to leader is this call too.
+ */
 void
-ready_serve(Oid ext_oid)
+ready_serve(Oid ext_oid, engine_role role)
 {
 	state_write_begin();
 	engine_shm->ext_oid = ext_oid;
+	status_set_role(role);
 	status_set_state(ENGINE_READY, NULL);
 	state_write_end();
 }
@@ -178,10 +174,12 @@ wait_for_status(TimestampTz deadline, status_test done, void *arg, engine_status
 	ConditionVariableCancelSleep();
 }
 
+/* Ready for commands: a leader serving the extension this backend sees. */
 static bool
 is_ready(const engine_status *st, void *arg pg_attribute_unused())
 {
-	return st->state == ENGINE_READY && serving_current_extension();
+	return st->state == ENGINE_READY && st->role == ENGINE_ROLE_LEADER &&
+		serving_current_extension();
 }
 
 static bool
@@ -191,9 +189,11 @@ snapshot_served(const engine_status *st, void *arg)
 }
 
 /*
- * Wait until the engine is ready, at most until deadline.  ERRORs at once if
- * it has failed or this is a standby, and with the worker's state when the
- * deadline passes.
+ * Wait until the engine is ready for commands (a leader), at most until
+ * deadline.  ERRORs at once if this is a standby (whatever its follower is
+ * doing: a standby never runs a command) or the engine has failed, and with
+ * the worker's state when the deadline passes.  Between a promotion and the
+ * follower's move to leader (its last log rows), commands wait.
  */
 void
 ready_wait(TimestampTz deadline)
@@ -201,13 +201,15 @@ ready_wait(TimestampTz deadline)
 	engine_status st;
 
 	shmem_require();
-	if (status_state() == ENGINE_READY && serving_current_extension())
-		return;
 	if (RecoveryInProgress())
 		ereport(ERROR,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("engine commands cannot run on a standby"),
-				 errhint("Send commands to the primary; the engine worker runs there.")));
+				 errdetail("This server is in recovery: its engine is a follower that applies the primary's log and serves reads only."),
+				 errhint("Send commands to the primary (with libpq, target_session_attrs=read-write finds it).")));
+	if (status_state() == ENGINE_READY && status_role() == ENGINE_ROLE_LEADER &&
+		serving_current_extension())
+		return;
 	wait_for_status(deadline, is_ready, NULL, &st);
 }
 

@@ -14,6 +14,7 @@
 #include "datatype/timestamp.h"
 
 #include "core.h"
+#include "status.h"
 
 /* ------------------------------------------------------------ the read protocol */
 
@@ -36,8 +37,8 @@ void		state_write_end(void);
 /* Leave "ready" (state "recovering") and lay out the empty engine to rebuild. */
 core_engine *ready_begin_recovery(void);
 
-/* Serve the state of extension ext_oid: state "ready". */
-void		ready_serve(Oid ext_oid);
+/* Serve the state of extension ext_oid: state "ready", in this role. */
+void		ready_serve(Oid ext_oid, engine_role role);
 
 /* The worker is exiting: no worker, state "stopped", nothing served. */
 void		ready_worker_gone(void);
@@ -48,9 +49,9 @@ void		ready_worker_gone(void);
 long		deadline_ms_left(TimestampTz deadline);
 
 /*
- * Wait until the engine is ready, at most until deadline.  ERROR at once if
- * it has failed or this is a standby, and naming the worker's state when
- * the deadline passes.
+ * Wait until the engine is ready for commands (a leader), at most until
+ * deadline.  ERROR at once if this is a standby or the engine has failed,
+ * and naming the worker's state when the deadline passes.
  */
 void		ready_wait(TimestampTz deadline);
 

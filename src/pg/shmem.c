@@ -93,6 +93,7 @@ init_control(engine_shared *shm)
 	SpinLockInit(&st->mutex);
 	st->state = ENGINE_STOPPED;
 	st->worker_procno = -1;
+	st->promote_ms = -1;
 	ConditionVariableInit(&shm->status_cv);
 	pg_atomic_init_u64(&shm->next_ticket, 1);
 	shm->ext_oid = InvalidOid;

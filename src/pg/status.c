@@ -39,6 +39,10 @@ status_worker_started(void)
 	st->duplicates = 0;
 	st->replayed = 0;
 	st->replay_total = 0;
+	st->role = RecoveryInProgress() ? ENGINE_ROLE_FOLLOWER : ENGINE_ROLE_LEADER;
+	st->follower_reloads = 0;
+	st->follower_retries = 0;
+	st->promote_ms = -1;
 	SpinLockRelease(&st->mutex);
 }
 
@@ -133,6 +137,64 @@ status_note_batch(int64 last_seq, int64 commands, int64 duplicates)
 	SpinLockRelease(&st->mutex);
 }
 
+/* A follower applied log rows: the state is at last_seq. */
+void
+status_note_applied(int64 last_seq)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->last_seq = last_seq;
+	SpinLockRelease(&st->mutex);
+}
+
+/*
+ * The worker's role.  A move to leader is made with engine_state_lock held
+ * exclusively (ready.c), like a move into "ready": commands wait for a
+ * leader, and wake on the broadcast.
+ */
+void
+status_set_role(engine_role role)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->role = role;
+	SpinLockRelease(&st->mutex);
+	ConditionVariableBroadcast(&engine_shm->status_cv);
+}
+
+void
+status_note_follower_reload(void)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->follower_reloads++;
+	SpinLockRelease(&st->mutex);
+}
+
+void
+status_note_follower_retry(void)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->follower_retries++;
+	SpinLockRelease(&st->mutex);
+}
+
+/* The follower became the leader, ms after it noticed the promotion. */
+void
+status_note_promoted(int64 ms)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->promote_ms = ms;
+	SpinLockRelease(&st->mutex);
+}
+
 /*
  * A snapshot of seq was written (rows 0: it existed already) and made
  * durable: it answers every engine.snapshot() request up to `requests`.
@@ -209,6 +271,19 @@ engine_state_name(engine_state state)
 	return "unknown";
 }
 
+const char *
+engine_role_name(engine_role role)
+{
+	return role == ENGINE_ROLE_FOLLOWER ? "follower" : "leader";
+}
+
+/* The worker's role, read without the spinlock (an aligned int). */
+engine_role
+status_role(void)
+{
+	return ((volatile engine_status *) &engine_shm->status)->role;
+}
+
 /* A consistent copy of the status block. */
 void
 status_snapshot(engine_status *out)
@@ -271,7 +346,7 @@ status_error_not_ready(const engine_status *st, bool waited)
 			 waited ? errdetail("Waited engine.request_timeout (%d ms); the request was withdrawn and will not run.",
 								engine_request_timeout_ms) : 0,
 			 RecoveryInProgress()
-			 ? errhint("This server is a standby; the engine worker runs on the primary.")
+			 ? errhint("This server is a standby: its engine is a follower, which serves reads once it has loaded the state; commands go to the primary.")
 			 : (st->state == ENGINE_STOPPED || st->state == ENGINE_STARTING)
 			 ? errhint("The worker serves database \"%s\" (engine.database); see the server log.",
 					   engine_database) : 0));

@@ -26,6 +26,18 @@ typedef enum engine_state
 
 #define ENGINE_DETAIL_MAX 512
 
+/*
+ * What the worker is to the cluster: the leader sequences commands on the
+ * primary; a follower, on a hot standby, applies the log rows that WAL
+ * replay makes visible and serves reads only.  A follower becomes the
+ * leader in place when its server is promoted (worker/follower.c).
+ */
+typedef enum engine_role
+{
+	ENGINE_ROLE_LEADER = 0,
+	ENGINE_ROLE_FOLLOWER
+} engine_role;
+
 typedef struct engine_status
 {
 	slock_t		mutex;
@@ -47,6 +59,10 @@ typedef struct engine_status
 	int64		batches;		/* batches committed by the current worker */
 	int64		commands;		/* records sequenced by the current worker */
 	int64		duplicates;		/* requests answered as duplicates */
+	engine_role role;			/* of the current worker (ready.c moves it to leader) */
+	int64		follower_reloads;	/* follower reloads from a snapshot (behind a prune) */
+	int64		follower_retries;	/* follower reads cancelled and retried (recovery conflicts) */
+	int64		promote_ms;		/* promotion noticed -> leader ready, last time (-1: never) */
 	char		detail[ENGINE_DETAIL_MAX];	/* why failed / what it waits for */
 } engine_status;
 
@@ -59,6 +75,11 @@ void		status_note_replay(int64 replayed, int64 total);
 void		status_note_snapshot_loaded(int64 seq, TimestampTz at);
 void		status_note_recovery_done(int64 ms, int64 replayed, int64 last_seq);
 void		status_note_batch(int64 last_seq, int64 commands, int64 duplicates);
+void		status_note_applied(int64 last_seq);
+void		status_set_role(engine_role role);
+void		status_note_follower_reload(void);
+void		status_note_follower_retry(void);
+void		status_note_promoted(int64 ms);
 void		status_note_snapshot_written(int64 seq, TimestampTz at, int64 ms, int64 rows,
 										 uint64 requests);
 uint64		status_snapshot_requests(void);
@@ -70,6 +91,8 @@ bool		status_extension_recheck_requested(void);
 void		status_snapshot(engine_status *out);
 engine_state status_state(void);
 const char *engine_state_name(engine_state state);
+const char *engine_role_name(engine_role role);
+engine_role status_role(void);
 void		status_wake_worker(void);
 
 /* Is the worker serving the extension this backend sees? */

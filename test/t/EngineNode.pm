@@ -42,13 +42,15 @@ our $LOT      = 10_000;     # lot in satoshi (0.0001 BTC)
 # Start a node with the engine preloaded; creates the extension and waits
 # for engine.ready() unless create_extension => 0.  extra_conf is appended
 # to postgresql.conf after the defaults; install_path runs the node from
-# another PostgreSQL installation (e.g. one with release 1.0 of the engine).
+# another PostgreSQL installation (e.g. one with release 1.0 of the engine);
+# allows_streaming => 1 (or 'physical') makes it a primary that standbys
+# can stream from (see new_standby).
 sub new_node
 {
 	my ($name, %opt) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name,
 		$opt{install_path} ? (install_path => $opt{install_path}) : ());
-	$node->init;
+	$node->init(allows_streaming => $opt{allows_streaming} // 0);
 	$node->append_conf('postgresql.conf', qq{
 shared_preload_libraries = 'engine'
 engine.database = '$DB'
@@ -70,6 +72,40 @@ log_min_messages = info
 		wait_ready($node) or BAIL_OUT("engine on node $name never became ready");
 	}
 	return $node;
+}
+
+# A hot standby of $primary streaming from it, made from a new base backup;
+# its worker is a follower.  Waits until the follower is ready and has
+# applied the primary's log (unless wait => 0).  extra_conf is appended to
+# its postgresql.conf.
+sub new_standby
+{
+	my ($primary, $name, %opt) = @_;
+	my $backup = "b_$name";
+	$primary->backup($backup);
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init_from_backup($primary, $backup, has_streaming => 1);
+	$node->append_conf('postgresql.conf', $opt{extra_conf}) if $opt{extra_conf};
+	$node->start;
+	if ($opt{wait} // 1)
+	{
+		wait_ready($node) or BAIL_OUT("follower on $name never became ready");
+		wait_follower($primary, $node);
+	}
+	return $node;
+}
+
+# Wait until $standby has replayed $primary's WAL and its follower has
+# applied every log row the primary has (same seq).  Returns that seq.
+sub wait_follower
+{
+	my ($primary, $standby) = @_;
+	$primary->wait_for_catchup($standby, 'replay', $primary->lsn('flush'));
+	my $seq = $primary->safe_psql($DB, 'SELECT coalesce(max(seq), 0) FROM engine.command_log');
+	$standby->poll_query_until($DB,
+		"SELECT state = 'ready' AND applied_seq >= $seq FROM engine.status()")
+	  or die "follower on " . $standby->name . " did not reach seq $seq";
+	return $seq;
 }
 
 # Poll until engine.ready() (at most $timeout seconds).  Returns 1 or 0; on

@@ -12,6 +12,7 @@
 
 #include "access/genam.h"
 #include "access/table.h"
+#include "access/xlog.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
@@ -42,13 +43,45 @@ PG_FUNCTION_INFO_V1(engine_state_digest);
 PG_FUNCTION_INFO_V1(engine_install_check);
 PG_FUNCTION_INFO_V1(engine_snapshot);
 
-#define STATUS_COLS 20
+#define STATUS_COLS 27
+
+/* status() columns 20-26: role, applied_seq, lag, follower counters. */
+static void
+status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
+{
+	engine_role role = st->worker_pid != 0 ? st->role
+		: RecoveryInProgress() ? ENGINE_ROLE_FOLLOWER : ENGINE_ROLE_LEADER;
+	int64		lag_records = 0;
+	int64		lag_ms = 0;
+	bool		have_lag = have_state;
+
+	if (have_state && role == ENGINE_ROLE_FOLLOWER)
+		have_lag = follower_lag(st->last_seq, &lag_records, &lag_ms);
+	v[20] = CStringGetTextDatum(engine_role_name(role));
+	n[21] = !have_state;
+	v[21] = Int64GetDatum(st->last_seq);
+	n[22] = n[23] = !have_lag;
+	v[22] = Int64GetDatum(lag_records);
+	v[23] = Int64GetDatum(lag_ms);
+	v[24] = Int64GetDatum(st->follower_reloads);
+	v[25] = Int64GetDatum(st->follower_retries);
+	n[26] = st->promote_ms < 0;
+	v[26] = Int64GetDatum(st->promote_ms);
+}
 
 /*
  * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
  * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
  * replay_total, detail, worker_starts, started_at, batches, commands,
- * duplicates, database, snapshot_ms, snapshot_rows, library_version)
+ * duplicates, database, snapshot_ms, snapshot_rows, library_version, role,
+ * applied_seq, lag_records, lag_ms, follower_reloads, follower_retries,
+ * promote_ms)
+ *
+ * role is the worker's (leader on a primary, follower on a standby; with no
+ * worker, what this server's worker would be).  applied_seq is the seq of
+ * the state served.  lag_records and lag_ms (lag.c) are 0 on a leader and
+ * NULL while there is no state.  promote_ms: how long the last promotion
+ * took the follower, from noticing it to leading (NULL: never promoted).
  *
  * Releases only append columns, and the row has the columns the installed
  * catalog declares: a catalog of an earlier release (before ALTER EXTENSION
@@ -119,6 +152,7 @@ engine_status_fn(PG_FUNCTION_ARGS)
 	n[17] = n[18] = st.snapshot_rows == 0;
 	v[17] = Int64GetDatum(st.snapshot_ms);
 	v[18] = Int64GetDatum(st.snapshot_rows);
+	status_role_columns(&st, have_counters, v, n);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	return (Datum) 0;
 }

@@ -27,6 +27,9 @@
 #include "slots.h"
 #include "status.h"
 
+/* A follower's lag behind the visible log (lag.c). */
+bool		follower_lag(int64 applied_seq, int64 *lag_records, int64 *lag_ms);
+
 /* Reference data a command needs, copied out of the core. */
 typedef struct symbol_ref
 {

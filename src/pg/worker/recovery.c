@@ -26,6 +26,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "ready.h"
 #include "records.h"
 #include "settings.h"
 #include "shmem.h"
@@ -37,6 +38,9 @@
 #define REPLAY_FETCH_ROWS 10000
 /* Seconds between progress lines in the server log. */
 #define REPLAY_PROGRESS_SECS 5
+
+/* See recovery_unchecked_seq. */
+static int64 unchecked_seq = 0;
 
 typedef struct verify_failure
 {
@@ -212,8 +216,8 @@ recovery_log_replayable(char *reason, size_t len)
  * Check and apply one log row; false (with a reason) if the row is bad.
  */
 static bool
-replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
-		   char *reason, size_t len)
+replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, bool serving,
+		   TimestampTz *last_ts, char *reason, size_t len)
 {
 	bool		isnull;
 	int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
@@ -257,12 +261,37 @@ replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, TimestampTz *last_ts,
 		return false;
 	}
 	rec.ts = ts;
+	if (serving)
+		state_write_begin();
 	core_apply(c, &rec, NULL, NULL, &res);
-	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY &&
-		!capacity_outcome_matches(&rec, seq, reason, len))
-		return false;
+	if (serving)
+		state_write_end();
 	*last_ts = ts;
+	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
+	{
+		bool		ok;
+
+		unchecked_seq = seq;
+		ok = capacity_outcome_matches(&rec, seq, reason, len);
+		unchecked_seq = 0;
+		return ok;
+	}
 	return true;
+}
+
+/*
+ * The seq of a record applied whose capacity outcome was not compared with
+ * the live one because the comparison's query failed (0: none), forgotten
+ * once asked.  The caller that caught that ERROR must not go on from this
+ * state.
+ */
+int64
+recovery_unchecked_seq(void)
+{
+	int64		seq = unchecked_seq;
+
+	unchecked_seq = 0;
+	return seq;
 }
 
 static void
@@ -278,6 +307,72 @@ verify_cb(void *ctx, const char *check, bool ok, const char *detail)
 }
 
 /*
+ * Replay every log row after core_seq(c), in seq order, to the end that the
+ * caller's transaction snapshot sees (the caller runs a transaction with an
+ * active snapshot and is SPI-connected).  serving: the state is being
+ * served (a follower), so each record is applied under the state lock and
+ * recovery's progress is not reported; otherwise progress goes to
+ * engine.status() and the server log, out of `total`.  Returns the number
+ * of records applied, or -1 with a reason on a bad row (a gap in seq, a CRC
+ * mismatch, a format this release does not replay, a payload that does not
+ * decode, a capacity outcome that differs from the live one).  Exits the
+ * process on SIGTERM.
+ */
+int64
+recovery_replay_tail(core_engine *c, bool serving, int64 total, TimestampTz *last_ts,
+					 char *reason, size_t len)
+{
+	TimestampTz last_report = GetCurrentTimestamp();
+	int64		replayed = 0;
+	Oid			types[1] = {INT8OID};
+	Datum		args[1];
+	SPIPlanPtr	plan;
+	Portal		cursor;
+	bool		ok = true;
+
+	plan = SPI_prepare("SELECT seq, rectype, ts, payload, crc FROM engine.command_log "
+					   "WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq", 1, types);
+	if (plan == NULL)
+		elog(ERROR, "engine: could not prepare the replay query: %s", SPI_result_code_string(SPI_result));
+	args[0] = Int64GetDatum(core_seq(c));
+	cursor = SPI_cursor_open(NULL, plan, args, NULL, true);
+
+	while (ok)
+	{
+		SPITupleTable *rows;
+		uint64		nrows;
+
+		SPI_cursor_fetch(cursor, true, REPLAY_FETCH_ROWS);
+		rows = SPI_tuptable;	/* replay_row may run queries of its own */
+		nrows = SPI_processed;
+		if (nrows == 0)
+			break;
+		for (uint64 r = 0; r < nrows && ok; r++)
+		{
+			ok = replay_row(c, rows->vals[r], rows->tupdesc, serving, last_ts, reason, len);
+			if (ok)
+				replayed++;
+		}
+		SPI_freetuptable(rows);
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		CHECK_FOR_INTERRUPTS();
+		if (serving)
+			continue;
+		status_note_replay(replayed, total);
+		if (TimestampDifferenceExceeds(last_report, GetCurrentTimestamp(), REPLAY_PROGRESS_SECS * 1000))
+		{
+			last_report = GetCurrentTimestamp();
+			elog(LOG, "engine: recovery: replayed " INT64_FORMAT " of " INT64_FORMAT " log records",
+				 replayed, total);
+		}
+	}
+	SPI_cursor_close(cursor);
+	SPI_freeplan(plan);
+	return ok ? replayed : -1;
+}
+
+/*
  * Rebuild c (freshly created, empty) from the tables.  Returns true when the
  * state is whole and every invariant holds; otherwise sets the status to
  * "failed" with the reason and returns false.  *last_ts gets the timestamp
@@ -287,15 +382,10 @@ bool
 recovery_run(core_engine *c, TimestampTz *last_ts)
 {
 	TimestampTz started = GetCurrentTimestamp();
-	TimestampTz last_report = started;
 	TimestampTz snapshot_at;
 	int64		from_seq;
 	int64		total;
-	int64		replayed = 0;
-	Oid			types[1] = {INT8OID};
-	Datum		args[1];
-	SPIPlanPtr	plan;
-	Portal		cursor;
+	int64		replayed;
 	char		reason[ENGINE_DETAIL_MAX];
 	bool		ok = true;
 	verify_failure vf;
@@ -316,42 +406,9 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
 		 from_seq, total);
 
-	plan = SPI_prepare("SELECT seq, rectype, ts, payload, crc FROM engine.command_log "
-					   "WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq", 1, types);
-	if (plan == NULL)
-		elog(ERROR, "engine: could not prepare the replay query: %s", SPI_result_code_string(SPI_result));
-	args[0] = Int64GetDatum(from_seq);
-	cursor = SPI_cursor_open("engine_replay", plan, args, NULL, true);
-
-	while (ok)
-	{
-		SPITupleTable *rows;
-		uint64		nrows;
-
-		SPI_cursor_fetch(cursor, true, REPLAY_FETCH_ROWS);
-		rows = SPI_tuptable;	/* replay_row may run queries of its own */
-		nrows = SPI_processed;
-		if (nrows == 0)
-			break;
-		for (uint64 r = 0; r < nrows && ok; r++)
-		{
-			ok = replay_row(c, rows->vals[r], rows->tupdesc, last_ts, reason, sizeof(reason));
-			if (ok)
-				replayed++;
-		}
-		SPI_freetuptable(rows);
-		status_note_replay(replayed, total);
-		if (ShutdownRequestPending)
-			proc_exit(1);
-		CHECK_FOR_INTERRUPTS();
-		if (TimestampDifferenceExceeds(last_report, GetCurrentTimestamp(), REPLAY_PROGRESS_SECS * 1000))
-		{
-			last_report = GetCurrentTimestamp();
-			elog(LOG, "engine: recovery: replayed " INT64_FORMAT " of " INT64_FORMAT " log records",
-				 replayed, total);
-		}
-	}
-	SPI_cursor_close(cursor);
+	replayed = recovery_replay_tail(c, false, total, last_ts, reason, sizeof(reason));
+	ok = replayed >= 0;
+	replayed = core_seq(c) - from_seq;
 
 	if (ok)
 	{

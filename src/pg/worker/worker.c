@@ -4,7 +4,8 @@
  *
  * Owns: registration, signals, the life cycle (starting -> waiting ->
  * recovering -> ready | failed), the wait for the extension at the library's
- * SQL version, and the main loop.
+ * SQL version, the choice of role at start (a standby's worker follows the
+ * primary until promoted: follower.c), and the main loop.
  * Must never: trust the shared arena it finds at start (it always rebuilds:
  * after a crash-restart the arena is zeroed, after an exit(1) it may be
  * half-updated); catch an ERROR to carry on (any ERROR ends the process with
@@ -22,6 +23,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -65,7 +67,8 @@ worker_init(void)
 		return;
 	memset(&w, 0, sizeof(w));
 	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* On a hot standby too, as a follower (follower.c). */
+	w.bgw_start_time = BgWorkerStart_ConsistentState;
 	w.bgw_restart_time = 1;
 	strlcpy(w.bgw_library_name, "engine", BGW_MAXLEN);
 	strlcpy(w.bgw_function_name, "worker_main", BGW_MAXLEN);
@@ -364,7 +367,9 @@ worker_main(Datum arg pg_attribute_unused())
 
 	c = ready_begin_recovery();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
-	if (!recovery_run(c, &last_ts))
+	if (RecoveryInProgress())
+		c = follow_until_promoted(c, ext_oid, &last_ts);
+	else if (!recovery_run(c, &last_ts))
 	{
 		slots_reclaim_after_recovery(core_seq(c), false);
 		pgstat_report_activity(STATE_IDLE, "engine: failed");
@@ -373,7 +378,7 @@ worker_main(Datum arg pg_attribute_unused())
 	slots_reclaim_after_recovery(core_seq(c), true);
 	checkpoint_init();
 
-	ready_serve(ext_oid);
+	ready_serve(ext_oid, ENGINE_ROLE_LEADER);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
 
 	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * slots_count());

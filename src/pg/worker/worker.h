@@ -1,8 +1,9 @@
 /*
  * worker.h — the engine worker's own files (src/pg/worker/): the main loop
  * (worker.c), one batch (batch.c), duplicate detection (dedup.c), the
- * journal writers (journal.c), recovery (recovery.c) and when to take a
- * snapshot (checkpoint.c; the rows are snapshot.h's).
+ * journal writers (journal.c), recovery (recovery.c), following the
+ * primary on a standby (follower.c) and when to take a snapshot
+ * (checkpoint.c; the rows are snapshot.h's).
  *
  * Everything declared here runs only in the worker process, the only writer
  * of the engine state and of the engine tables.  Any ERROR ends the worker
@@ -29,6 +30,20 @@ PGDLLEXPORT void worker_main(Datum arg);
 
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
 bool		recovery_run(core_engine *c, TimestampTz *last_ts);
+
+/* Apply the log rows after core_seq(c) (see recovery.c); -1 on a bad row. */
+int64		recovery_replay_tail(core_engine *c, bool serving, int64 total,
+								 TimestampTz *last_ts, char *reason, size_t len);
+int64		recovery_unchecked_seq(void);
+
+/* ------------------------------------------------------------ follower.c */
+
+/*
+ * On a hot standby: load the state, follow the primary's log and serve
+ * reads until the server is promoted; returns with the tail applied, ready
+ * to lead (see follower.c).
+ */
+core_engine *follow_until_promoted(core_engine *c, Oid ext_oid, TimestampTz *last_ts);
 
 /*
  * Log records in a payload format below this were written by an earlier
