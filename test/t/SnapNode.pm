@@ -30,14 +30,15 @@ use EngineNode;
 our $DB = 'postgres';
 
 our @STATUS_COLS = qw(state worker_pid last_seq snapshot_seq replayed recovery_ms
-  resting_orders accounts replay_total detail worker_starts snapshot_ms snapshot_rows);
+  resting_orders accounts replay_total detail worker_starts snapshot_ms snapshot_rows
+  role applied_seq lag_records lag_ms follower_reloads follower_retries promote_ms);
 
 our @SNAPSHOT_TABLES = qw(snapshot_assets snapshot_symbols snapshot_balances snapshot_orders);
 
 # A node for the snapshot tests: EngineNode's defaults, automatic snapshots
 # practically off (an hour, 2e9 commands) unless %opt says otherwise.
 #   keep_log => 'on' | 'off' (default 'on'), snapshot_every, snapshot_interval,
-#   snapshot_keep, max_orders, extra_conf, create_extension.
+#   snapshot_keep, max_orders, extra_conf, create_extension, allows_streaming.
 sub new_node
 {
 	my ($name, %opt) = @_;
@@ -54,7 +55,8 @@ engine.snapshot_keep = %d
 	$conf .= "engine.max_orders = $opt{max_orders}\n" if $opt{max_orders};
 	$conf .= $opt{extra_conf} if $opt{extra_conf};
 	return EngineNode::new_node($name, extra_conf => $conf,
-		create_extension => $opt{create_extension} // 1);
+		create_extension => $opt{create_extension} // 1,
+		allows_streaming => $opt{allows_streaming} // 0);
 }
 
 # engine.status() as a hash (dies if the query fails).

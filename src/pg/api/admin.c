@@ -58,7 +58,7 @@ status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
 	if (have_state && role == ENGINE_ROLE_FOLLOWER)
 		have_lag = follower_lag(st->last_seq, &lag_records, &lag_ms);
 	v[20] = CStringGetTextDatum(engine_role_name(role));
-	n[21] = !have_state;
+	n[21] = !have_state && st->state != ENGINE_FAILED;
 	v[21] = Int64GetDatum(st->last_seq);
 	n[22] = n[23] = !have_lag;
 	v[22] = Int64GetDatum(lag_records);
@@ -79,7 +79,7 @@ status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
  *
  * role is the worker's (leader on a primary, follower on a standby; with no
  * worker, what this server's worker would be).  applied_seq is the seq of
- * the state served.  lag_records and lag_ms (lag.c) are 0 on a leader and
+ * the state served (when failed: where it stopped).  lag_records and lag_ms (lag.c) are 0 on a leader and
  * NULL while there is no state.  promote_ms: how long the last promotion
  * took the follower, from noticing it to leading (NULL: never promoted).
  *

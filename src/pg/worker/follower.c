@@ -232,6 +232,8 @@ follower_signals(void)
 static void
 follower_sleep(long ms)
 {
+	/* Its reads and recovery conflicts into pg_stat_* (at most once a second). */
+	pgstat_report_stat(false);
 	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
 					 PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
