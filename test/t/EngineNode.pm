@@ -375,12 +375,12 @@ SELECT count(*) FROM pg_stat_activity
 # "idx \t state \t answer \t stderr" lines to $file.
 sub _client_main
 {
-	my ($node, $cmds, $file, $deadline) = @_;
+	my ($node, $cmds, $file, $deadline, $connstr) = @_;
 	my $n = scalar @$cmds;
 	my (@state, @answer, @err);
 	my $i = 0;
 	my $psql = $node->installed_command('psql');
-	my $connstr = $node->connstr($DB);
+	$connstr //= $node->connstr($DB);
 	while ($i < $n && time < $deadline)
 	{
 		my $script = "SELECT 'CONNECTED';\n"
@@ -441,6 +441,8 @@ sub _client_main
 }
 
 # Fork one client per command list.  Returns a handle for wait_clients.
+# Options: timeout (s), connstr (default: the node's; e.g. a multi-host
+# string with target_session_attrs=read-write, to follow a failover).
 sub start_clients
 {
 	my ($node, $cmdsets, %opt) = @_;
@@ -454,7 +456,7 @@ sub start_clients
 		die "fork: $!" unless defined $pid;
 		if ($pid == 0)
 		{
-			my $ok = eval { _client_main($node, $cmdsets->[$c], $file, $deadline); 1 };
+			my $ok = eval { _client_main($node, $cmdsets->[$c], $file, $deadline, $opt{connstr}); 1 };
 			if (!$ok)
 			{
 				if (open my $fh, '>', "$file.err") { print $fh $@; close $fh }
