@@ -11,6 +11,8 @@
 #                        current core vs a previous one (BENCH_BASE=rev, QUICK=1)
 #   make bench           pgbench: SELECT 1, INSERT, place_order
 #   make bench-recovery  snapshot and recovery timings
+#   make bench-failover  promotion of a follower to leader at 1M resting orders
+#   make test-ha         failover under pg_auto_failover (not part of make test)
 
 PG_CONFIG ?= $(shell command -v pg_config >/dev/null 2>&1 && echo pg_config || echo /usr/lib/postgresql/15/bin/pg_config)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
@@ -106,4 +108,10 @@ bench:
 bench-recovery:
 	bash test/bench/bench_recovery.sh
 
-.PHONY: check-core check-layout fuzz-core bench-core test demo bench bench-recovery
+bench-failover:
+	bash test/bench/bench_failover.sh
+
+test-ha:
+	bash test/scripts/test_ha.sh
+
+.PHONY: check-core check-layout fuzz-core bench-core test demo bench bench-recovery bench-failover test-ha
