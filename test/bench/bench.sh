@@ -12,13 +12,23 @@
 # and prints TPS, p50/p99 latency (from pgbench's per-transaction logs) and
 # the ratios place/insert and place/select1.
 #
+# Then reads on a hot standby (unless BENCH_STANDBY=0): a streaming standby
+# of the cluster (pg_basebackup) whose follower engine serves the reads;
+# pgbench runs engine.depth (20 levels) and engine.balances (a random user)
+# half and half on the standby with BENCH_STANDBY_CLIENTS clients, first
+# with the primary idle, then while BENCH_STANDBY_CLIENTS other clients run
+# place_order on the primary; meanwhile status().lag_records and lag_ms on
+# the standby are sampled every 0.2 s.  Prints reads/s in both runs, the
+# place_order TPS beside them, and the follower lag (median, p99, max).
+#
 # Needs the extension installed (`make install`; done here when run as root
 # and it is missing).  initdb refuses root, so as root the cluster runs as
 # the user `engine_bench` (created if absent).
 #
 # Environment: BENCH_SECONDS (throughput run, default 12), BENCH_LAT_SECONDS
 # (latency run, default 6), BENCH_CLIENTS (default "1 8 32 64"),
-# BENCH_USERS (default 1000).
+# BENCH_USERS (default 1000), BENCH_STANDBY (default 1),
+# BENCH_STANDBY_CLIENTS (default 16).
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -27,6 +37,8 @@ BENCH_SECONDS=${BENCH_SECONDS:-12}
 BENCH_LAT_SECONDS=${BENCH_LAT_SECONDS:-6}
 BENCH_CLIENTS=${BENCH_CLIENTS:-"1 8 32 64"}
 BENCH_USERS=${BENCH_USERS:-1000}
+BENCH_STANDBY=${BENCH_STANDBY:-1}
+BENCH_STANDBY_CLIENTS=${BENCH_STANDBY_CLIENTS:-16}
 BENCH_USER=engine_bench
 MID=3000000            # mid price in cents (30000.00 USDT)
 
@@ -51,7 +63,7 @@ if [[ "${1:-}" != "--inner" ]]; then
 			useradd --system --no-create-home --shell /bin/bash "$BENCH_USER"
 		chown -R "$BENCH_USER" "$TMP"
 		su "$BENCH_USER" -s /bin/bash -c \
-			"cd '$TMP' && BENCH_SECONDS='$BENCH_SECONDS' BENCH_LAT_SECONDS='$BENCH_LAT_SECONDS' BENCH_CLIENTS='$BENCH_CLIENTS' BENCH_USERS='$BENCH_USERS' PG_CONFIG='$PG_CONFIG' bash '$TMP/bench.sh' --inner '$TMP'"
+			"cd '$TMP' && BENCH_SECONDS='$BENCH_SECONDS' BENCH_LAT_SECONDS='$BENCH_LAT_SECONDS' BENCH_CLIENTS='$BENCH_CLIENTS' BENCH_USERS='$BENCH_USERS' BENCH_STANDBY='$BENCH_STANDBY' BENCH_STANDBY_CLIENTS='$BENCH_STANDBY_CLIENTS' PG_CONFIG='$PG_CONFIG' bash '$TMP/bench.sh' --inner '$TMP'"
 	else
 		(cd "$TMP" && bash "$TMP/bench.sh" --inner "$TMP")
 	fi
@@ -64,7 +76,10 @@ DATA=$TMP/data
 export PGHOST=$TMP PGPORT=54329 PGDATABASE=postgres
 export PATH=$PGBIN:$PATH
 
-stop_cluster() { pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true; }
+stop_cluster() {
+	pg_ctl -D "$TMP/standby" -m fast -w stop >/dev/null 2>&1 || true
+	pg_ctl -D "$DATA" -m fast -w stop >/dev/null 2>&1 || true
+}
 trap stop_cluster EXIT
 
 initdb -D "$DATA" -A trust >"$TMP/initdb.log" 2>&1 ||
@@ -215,3 +230,57 @@ for c in $BENCH_CLIENTS; do
 		"$(awk -v a="${TPS[place,$c]}" -v b="${TPS[select1,$c]}" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
 done
 awk -v x="$CROSS" -v n="$PLACE_TX" 'BEGIN { if (n > 0) printf "place_order runs: %d orders, %.0f%% of them traded on arrival\n", n, 100 * x / n }'
+
+# ------------------------------------------------------------------ standby reads
+[[ $BENCH_STANDBY == 1 ]] || exit 0
+SPORT=$((PGPORT + 1))
+pg_basebackup -D "$TMP/standby" -R --checkpoint=fast >/dev/null
+pg_ctl -D "$TMP/standby" -o "-p $SPORT" -l "$TMP/standby.log" -w start >/dev/null ||
+	{ cat "$TMP/standby.log" >&2; exit 1; }
+for _ in $(seq 1 3000); do
+	[[ $(psql_q -p "$SPORT" -c "SELECT state = 'ready' AND role = 'follower' FROM engine.status()" 2>/dev/null) == t ]] && break
+	sleep 0.02
+done
+seed_book
+cat >"$TMP/depth.sql" <<'EOF'
+SELECT count(*) FROM engine.depth('BTC_USDT', 20);
+EOF
+cat >"$TMP/balances.sql" <<EOF
+\set u random(1, $BENCH_USERS)
+SELECT count(*) FROM engine.balances(:u::bigint);
+EOF
+reads() {
+	pgbench -n -M prepared -p "$SPORT" -c "$BENCH_STANDBY_CLIENTS" -j "$BENCH_STANDBY_CLIENTS" -T "$BENCH_SECONDS" \
+		-f "$TMP/depth.sql@1" -f "$TMP/balances.sql@1" 2>&1 | awk '/^tps = / { printf "%.0f", $3 }'
+}
+n=$BENCH_STANDBY_CLIENTS
+load_idle=$(cut -d' ' -f1 /proc/loadavg)
+R_IDLE=$(reads)
+echo "  standby reads, primary idle:      $R_IDLE reads/s ($n clients)" >&2
+( while :; do psql_q -p "$SPORT" -c "SELECT lag_records || ' ' || lag_ms FROM engine.status()" 2>/dev/null; sleep 0.2; done ) >"$TMP/lag.txt" &
+SAMPLER=$!
+pgbench -n -M prepared -c "$n" -j "$n" -T "$BENCH_SECONDS" -f "$TMP/place.sql" >"$TMP/place_bg.out" 2>&1 &
+PLACER=$!
+load_busy=$(cut -d' ' -f1 /proc/loadavg)
+R_BUSY=$(reads)
+wait "$PLACER" || { cat "$TMP/place_bg.out" >&2; exit 1; }
+kill "$SAMPLER" 2>/dev/null || true
+wait "$SAMPLER" 2>/dev/null || true
+P_BUSY=$(awk '/^tps = / { printf "%.0f", $3 }' "$TMP/place_bg.out")
+pct() { sort -n | awk -v col="$1" '{ v[NR] = $1 } END {
+	if (NR == 0) { print "- - -"; exit }
+	i50 = int((NR + 1) / 2); i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+	printf "%s %s %s", v[i50], v[i99], v[NR] }'; }
+read -r L50 L99 LMAX <<<"$(awk 'NF == 2 { print $1 }' "$TMP/lag.txt" | pct)"
+read -r M50 M99 MMAX <<<"$(awk 'NF == 2 { print $2 }' "$TMP/lag.txt" | pct)"
+PDIG=$(psql_q -c "SELECT last_seq FROM engine.status()")
+until [[ $(psql_q -p "$SPORT" -c "SELECT applied_seq >= $PDIG FROM engine.status()") == t ]]; do sleep 0.05; done
+[[ $(psql_q -c "SELECT engine.state_digest()") == $(psql_q -p "$SPORT" -c "SELECT engine.state_digest()") ]] ||
+	{ echo "bench: the follower's digest differs from the primary's" >&2; exit 1; }
+echo
+echo "reads on a hot standby (follower engine), $n pgbench clients, depth(20 levels) and balances half and half, ${BENCH_SECONDS}s runs"
+printf '  primary idle            %8s reads/s   (load average %s)\n' "$R_IDLE" "$load_idle"
+printf '  primary taking orders   %8s reads/s   while place_order ran %s tps with %d clients (load average %s)\n' \
+	"$R_BUSY" "$P_BUSY" "$n" "$load_busy"
+printf '  follower lag meanwhile  median %s records / %s ms, p99 %s / %s ms, max %s / %s ms (%d samples); digest equal after catch-up\n' \
+	"$L50" "$M50" "$L99" "$M99" "$LMAX" "$MMAX" "$(grep -c . "$TMP/lag.txt")"
