@@ -20,6 +20,9 @@ $$;
 SELECT engine.ready();
 SELECT state, last_seq, snapshot_seq, replayed, resting_orders, accounts
   FROM engine.status();
+-- On a primary the worker is the leader: no lag, never promoted.
+SELECT role, applied_seq, lag_records, lag_ms, follower_reloads, follower_retries, promote_ms
+  FROM engine.status();
 
 -- try(cmd): run one statement and report how it failed, as
 -- 'SQLSTATE: message', plus whether the engine logged a command meanwhile

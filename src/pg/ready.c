@@ -12,6 +12,10 @@
  * A backend takes the lock shared, checks the state is "ready", reads, and
  * releases.  So a reader never sees a half-applied record, and never reads
  * an arena that is being rebuilt.
+ *
+ * Roles: a ready follower (hot standby) serves reads only; commands need a
+ * ready leader.  On a standby they fail at once; between a promotion and
+ * the follower's move to leader (ready_serve, under the lock) they wait.
  */
 #include "postgres.h"
 
