@@ -28,7 +28,7 @@
 # Environment: BENCH_SECONDS (throughput run, default 12), BENCH_LAT_SECONDS
 # (latency run, default 6), BENCH_CLIENTS (default "1 8 32 64"),
 # BENCH_USERS (default 1000), BENCH_STANDBY (default 1),
-# BENCH_STANDBY_CLIENTS (default 16).
+# BENCH_STANDBY_CLIENTS (default 16), BENCH_KEEP=1 keeps the clusters' directory.
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -56,7 +56,7 @@ if [[ "${1:-}" != "--inner" ]]; then
 		fi
 	fi
 	TMP=$(mktemp -d /tmp/engine-bench.XXXXXX)
-	trap 'rm -rf "$TMP"' EXIT
+	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$TMP"' EXIT
 	cp "${BASH_SOURCE[0]}" "$TMP/bench.sh"
 	if [[ $EUID -eq 0 ]]; then
 		id "$BENCH_USER" >/dev/null 2>&1 ||
@@ -267,7 +267,7 @@ wait "$PLACER" || { cat "$TMP/place_bg.out" >&2; exit 1; }
 kill "$SAMPLER" 2>/dev/null || true
 wait "$SAMPLER" 2>/dev/null || true
 P_BUSY=$(awk '/^tps = / { printf "%.0f", $3 }' "$TMP/place_bg.out")
-pct() { sort -n | awk -v col="$1" '{ v[NR] = $1 } END {
+pct() { sort -n | awk '{ v[NR] = $1 } END {
 	if (NR == 0) { print "- - -"; exit }
 	i50 = int((NR + 1) / 2); i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
 	printf "%s %s %s", v[i50], v[i99], v[NR] }'; }
