@@ -4,7 +4,9 @@
 #      int64 supply is deposited (one more unit is refused), bids of 5
 #      whole units and of the largest quantity at one tick, so the level's
 #      total (246.116860184273879035 W18) is far above int64; a sell of the
-#      whole supply into them.  engine.depth shows the exact 128-bit total.
+#      whole supply into them.  engine.depth shows the exact 128-bit total;
+#      a fill whose notional (price x qty in units) exceeds int64 gives an
+#      exact average price.
 #      After kill -9 of the worker and after a clean restart the engine is
 #      ready with the same digest and depth, verify() all ok.
 #   2. engine.max_open_orders at its default (1000): the 1000th resting
@@ -67,6 +69,15 @@ is(sql(q{SELECT status || ' ' || filled_qty || ' ' || trades FROM engine.place_o
 	'filled 9.223372036854775807 2', 'a sell of the whole supply fills against two bids');
 my $depth = sql(q{SELECT side, price, qty, orders FROM engine.depth('W18_WQ')});
 is($depth, 'bid|0.01|236.116860184273879035|43', 'the level after the sell, exactly');
+
+# An order's notional (price x qty summed over its fills, in units) is
+# 128-bit: 4 W18 at 1.00 WQ is 100 x 4e18 units, above int64; the average
+# price comes out exact.  User 2 got 4.995 W18 from the first fill.
+is(sql(q{SELECT status FROM engine.place_order(2, 'W18_WQ', 'sell', 4, 1.00)}), 'new', 'user 2 offers 4 W18 at 1.00');
+is(sql(q{SELECT status || ' ' || filled_qty || ' ' || avg_price FROM engine.place_order(4, 'W18_WQ', 'buy', 4, 1.00)}),
+	'filled 4.000000000000000000 1.00', 'a buy of 4 W18 at 1.00 fills, its average price exact');
+is(sql(q{SELECT qty || ' ' || quote_qty FROM engine.trades_v ORDER BY trade_id DESC LIMIT 1}),
+	'4.000000000000000000 4.00', 'the trade moves 4.00 WQ');
 my $digest = EngineNode::digest($node);
 is(EngineNode::verify_failures($node), '', 'verify() all ok');
 
@@ -117,7 +128,7 @@ is(sql(q{
 SELECT string_agg(limit_ || ':' || n, ' ' ORDER BY first_seq)
   FROM (SELECT decoded->>'max_open_orders' AS limit_, count(*) AS n, min(seq) AS first_seq
           FROM engine.command_log_decoded WHERE rectype = 'PLACE' GROUP BY 1) x}),
-	'1000:1047 1002:3 3:5', 'each PLACE carries the limit in force when it was sequenced');
+	'1000:1049 1002:3 3:5', 'each PLACE carries the limit in force when it was sequenced');
 
 $digest = EngineNode::digest($node);
 ($old, $st) = SnapNode::kill9_worker($node);

@@ -173,11 +173,9 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 }
 
 /*
- * Sleep until engine.database allows connections and extension "engine"
- * exists there at the version this library serves (ENGINE_SQL_VERSION), in
- * state "waiting" with a detail saying what is missing.  The catalog is read again every
- * WORKER_EXT_POLL_MS, so the worker goes on as soon as CREATE EXTENSION or
- * ALTER EXTENSION engine UPDATE commits.
+ * What keeps the worker from serving extension "engine" at the version
+ * this library serves (ENGINE_SQL_VERSION), into detail; InvalidOid then,
+ * else the extension's oid.  Runs transactions of its own.
  *
  * While an update is pending, the log is checked first for records of the
  * previous release that no snapshot covers (a crash of that release):
@@ -186,48 +184,63 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
  * rather than after it.
  */
 static Oid
+extension_to_serve(char *detail, size_t len)
+{
+	char		version[EXT_VERSION_MAX];
+	Oid			oid;
+
+	StartTransactionCommand();
+	oid = session_extension(version, sizeof(version));
+	CommitTransactionCommand();
+	if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
+		return oid;
+	if (!OidIsValid(oid))
+		snprintf(detail, len, "extension \"engine\" is not created in database \"%s\"",
+				 engine_database);
+	else if (version_older(version, ENGINE_SQL_VERSION))
+	{
+		if (!recovery_log_replayable(detail, len))
+		{
+			elog(LOG, "engine: the update cannot go on: %s", detail);
+			status_set_state(ENGINE_FAILED, "%s", detail);
+			failed_loop();
+		}
+		snprintf(detail, len,
+				 "extension \"engine\" is at version %s and this library serves version %s: "
+				 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
+				 version, ENGINE_SQL_VERSION, engine_database);
+	}
+	else
+		snprintf(detail, len,
+				 "extension \"engine\" is at version %s and this library serves version %s: "
+				 "install the engine library of version %s and restart the server",
+				 version, ENGINE_SQL_VERSION, version);
+	return InvalidOid;
+}
+
+/*
+ * Sleep until engine.database allows connections and extension "engine"
+ * exists there at the version this library serves, in state "waiting" with
+ * a detail saying what is missing.  The catalog is read again every
+ * WORKER_EXT_POLL_MS, so the worker goes on as soon as ALTER DATABASE,
+ * CREATE EXTENSION or ALTER EXTENSION engine UPDATE commits.
+ */
+static Oid
 wait_for_extension(void)
 {
 	char		announced[ENGINE_DETAIL_MAX] = "";
 
 	for (;;)
 	{
-		char		version[EXT_VERSION_MAX];
 		char		detail[ENGINE_DETAIL_MAX];
-		bool		allowed = session_database_allows_connections(detail, sizeof(detail));
-		Oid			oid = InvalidOid;
 
-		if (allowed)
+		if (session_database_allows_connections(detail, sizeof(detail)))
 		{
-			StartTransactionCommand();
-			oid = session_extension(version, sizeof(version));
-			CommitTransactionCommand();
-			if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
+			Oid			oid = extension_to_serve(detail, sizeof(detail));
+
+			if (OidIsValid(oid))
 				return oid;
 		}
-		if (!allowed)
-			;					/* detail says what to change */
-		else if (!OidIsValid(oid))
-			snprintf(detail, sizeof(detail), "extension \"engine\" is not created in database \"%s\"",
-					 engine_database);
-		else if (version_older(version, ENGINE_SQL_VERSION))
-		{
-			if (!recovery_log_replayable(detail, sizeof(detail)))
-			{
-				elog(LOG, "engine: the update cannot go on: %s", detail);
-				status_set_state(ENGINE_FAILED, "%s", detail);
-				failed_loop();
-			}
-			snprintf(detail, sizeof(detail),
-					 "extension \"engine\" is at version %s and this library serves version %s: "
-					 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
-					 version, ENGINE_SQL_VERSION, engine_database);
-		}
-		else
-			snprintf(detail, sizeof(detail),
-					 "extension \"engine\" is at version %s and this library serves version %s: "
-					 "install the engine library of version %s and restart the server",
-					 version, ENGINE_SQL_VERSION, version);
 		if (strcmp(detail, announced) != 0)
 		{
 			status_set_state(ENGINE_WAITING, "%s", detail);
