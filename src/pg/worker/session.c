@@ -1,7 +1,8 @@
 /*
  * session.c — the worker's database session: connecting to
- * engine.database, the settings the worker pins for itself, and whether
- * the database lets it serve.
+ * engine.database, the settings the worker pins for itself, and what the
+ * database offers it to serve (whether it allows connections, which
+ * version of extension "engine" it holds).
  *
  * Owns: the one table of (setting, value) the worker runs with and why
  * each is in it; what engine.status() says when the worker cannot connect.
