@@ -79,9 +79,10 @@ status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
  *
  * role is the worker's (leader on a primary, follower on a standby; with no
  * worker, what this server's worker would be).  applied_seq is the seq of
- * the state served (when failed: where it stopped).  lag_records and lag_ms (lag.c) are 0 on a leader and
- * NULL while there is no state.  promote_ms: how long the last promotion
- * took the follower, from noticing it to leading (NULL: never promoted).
+ * the state served (when failed: where it stopped).  lag_records and
+ * lag_ms (lag.c) are 0 on a leader and NULL while there is no state.
+ * promote_ms: how long the last promotion took the follower, from noticing
+ * it to leading (NULL: never promoted).
  *
  * Releases only append columns, and the row has the columns the installed
  * catalog declares: a catalog of an earlier release (before ALTER EXTENSION

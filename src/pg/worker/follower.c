@@ -222,8 +222,13 @@ follower_signals(void)
 {
 	if (ConfigReloadPending)
 	{
+		const char *why;
+
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
+		/* Pinned again, as the leader does (session.c). */
+		if ((why = session_pin_settings()) != NULL)
+			elog(ERROR, "engine: %s", why);
 	}
 	if (ShutdownRequestPending)
 		proc_exit(1);
