@@ -82,6 +82,39 @@ typedef enum follow_step
 	STEP_BAD					/* a bad row no newer snapshot covers: state "failed" */
 } follow_step;
 
+/*
+ * The seam with recovery (recovery.c): the follower's only two calls into
+ * it.  Whatever replaces recovery's loading and replay must offer these
+ * two operations with the same contracts.
+ */
+
+/*
+ * Load the newest usable snapshot into c (freshly laid out, empty) and
+ * apply the log after it to the visible end, checking the invariants, as
+ * a leader's start does; false (state "failed", with the reason) if it
+ * cannot.  The caller is outside any transaction.
+ */
+static bool
+load_newest_state(core_engine *c, TimestampTz *last_ts)
+{
+	return recovery_run(c, last_ts);
+}
+
+/*
+ * Apply the log rows after core_seq(c) up to the end this transaction
+ * sees, each record whole under the state lock (the state is served
+ * meanwhile).  The caller runs a transaction with an active snapshot and
+ * is SPI-connected.  Returns the number applied, or -1 with a reason on a
+ * bad row (gap, CRC, format, payload, capacity outcome).  After an ERROR
+ * out of it, recovery_unchecked_seq() says whether the state is still
+ * whole.
+ */
+static int64
+apply_rows_after_seq(core_engine *c, TimestampTz *last_ts, char *reason, size_t len)
+{
+	return recovery_replay_tail(c, true, 0, last_ts, reason, len);
+}
+
 /* The ends of the tables as this transaction sees them (SPI-connected). */
 static void
 visible_ends(int64 *log_end, int64 *snapshot_seq, TimestampTz *snapshot_at)
@@ -155,7 +188,7 @@ read_tail(core_engine *c, Oid ext_oid, TimestampTz *last_ts, char *reason, size_
 		}
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		applied = recovery_replay_tail(c, true, 0, last_ts, reason, len);
+		applied = apply_rows_after_seq(c, last_ts, reason, len);
 		visible_ends(&log_end, &snapshot_seq, &snapshot_at);
 		SPI_finish();
 		PopActiveSnapshot();
@@ -199,7 +232,7 @@ load_state(core_engine **c, Oid ext_oid, TimestampTz *last_ts)
 	{
 		CHECK_FOR_INTERRUPTS();
 		*c = ready_begin_recovery();
-		if (!recovery_run(*c, last_ts))
+		if (!load_newest_state(*c, last_ts))
 			step = STEP_BAD;
 	}
 	PG_CATCH();
@@ -325,7 +358,7 @@ follow_until_promoted(core_engine *c, Oid ext_oid, TimestampTz *last_ts)
 			step = load_state(&c, ext_oid, last_ts);
 			if (step == STEP_BAD)
 			{
-				/* recovery_run said why; keep it, wait for a way out */
+				/* load_newest_state said why; keep it, wait for a way out */
 				engine_status st;
 
 				status_snapshot(&st);
