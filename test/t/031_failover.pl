@@ -75,7 +75,8 @@ sub failover_round
 	my ($round, $primary, $standby) = @_;
 	my $tag = "r$round";
 	EngineNode::wait_follower($primary, $standby);
-	is($primary->safe_psql($DB, q{SELECT sync_state FROM pg_stat_replication}), 'sync',
+	# The walsender takes the new synchronous_standby_names at its next loop.
+	ok($primary->poll_query_until($DB, q{SELECT sync_state = 'sync' FROM pg_stat_replication}),
 		"$tag: the standby is synchronous");
 	my @sets = map {
 		EngineNode::gen_commands(client => $_, n => 200, users => \@users,
