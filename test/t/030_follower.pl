@@ -15,9 +15,10 @@
 #   5. A real recovery conflict: the follower frozen inside its read
 #      transaction, the primary prunes log rows (a snapshot) and VACUUMs
 #      engine.command_log until they are removed, the standby
-#      (max_standby_streaming_delay = 0, hot_standby_feedback off) cancels
-#      the follower's read: same process, follower_retries up,
-#      pg_stat_database_conflicts counts it, same digest at the same seq.
+#      (max_standby_streaming_delay = 0, hot_standby_feedback off) waits on
+#      the frozen read (its log says so), then cancels it: same process,
+#      follower_retries up, pg_stat_database_conflicts counts it, same
+#      digest at the same seq.
 #   6. Behind a prune: the follower frozen while the primary takes two
 #      snapshots that prune the rows it needs (with later rows, and with
 #      none): it reloads from the newest snapshot (follower_reloads + 1),
@@ -66,6 +67,7 @@ book($primary, 30, 'b');
 my $standby = EngineNode::new_standby($primary, 'fstandby', extra_conf => q{
 hot_standby_feedback = off
 max_standby_streaming_delay = 0
+log_recovery_conflict_waits = on
 });
 
 # ---------------------------------------------------------------------------
@@ -222,6 +224,7 @@ sub thaw { kill 'CONT', follower_pid(); return }
 	$primary->poll_query_until($DB, q{SELECT count(*) > 0 FROM engine.client_keys WHERE key LIKE 'vac-%'})
 	  or die 'the load did not start';
 
+	my $logpos = -s $standby->logfile;
 	my $tries = freeze(1);
 	note("caught the follower inside its read after $tries tries");
 	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
@@ -243,6 +246,11 @@ sub thaw { kill 'CONT', follower_pid(); return }
 		usleep(100_000);
 	}
 	note("the pruned rows were removed after $vacuums VACUUM(s)");
+	# Thaw only once WAL replay is stuck on the removal behind the frozen
+	# read (only a frozen process makes it wait the second this needs):
+	# thawed earlier, the read could end before the removal is replayed,
+	# and nothing would conflict.
+	$standby->wait_for_log(qr/recovery still waiting after [\d.]+ ms: recovery conflict on snapshot/, $logpos);
 	thaw();
 	$load->finish;
 	is($?, 0, 'the load on the primary ran to its end');
