@@ -75,14 +75,17 @@ worker_init(void)
 }
 
 /*
- * The worker's commits themselves are asynchronous; it flushes each batch
- * once, explicitly, before replying, and callers wait for synchronous
- * standbys at engine.synchronous_commit (see batch.c, api/submit.c).
+ * The worker's commits flush their WAL locally (one flush per batch) and
+ * never wait for standbys: callers do that, at engine.synchronous_commit
+ * (see batch.c, api/submit.c).  With engine.synchronous_commit = off they
+ * do not flush at all.  A local commit also spares the wake-up of the WAL
+ * writer that every asynchronous commit sends (a kill() per batch).
  */
 static void
 apply_synchronous_commit(void)
 {
-	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("synchronous_commit", engine_synchronous_commit_flushes() ? "local" : "off",
+					PGC_SUSET, PGC_S_OVERRIDE);
 
 	/*
 	 * Every query the worker runs per batch is a key lookup on an indexed
