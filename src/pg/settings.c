@@ -33,6 +33,7 @@ int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
 bool		engine_keep_log = false;
+int			engine_max_batch = 1000;
 
 bool		engine_preloaded = false;
 
@@ -45,6 +46,9 @@ static const struct config_enum_entry sync_commit_options[] = {
 	{"remote_apply", 4, false},
 	{NULL, 0, false}
 };
+
+/* Largest engine.max_batch accepted (about 42 MB of shared memory per call). */
+#define ENGINE_MAX_BATCH_LIMIT 100000
 
 /* Largest capacity a GUC accepts; the core's own ceiling is 2^30 slots. */
 #define ENGINE_CAPACITY_MAX (1 << 29)
@@ -85,6 +89,17 @@ settings_init(void)
 							"Snapshots kept; older ones and the log they cover are pruned.",
 							NULL, &engine_snapshot_keep, 2, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * A batch request holds its commands in shared memory while it is in
+	 * flight (about 420 bytes each): the limit is the operator's, so only a
+	 * superuser may change it for a session.
+	 */
+	DefineCustomIntVariable("engine.max_batch",
+							"Most commands in one engine.place_orders or engine.cancel_orders call.",
+							"A larger call is an error and submits nothing.",
+							&engine_max_batch, 1000, 1, ENGINE_MAX_BATCH_LIMIT,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("engine.keep_log",
 							 "Keep every command_log row (full audit history) instead of pruning what snapshots cover.",
