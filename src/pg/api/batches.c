@@ -230,7 +230,7 @@ engine_place_orders(PG_FUNCTION_ARGS)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("orders[%d] must not be null", ec.subscript)));
+					 errmsg("an element of orders must not be null")));
 		parse_order_request(DatumGetHeapTupleHeader(elems[i]), &specs[i]);
 	}
 	error_context_stack = cb.previous;
@@ -298,7 +298,7 @@ engine_cancel_orders(PG_FUNCTION_ARGS)
 		if (nulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("order_ids[%d] must not be null", ec.subscript)));
+					 errmsg("an element of order_ids must not be null")));
 		if (DatumGetInt64(elems[i]) < 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
