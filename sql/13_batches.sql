@@ -74,9 +74,9 @@ SELECT order_id - :o0 AS oid, price, qty, status FROM engine.open_orders(1302);
 -- already finished, one that never existed, and the first again (by then
 -- canceled): one CANCEL record each, in order.
 SELECT seq AS s4 FROM last_seq \gset
-SELECT :R FROM engine.cancel_orders(1301, ARRAY[:o0 + 3, :o0 + 10, :o0 + 1, 999999999, :o0 + 3]::bigint[])
+SELECT :R FROM engine.cancel_orders(1301, ARRAY[:o0 + 3, :o0 + 10, :o0 + 1, :o0 + 1000000, :o0 + 3]::bigint[])
   WITH ORDINALITY;
-SELECT seq - :s4 AS seq, rectype, decoded->>'order_id' AS order_id
+SELECT seq - :s4 AS seq, rectype, (decoded->>'order_id')::bigint - :o0 AS oid
   FROM engine.command_log_decoded WHERE seq > :s4 ORDER BY seq;
 
 -- Empty arrays: no rows, nothing logged.
