@@ -85,7 +85,10 @@ CREATE FUNCTION engine.requests()
 
 ------------------------------------------------------------- market data
 
--- Candles, ticker and recent trades are read from engine.trades.  This
+-- Candles, ticker and recent trades are read from engine.trades.  They
+-- look up a bucket's first and last trade by trade_id in scalar subqueries
+-- (a join let the planner scan the whole primary key when it misjudged a
+-- window's size), and run without JIT (planned for short reads).  This
 -- index serves all three: a symbol's trades in time order (trade_id breaks
 -- ties within one batch), with the amounts inside the index so that
 -- aggregates over a window read the index alone once the table's
@@ -135,6 +138,7 @@ CREATE FUNCTION engine.candles(symbol text, "interval" text, "from" timestamptz,
 	              volume numeric, quote_volume numeric, trades bigint)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 	AS $$
 DECLARE
 	m record;
@@ -174,16 +178,16 @@ BEGIN
 		 WHERE t.symbol_id = m.symbol_id AND t.ts >= lo AND t.ts < hi
 		 GROUP BY 1)
 	SELECT b.t0,
-	       engine.from_units(o.price, m.quote_decimals),
+	       engine.from_units((SELECT o.price FROM engine.trades o WHERE o.trade_id = b.first_id),
+	                         m.quote_decimals),
 	       engine.from_units(b.hi_price, m.quote_decimals),
 	       engine.from_units(b.lo_price, m.quote_decimals),
-	       engine.from_units(c.price, m.quote_decimals),
+	       engine.from_units((SELECT c.price FROM engine.trades c WHERE c.trade_id = b.last_id),
+	                         m.quote_decimals),
 	       engine.units_numeric(b.base_sum, m.base_decimals),
 	       engine.units_numeric(b.quote_sum, m.quote_decimals),
 	       b.n
 	  FROM b
-	  JOIN engine.trades o ON o.trade_id = b.first_id
-	  JOIN engine.trades c ON c.trade_id = b.last_id
 	 ORDER BY b.t0;
 END
 $$;
@@ -201,6 +205,7 @@ CREATE FUNCTION engine.ticker(symbol text)
 	              window_start timestamptz)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
+	SET jit = off
 	AS $$
 DECLARE
 	m record;
@@ -218,7 +223,8 @@ BEGIN
 		 WHERE t.symbol_id = m.symbol_id
 		 ORDER BY t.ts DESC, t.trade_id DESC LIMIT 1),
 	     d AS (SELECT * FROM engine.depth(ticker.symbol, 1))
-	SELECT engine.from_units(o.price, m.quote_decimals),
+	SELECT engine.from_units((SELECT o.price FROM engine.trades o WHERE o.trade_id = w.first_id),
+	                         m.quote_decimals),
 	       engine.from_units(w.hi_price, m.quote_decimals),
 	       engine.from_units(w.lo_price, m.quote_decimals),
 	       engine.from_units(l.price, m.quote_decimals),
@@ -231,7 +237,6 @@ BEGIN
 	       (SELECT d.qty FROM d WHERE d.side = 'ask'),
 	       since
 	  FROM w
-	  LEFT JOIN engine.trades o ON o.trade_id = w.first_id
 	  LEFT JOIN l ON true;
 END
 $$;

@@ -37,8 +37,9 @@
 #
 # Environment: BENCH_SECONDS (throughput run, default 12), BENCH_LAT_SECONDS
 # (latency run, default 6), BENCH_CLIENTS, BENCH_BATCH_CLIENTS,
-# BENCH_POOL_CLIENTS, BENCH_POOL_SIZE, BENCH_BATCH, BENCH_TRADES (0: skip the
-# market-data part), BENCH_USERS (default 1000).
+# BENCH_POOL_CLIENTS, BENCH_POOL_SIZE, BENCH_BATCH, BENCH_TRADES, BENCH_USERS
+# (default 1000), BENCH_PARTS (default "single batch pool market": which
+# parts run).
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -52,8 +53,9 @@ BENCH_POOL_CLIENTS=${BENCH_POOL_CLIENTS:-32}
 BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-16}
 BENCH_BATCH=${BENCH_BATCH:-1000}
 BENCH_TRADES=${BENCH_TRADES:-10000000}
+BENCH_PARTS=${BENCH_PARTS:-"single batch pool market"}
 BENCH_USER=engine_bench
-BENCH_VARS="BENCH_SECONDS BENCH_LAT_SECONDS BENCH_CLIENTS BENCH_USERS BENCH_BATCH_CLIENTS BENCH_POOL_CLIENTS BENCH_POOL_SIZE BENCH_BATCH BENCH_TRADES PG_CONFIG"
+BENCH_VARS="BENCH_PARTS BENCH_SECONDS BENCH_LAT_SECONDS BENCH_CLIENTS BENCH_USERS BENCH_BATCH_CLIENTS BENCH_POOL_CLIENTS BENCH_POOL_SIZE BENCH_BATCH BENCH_TRADES PG_CONFIG"
 MID=3000000            # mid price in cents (30000.00 USDT)
 
 # ------------------------------------------------------------------ outer
@@ -286,6 +288,12 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print
 
 echo "bench: $(nproc) CPUs, ${BENCH_SECONDS}s per run, load average before: $LOAD_BEFORE" >&2
 
+has_part() { [[ " $BENCH_PARTS " == *" $1 "* ]]; }
+has_part single || BENCH_CLIENTS=""
+has_part batch || BENCH_BATCH_CLIENTS=""
+has_part pool || BENCH_POOL_CLIENTS=""
+has_part market || BENCH_TRADES=0
+
 # ----------------------------------------------------------- single commands
 for c in $BENCH_CLIENTS; do
 	run select1 select1 "$c" prepared
@@ -308,7 +316,7 @@ BATCH_STATUS1=$(psql_q -F ' ' -c "SELECT batches, commands FROM engine.status()"
 BATCH_TRADES=$(( $(psql_q -c "SELECT count(*) FROM engine.trades") - BATCH_TRADES0 ))
 
 # ----------------------------------------------------------- through pgbouncer
-start_pgbouncer
+[[ -n $BENCH_POOL_CLIENTS ]] && start_pgbouncer
 for c in $BENCH_POOL_CLIENTS; do
 	run select1_ext select1 "$c" extended
 	run select1_pool select1 "$c" extended "$POOL_PORT"
@@ -422,6 +430,7 @@ fi
 } >"$TMP/plot.dat"
 gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal pngcairo size 900,560 font ",10"
+set termoption noenhanced
 set output "$OUT/bench.png"
 set title "make bench: orders/s (tps for SELECT 1 and INSERT), fsync on, synchronous_commit on\nload average before $LOAD_BEFORE, after $LOAD_AFTER"
 set xlabel "clients"
@@ -432,9 +441,9 @@ set grid
 set key outside right
 plot "< grep '^select1 ' $TMP/plot.dat" using 2:3 with linespoints title "SELECT 1", \
      "< grep '^insert ' $TMP/plot.dat" using 2:3 with linespoints title "INSERT (durable)", \
-     "< grep '^place ' $TMP/plot.dat" using 2:3 with linespoints title "place\\\_order", \
-     "< grep '^batch ' $TMP/plot.dat" using 2:3 with linespoints pointsize 2 title "place\\\_orders x$BENCH_BATCH (orders/s)", \
-     "< grep '^place_ext ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place\\\_order -M extended", \
-     "< grep '^place_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place\\\_order via pgbouncer", \
+     "< grep '^place ' $TMP/plot.dat" using 2:3 with linespoints title "place_order", \
+     "< grep '^batch ' $TMP/plot.dat" using 2:3 with linespoints pointsize 2 title "place_orders x$BENCH_BATCH (orders/s)", \
+     "< grep '^place_ext ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place_order -M extended", \
+     "< grep '^place_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place_order via pgbouncer", \
      "< grep '^select1_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "SELECT 1 via pgbouncer"
 EOF
