@@ -427,7 +427,8 @@ fi
 	for c in $BENCH_POOL_CLIENTS; do echo "place_ext $c ${TPS[place_ext,$c]}"; done
 	for c in $BENCH_POOL_CLIENTS; do echo "place_pool $c ${TPS[place_pool,$c]}"; done
 	for c in $BENCH_POOL_CLIENTS; do echo "select1_pool $c ${TPS[select1_pool,$c]}"; done
-} >"$TMP/plot.dat"
+} | awk 'NF == 3' >"$TMP/plot.dat"
+[[ -s $TMP/plot.dat ]] || exit 0
 gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal pngcairo size 900,560 font ",10"
 set termoption noenhanced
