@@ -131,6 +131,18 @@ SELECT count(*) FROM engine.cancel_orders(1302, ARRAY[1, 2, 3, 4]::bigint[]);
 SELECT seq - :s7 AS new_log_records FROM last_seq;
 RESET engine.max_batch;
 SHOW engine.max_batch;
+-- Its own range: 1 to 100000.  A call of 100000 commands (about 42 MB of
+-- shared memory while it is in flight) is one request: 100000 consecutive
+-- seqs.
+SET engine.max_batch = 100000;
+SELECT seq AS s8 FROM last_seq \gset
+SELECT count(*), count(*) FILTER (WHERE reason = 'unknown_order') AS unknown
+  FROM engine.cancel_orders(1303, ARRAY(SELECT :o0 + 1000000 + i FROM generate_series(1, 100000) i));
+SELECT count(*) AS records, max(seq) - min(seq) AS span, count(DISTINCT ts) AS timestamps
+  FROM engine.command_log WHERE seq > :s8;
+SET engine.max_batch = 100001;
+SET engine.max_batch = 0;
+RESET engine.max_batch;
 CREATE ROLE regress_batcher;
 SET ROLE regress_batcher;
 SET engine.max_batch = 5000;
