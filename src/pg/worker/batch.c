@@ -15,8 +15,8 @@
  *
  * Durability: unless engine.synchronous_commit is off, the batch's commit
  * flushes its WAL (the worker commits at synchronous_commit = local, see
- * worker.c), before it publishes any reply: one flush per batch, and requests that arrive meanwhile make the next
- * batch bigger (group commit).  Measured on the 2-core development VM, this
+ * worker.c), before it publishes any reply: one flush per batch, and
+ * requests that arrive meanwhile make the next batch bigger (group commit).  Measured on the 2-core development VM, this
  * beats letting every caller flush for itself (which the callers still do,
  * as a no-op, in api/submit.c: that is also where they wait for synchronous
  * standbys at the level of engine.synchronous_commit): 32 clients ran about
