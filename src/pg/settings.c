@@ -34,6 +34,7 @@ int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
 bool		engine_keep_log = false;
 int			engine_max_batch = 1000;
+int			engine_max_open_orders = ENGINE_MAX_OPEN_ORDERS_DEFAULT;
 
 bool		engine_preloaded = false;
 
@@ -100,6 +101,16 @@ settings_init(void)
 							"A larger call is an error and submits nothing.",
 							&engine_max_batch, 1000, 1, ENGINE_MAX_BATCH_LIMIT,
 							PGC_SUSET, 0, NULL, NULL, NULL);
+	/*
+	 * Reloadable: the worker stamps the value in force into each PLACE
+	 * record when it sequences it, so replay applies the limit that was
+	 * live, whatever the setting is now (records.c, place_stamp).
+	 */
+	DefineCustomIntVariable("engine.max_open_orders",
+							"Resting orders one user may have, over all symbols; 0 means no limit.",
+							"An order whose remainder would rest beyond it is rejected with reason open_orders_limit.",
+							&engine_max_open_orders, ENGINE_MAX_OPEN_ORDERS_DEFAULT, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("engine.keep_log",
 							 "Keep every command_log row (full audit history) instead of pruning what snapshots cover.",

@@ -37,6 +37,8 @@
 /* How the worker answered one item (engine_reply.kind). */
 #define REPLY_APPLIED    1		/* sequenced and applied; res is the core's result */
 #define REPLY_DUPLICATE  2		/* a repeated key: not sequenced; res is the current state */
+#define REPLY_NO_TARGET  3		/* the order it acts on is not a resting order of its user:
+								 * not sequenced, nothing logged (records.h, target) */
 
 /*
  * A request whose batch never committed is run again by the next worker,
@@ -52,6 +54,7 @@ typedef struct engine_reply
 	int64		seq;			/* the record's seq (0 for a duplicate) */
 	core_result res;
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];	/* of the order acted on */
+	uint32		symbol;			/* a duplicate order's symbol (0: not a duplicate order) */
 } engine_reply;
 
 /* One command of a request, and its answer. */

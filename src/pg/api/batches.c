@@ -174,7 +174,12 @@ return_results(FunctionCallInfo fcinfo, const request_item *items, int n,
 		Datum		v[ORDER_RESULT_COLUMNS];
 		bool		nulls[ORDER_RESULT_COLUMNS];
 
-		order_result_row(&items[i].reply, base_dec[i], quote_dec[i], v, nulls);
+		if (items[i].reply.kind == REPLY_NO_TARGET)
+			order_result_fill(v, nulls, items[i].rec.u.cancel.order_id, NULL, "rejected",
+							  0, 0, 0, 0, core_reason_name(CORE_R_UNKNOWN_ORDER),
+							  ORDER_FIGURES_UNKNOWN, ORDER_FIGURES_UNKNOWN);
+		else
+			order_result_row(&items[i].reply, base_dec[i], quote_dec[i], v, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nulls);
 	}
 }
@@ -251,6 +256,20 @@ engine_place_orders(PG_FUNCTION_ARGS)
 	error_context_stack = cb.previous;
 
 	execute_items(items, n, deadline);
+
+	/* A retried client_order_id answers in its original order's units. */
+	for (int i = 0; i < n; i++)
+	{
+		const engine_reply *r = &items[i].reply;
+
+		if (r->kind != REPLY_DUPLICATE || r->symbol == 0 || r->symbol == items[i].rec.u.place.symbol)
+			continue;
+		if (!lookup_symbol_by_id(r->symbol, deadline, &ref))
+			elog(ERROR, "engine: symbol %u of order " INT64_FORMAT " is unknown", r->symbol,
+				 r->res.order_id);
+		base_dec[i] = ref.base.decimals;
+		quote_dec[i] = ref.quote.decimals;
+	}
 	return_results(fcinfo, items, n, base_dec, quote_dec);
 	return (Datum) 0;
 }
@@ -261,8 +280,10 @@ engine_place_orders(PG_FUNCTION_ARGS)
  *
  * One cancel per element, as engine.cancel_order(user_id, order_id) does
  * it, all in one request; one row per element, in order.  An order that is
- * not one of the user's resting orders answers 'rejected', reason
- * unknown_order, like the single cancel.
+ * not one of the user's resting orders when the worker reaches it answers
+ * 'rejected', reason unknown_order, and takes no seq, like the single
+ * cancel; its amounts are NULL (the single cancel looks up a finished
+ * order's figures; a batch does not).
  */
 Datum
 engine_cancel_orders(PG_FUNCTION_ARGS)

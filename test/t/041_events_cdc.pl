@@ -1,4 +1,4 @@
-# 031_events_cdc.pl — pushed events and change data capture.
+# 041_events_cdc.pl — pushed events and change data capture.
 #
 #   1. NOTIFY: a session that LISTENs on engine_events gets one notification
 #      per batch that sequenced something, carrying the batch's first and

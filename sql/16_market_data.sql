@@ -1,5 +1,5 @@
 --
--- 14_market_data: engine.candles, engine.ticker, engine.recent_trades.
+-- 16_market_data: engine.candles, engine.ticker, engine.recent_trades.
 --
 -- Candles are pinned on trades of chosen timestamps: inside a transaction
 -- that is rolled back, rows go straight into engine.trades (negative

@@ -1,4 +1,4 @@
-# 032_batch_requests.pl — a batch call's life when things go wrong.
+# 042_batch_requests.pl — a batch call's life when things go wrong.
 #
 # A batch request keeps its commands in a dynamic shared memory segment of
 # its own, pinned while the request is in flight.  With
