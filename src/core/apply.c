@@ -26,7 +26,7 @@ core_apply(core_engine *c, const core_record *rec, core_event_fn fn, void *ctx,
 	a.res->status = CORE_ST_OK;
 
 	c->seq++;
-	if (core_record_validate(rec) != NULL)
+	if (record_validate(rec) != NULL)
 	{
 		/* Every PLACE that reaches the engine gets an order id, even this one. */
 		if (rec->type == CORE_REC_PLACE)

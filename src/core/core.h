@@ -337,7 +337,12 @@ typedef enum core_value_check
 	CORE_VALUE_OVERFLOW			/* price * qty / 10^base_decimals exceeds int64 */
 } core_value_check;
 
-int64_t		core_min_order_value(int64_t min_notional);
+static inline int64_t
+core_min_order_value(int64_t min_notional)
+{
+	return min_notional > 1 ? min_notional : 1;
+}
+
 core_value_check core_check_order_value(int64_t price, int64_t qty,
 										unsigned base_decimals,
 										int64_t min_notional, int64_t *value);
@@ -351,14 +356,32 @@ core_value_check core_check_order_value(int64_t price, int64_t qty,
 /* 10^n, for 0 <= n <= CORE_MAX_DECIMALS. */
 int64_t		core_pow10(unsigned n);
 
+/*
+ * The tick, lot and minimum rules are inline: the core asks them of every
+ * PLACE and AMEND, and the shell of every order it checks, each without a
+ * call.
+ */
+
 /* price is a whole number of ticks (0, a market order's price, is). */
-bool		core_price_on_tick(int64_t price, int64_t tick_size);
+static inline bool
+core_price_on_tick(int64_t price, int64_t tick_size)
+{
+	return price % tick_size == 0;
+}
 
 /* qty is a whole number of lots (0, a quote_qty-only market buy, is). */
-bool		core_qty_on_lot(int64_t qty, int64_t lot_size);
+static inline bool
+core_qty_on_lot(int64_t qty, int64_t lot_size)
+{
+	return qty % lot_size == 0;
+}
 
 /* qty is at least min_qty (min_qty 0: no minimum; qty 0 as above). */
-bool		core_qty_meets_min(int64_t qty, int64_t min_qty);
+static inline bool
+core_qty_meets_min(int64_t qty, int64_t min_qty)
+{
+	return qty == 0 || qty >= min_qty;
+}
 
 /*
  * The quote value of qty base units at price, floor(price * qty /
@@ -396,13 +419,21 @@ core_place_args core_place_args_check(bool market, core_side side, core_tif tif,
 									  bool post_only, bool has_qty, bool has_quote_qty);
 
 /* The status of a resting order: partially_filled once it traded, else new. */
-core_status core_resting_status(int64_t filled_qty);
+static inline core_status
+core_resting_status(int64_t filled_qty)
+{
+	return filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+}
 
 /*
  * An order's status from its last order event: an amend leaves it resting
  * (core_resting_status); any other event's status is the order's.
  */
-core_status core_order_status(core_status last_event, int64_t filled_qty);
+static inline core_status
+core_order_status(core_status last_event, int64_t filled_qty)
+{
+	return last_event == CORE_ST_AMENDED ? core_resting_status(filled_qty) : last_event;
+}
 
 /* The status whose core_status_name is name; false if none is. */
 bool		core_status_from_name(const char *name, core_status *out);

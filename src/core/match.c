@@ -18,56 +18,54 @@
  */
 #include <string.h>
 
-#include "core_int.h"
+#include "book.h"
 
 /* The incoming side of a match: a new order, or an amended one re-entering. */
 typedef struct taker
 {
 	apply_ctx  *a;
 	core_engine *c;
-	symbol	   *s;
+	const symbol *s;
 	uint32_t	sym;
 	uint32_t	acct;
-	balance    *base;
+	balance    *base;			/* its balance rows, found once per command */
 	balance    *quote;
 	int64_t		id;
 	int64_t		user;
 	uint8_t		side;
 	uint8_t		stp;
+	bool		market_buy;
 	int64_t		price;			/* 0 = market */
-	int64_t		qty;			/* the order's total quantity */
 	int64_t		remaining;
 	int64_t		filled;
 	u128		notional;
 	int64_t		locked;			/* funds this order holds frozen */
-	bool		market_buy;
 	int64_t		budget;			/* market buy: quote it may still spend */
 	core_reason budget_reason;	/* why the budget ends: funds or quote_qty */
 	core_reason stop;			/* why matching ended early */
 	int32_t		trades;
 } taker;
 
-void
-emit(apply_ctx *a, const core_event *ev)
-{
-	if (a->fn)
-		a->fn(a->fnctx, ev);
-}
-
 static int64_t
 avg_price(int64_t filled, u128 notional)
 {
-	return filled > 0 ? (int64_t) (notional / (u128) filled) : 0;
+	if (filled <= 0)
+		return 0;
+	if ((uint64_t) (notional >> 64) == 0)
+		return (int64_t) ((uint64_t) notional / (uint64_t) filled);
+	return (int64_t) (notional / (u128) filled);
 }
 
-static void
+/* Events are built field by field: only the member of the union in use. */
+HOT_INLINE void
 emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
 				 uint8_t side, core_status st, core_reason why, int64_t price,
 				 int64_t qty, int64_t filled, int64_t remaining)
 {
 	core_event	ev;
 
-	memset(&ev, 0, sizeof(ev));
+	if (a->fn == NULL)
+		return;
 	ev.type = CORE_EV_ORDER;
 	ev.u.order.order_id = id;
 	ev.u.order.user_id = user;
@@ -79,21 +77,22 @@ emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
 	ev.u.order.qty = qty;
 	ev.u.order.filled_qty = filled;
 	ev.u.order.remaining_qty = remaining;
-	emit(a, &ev);
+	a->fn(a->fnctx, &ev);
 }
 
-static void
-emit_resting_event(apply_ctx *a, const order *o, core_status st, core_reason why)
+HOT_INLINE void
+emit_resting_event(apply_ctx *a, const order *o, const order_cold *oc, core_status st,
+				   core_reason why)
 {
 	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
 		st == CORE_ST_AMENDED;
 
 	emit_order_event(a, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
-					 o->filled + o->remaining, o->filled, open ? o->remaining : 0);
+					 oc->filled + o->remaining, oc->filled, open ? o->remaining : 0);
 }
 
 /* Fill the caller's answer from an order's figures. */
-static void
+HOT_INLINE void
 set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
 				 int64_t filled, int64_t remaining, u128 notional, int32_t trades)
 {
@@ -106,12 +105,11 @@ set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
 	a->res->trades = trades;
 }
 
-static balance *
-lock_balance(core_engine *c, const order *o)
+/* The balance row a resting order's lock is frozen in. */
+static inline balance *
+lock_row(core_engine *c, const order *o, const order_cold *oc)
 {
-	const symbol *s = &SYMBOLS(c)[o->symbol];
-
-	return ledger_find(c, o->account, o->side == CORE_BUY ? s->quote : s->base);
+	return &BALANCES(c)[o->side == CORE_BUY ? oc->quote_row : oc->base_row];
 }
 
 /*
@@ -123,10 +121,11 @@ static void
 retire_resting(core_engine *c, uint32_t o)
 {
 	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
 
-	if (ord->locked > 0)
-		ledger_release(lock_balance(c, ord), ord->locked);
-	ord->locked = 0;
+	if (oc->locked > 0)
+		ledger_release(lock_row(c, ord, oc), oc->locked);
+	oc->locked = 0;
 	if (ord->level != NIL)
 		book_dequeue(c, o);
 	book_unlink_account(c, o);
@@ -137,13 +136,11 @@ retire_resting(core_engine *c, uint32_t o)
 static void
 cancel_resting(apply_ctx *a, uint32_t o, core_reason why)
 {
-	order	   *ord = &ORDERS(a->c)[o];
-
-	emit_resting_event(a, ord, CORE_ST_CANCELED, why);
+	emit_resting_event(a, &ORDERS(a->c)[o], &ORDER_COLD(a->c)[o], CORE_ST_CANCELED, why);
 	retire_resting(a->c, o);
 }
 
-static bool
+static inline bool
 crosses(const taker *t, int64_t resting_price)
 {
 	if (t->price == 0)
@@ -156,6 +153,8 @@ crosses(const taker *t, int64_t resting_price)
 /*
  * One fill of q base units against maker m, for quote = floor(maker price *
  * q / 10^bd) quote units (at least 1: match() never fills for nothing).
+ * The maker's rows come from its order, the fee account's from the symbol:
+ * nothing is looked up.
  */
 static void
 trade(taker *t, uint32_t m, int64_t q, int64_t quote)
@@ -163,13 +162,13 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 	core_engine *c = t->c;
 	const symbol *s = t->s;
 	order	   *mk = &ORDERS(c)[m];
+	order_cold *mc = &ORDER_COLD(c)[m];
+	balance    *rows = BALANCES(c);
+	balance    *m_base = &rows[mc->base_row];
+	balance    *m_quote = &rows[mc->quote_row];
 	int64_t		p = mk->price;
 	int64_t		taker_fee,
 				maker_fee;
-	balance    *m_base = ledger_find(c, mk->account, s->base);
-	balance    *m_quote = ledger_find(c, mk->account, s->quote);
-	balance    *fee_base = ledger_find(c, FEE_ACCOUNT, s->base);
-	balance    *fee_quote = ledger_find(c, FEE_ACCOUNT, s->quote);
 	core_event	ev;
 
 	if (t->side == CORE_BUY)
@@ -179,7 +178,7 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 
 		/* maker sells: its base lock shrinks by q, it receives quote */
 		m_base->frozen -= q;
-		mk->locked -= q;
+		mc->locked -= q;
 		m_quote->available += quote - maker_fee;
 
 		/* taker buys: pays quote from its lock (limit) or available (market) */
@@ -190,7 +189,7 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 		}
 		else
 		{
-			int64_t		new_lock;
+			int64_t		new_lock = 0;
 
 			quote_value(t->price, t->remaining - q, s->base_scale, &new_lock);
 			t->quote->frozen -= t->locked - new_lock;
@@ -198,69 +197,72 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 			t->locked = new_lock;
 		}
 		t->base->available += q - taker_fee;
-		fee_base->available += taker_fee;
-		fee_quote->available += maker_fee;
+		rows[s->fee_base].available += taker_fee;
+		rows[s->fee_quote].available += maker_fee;
 	}
 	else
 	{
-		int64_t		new_lock;
+		int64_t		new_lock = 0;
 
 		taker_fee = fee_of(quote, s->taker_ppm);
 		maker_fee = fee_of(q, s->maker_ppm);
 
 		/* maker buys: its quote lock shrinks to what the rest needs */
 		quote_value(p, mk->remaining - q, s->base_scale, &new_lock);
-		m_quote->frozen -= mk->locked - new_lock;
-		m_quote->available += mk->locked - new_lock - quote;
-		mk->locked = new_lock;
+		m_quote->frozen -= mc->locked - new_lock;
+		m_quote->available += mc->locked - new_lock - quote;
+		mc->locked = new_lock;
 		m_base->available += q - maker_fee;
 
 		/* taker sells: its base lock shrinks by q, it receives quote */
 		t->base->frozen -= q;
 		t->locked -= q;
 		t->quote->available += quote - taker_fee;
-		fee_base->available += maker_fee;
-		fee_quote->available += taker_fee;
+		rows[s->fee_base].available += maker_fee;
+		rows[s->fee_quote].available += taker_fee;
 	}
 
 	mk->remaining -= q;
-	mk->filled += q;
-	mk->notional += (u128) p * (u128) q;
+	mc->filled += q;
+	mc->notional += (u128) p * (u128) q;
 	LEVELS(c)[mk->level].qty -= q;
 	t->remaining -= q;
 	t->filled += q;
 	t->notional += (u128) p * (u128) q;
 	t->trades++;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = CORE_EV_TRADE;
-	ev.u.trade.trade_id = c->next_trade_id++;
-	ev.u.trade.symbol = t->sym;
-	ev.u.trade.taker_side = t->side;
-	ev.u.trade.price = p;
-	ev.u.trade.qty = q;
-	ev.u.trade.quote_qty = quote;
-	ev.u.trade.taker_order_id = t->id;
-	ev.u.trade.taker_user_id = t->user;
-	ev.u.trade.maker_order_id = mk->id;
-	ev.u.trade.maker_user_id = mk->user_id;
-	ev.u.trade.taker_fee = taker_fee;
-	ev.u.trade.maker_fee = maker_fee;
-	emit(t->a, &ev);
+	if (t->a->fn)
+	{
+		ev.type = CORE_EV_TRADE;
+		ev.u.trade.trade_id = c->next_trade_id;
+		ev.u.trade.symbol = t->sym;
+		ev.u.trade.taker_side = t->side;
+		ev.u.trade.price = p;
+		ev.u.trade.qty = q;
+		ev.u.trade.quote_qty = quote;
+		ev.u.trade.taker_order_id = t->id;
+		ev.u.trade.taker_user_id = t->user;
+		ev.u.trade.maker_order_id = mk->id;
+		ev.u.trade.maker_user_id = mk->user_id;
+		ev.u.trade.taker_fee = taker_fee;
+		ev.u.trade.maker_fee = maker_fee;
+		emit(t->a, &ev);
+	}
+	c->next_trade_id++;
 
 	if (mk->remaining == 0)
 	{
-		emit_resting_event(t->a, mk, CORE_ST_FILLED, CORE_R_NONE);
+		emit_resting_event(t->a, mk, mc, CORE_ST_FILLED, CORE_R_NONE);
 		retire_resting(c, m);
 	}
 	else if (worth_nothing(p, mk->remaining, s->base_scale))
 	{
 		/* A remainder worth less than one quote unit does not rest. */
-		emit_resting_event(t->a, mk, CORE_ST_CANCELED, CORE_R_DUST);
+		emit_resting_event(t->a, mk, mc, CORE_ST_CANCELED, CORE_R_DUST);
 		retire_resting(c, m);
 	}
 	else
-		emit_resting_event(t->a, mk, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
+		emit_resting_event(t->a, mk, mc, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
 }
 
 /* ------------------------------------------------------------- matching */
@@ -286,18 +288,19 @@ affordable(const taker *t, int64_t p)
  * dry_match below must make exactly the same decisions.
  */
 static void
-match(taker *t)
+match_book(taker *t)
 {
 	core_engine *c = t->c;
 	const symbol *s = t->s;
+	const level *L = LEVELS(c);
 	uint32_t	l = s->sides[!t->side].best;
 
 	while (l != NIL && t->remaining > 0)
 	{
-		uint32_t	next_level = LEVELS(c)[l].next;
-		uint32_t	m = LEVELS(c)[l].head;
+		uint32_t	next_level = L[l].next;
+		uint32_t	m = L[l].head;
 
-		if (!crosses(t, LEVELS(c)[l].price))
+		if (!crosses(t, L[l].price))
 			return;
 		/* Orders leave only this level here, so next_level stays valid. */
 		while (m != NIL && t->remaining > 0)
@@ -305,7 +308,7 @@ match(taker *t)
 			order	   *mk = &ORDERS(c)[m];
 			uint32_t	next = mk->next;
 			int64_t		q,
-						quote;
+						quote = 0;
 			bool		cut = false;
 
 			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
@@ -356,6 +359,16 @@ match(taker *t)
 		}
 		l = next_level;
 	}
+}
+
+/* match_book, after a check (inline) that the taker crosses at all. */
+static inline void
+match(taker *t)
+{
+	uint32_t	best = t->s->sides[!t->side].best;
+
+	if (best != NIL && crosses(t, LEVELS(t->c)[best].price))
+		match_book(t);
 }
 
 /*
@@ -468,6 +481,29 @@ release_taker_lock(taker *t)
 	t->locked = 0;
 }
 
+/* The fields of a taker that every command sets the same way. */
+static void
+taker_init(taker *t, apply_ctx *a, const symbol *s, uint32_t sym, int64_t id,
+		   int64_t user, uint8_t side, uint8_t stp)
+{
+	t->a = a;
+	t->c = a->c;
+	t->s = s;
+	t->sym = sym;
+	t->id = id;
+	t->user = user;
+	t->side = side;
+	t->stp = stp;
+	t->market_buy = false;
+	t->filled = 0;
+	t->notional = 0;
+	t->locked = 0;
+	t->budget = 0;
+	t->budget_reason = CORE_R_NONE;
+	t->stop = CORE_R_NONE;
+	t->trades = 0;
+}
+
 /* ---------------------------------------------------------------- PLACE */
 
 static void
@@ -485,13 +521,48 @@ redo_place_malformed(apply_ctx *a)
 	reject_place(a, &a->rec->u.place, a->c->next_order_id++, CORE_R_INVALID);
 }
 
-/* Shape checks that need the symbol: tick, lot, minimum (rules.c). */
-static bool
+/* Shape checks that need the symbol: tick, lot, minimum (core.h's rules). */
+static inline bool
 fits_symbol(const symbol *s, int64_t price, int64_t qty, bool check_min)
 {
 	if (!core_price_on_tick(price, s->tick) || !core_qty_on_lot(qty, s->lot))
 		return false;
 	return !check_min || core_qty_meets_min(qty, s->min_qty);
+}
+
+/* The new order rests: fill its records and put it in the book. */
+static void
+rest_order(apply_ctx *a, const core_rec_place *r, const taker *t, uint32_t o,
+		   uint32_t base_row, uint32_t quote_row)
+{
+	core_engine *c = a->c;
+	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
+	core_status st = t->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+
+	ord->id = t->id;
+	ord->user_id = r->user_id;
+	ord->price = r->price;
+	ord->remaining = t->remaining;
+	ord->account = t->acct;
+	ord->symbol = r->symbol;
+	ord->side = r->side;
+	ord->stp = r->stp;
+	ord->post_only = r->post_only;
+	oc->filled = t->filled;
+	oc->locked = t->locked;
+	oc->created_ts = a->rec->ts;
+	oc->notional = t->notional;
+	oc->base_row = base_row;
+	oc->quote_row = quote_row;
+	memcpy(ORDER_TEXT(c)[o].client_order_id, r->client_order_id,
+		   sizeof(r->client_order_id));
+	book_index_order(c, o);
+	book_link_account(c, o);
+	book_enqueue(c, o);
+	emit_resting_event(a, ord, oc, st, CORE_R_NONE);
+	set_order_result(a, t->id, st, CORE_R_NONE, t->filled, t->remaining, t->notional,
+					 t->trades);
 }
 
 void
@@ -500,12 +571,16 @@ redo_place(apply_ctx *a)
 	const core_rec_place *r = &a->rec->u.place;
 	core_engine *c = a->c;
 	int64_t		id = c->next_order_id++;
-	symbol	   *s = symbol_at(c, r->symbol);
+	const symbol *s = symbol_at(c, r->symbol);
 	bool		market = r->price == 0;
 	bool		may_rest = !market && r->tif == CORE_GTC;
-	uint32_t	o = NIL;
+	uint32_t	o = NIL,
+				base_row,
+				quote_row,
+				base_at = NIL,
+				quote_at = NIL;
+	uint64_t	uh;
 	taker		t;
-	uint32_t	need_rows;
 	int64_t		avail;
 	core_reason why;
 	core_status st;
@@ -517,19 +592,18 @@ redo_place(apply_ctx *a)
 	if (!fits_symbol(s, r->price, r->qty, true))
 		{ reject_place(a, r, id, CORE_R_INVALID); return; }
 
-	memset(&t, 0, sizeof(t));
-	t.a = a;
-	t.c = c;
-	t.s = s;
-	t.sym = r->symbol;
-	t.id = id;
-	t.user = r->user_id;
-	t.side = r->side;
-	t.stp = r->stp;
+	/*
+	 * The account and its two rows: each looked up once, from one hash of
+	 * the user, and none waiting for another (three cache misses at most,
+	 * in parallel).
+	 */
+	uh = user_hash(r->user_id);
+	base_row = ledger_probe_row(c, row_home(c, uh, s->base), r->user_id, s->base, &base_at);
+	quote_row = ledger_probe_row(c, row_home(c, uh, s->quote), r->user_id, s->quote, &quote_at);
+	t.acct = ledger_probe_account(c, account_home(c, uh), r->user_id);
+	taker_init(&t, a, s, r->symbol, id, r->user_id, r->side, r->stp);
 	t.price = r->price;
-	t.qty = r->qty;
 	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
-	t.acct = ledger_find_account(c, r->user_id);
 	if (t.acct == NIL)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 
@@ -538,11 +612,11 @@ redo_place(apply_ctx *a)
 	 * are created only once every check has passed, so a refused order
 	 * leaves no trace but its order id.
 	 */
-	t.base = ledger_find(c, t.acct, s->base);
-	t.quote = ledger_find(c, t.acct, s->quote);
-	need_rows = (t.base == NULL) + (t.quote == NULL);
-	if (c->nbalances + need_rows > c->limits.max_balances)
+	if (UNLIKELY(base_row == NIL || quote_row == NIL) &&
+		c->nbalances + (base_row == NIL) + (quote_row == NIL) > c->limits.max_balances)
 		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
+	t.base = base_row != NIL ? &BALANCES(c)[base_row] : NULL;
+	t.quote = quote_row != NIL ? &BALANCES(c)[quote_row] : NULL;
 	avail = r->side == CORE_BUY ? (t.quote ? t.quote->available : 0)
 		: (t.base ? t.base->available : 0);
 
@@ -587,9 +661,13 @@ redo_place(apply_ctx *a)
 	if (r->tif == CORE_FOK && dry_match(&t) != 0)
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
-	t.base = ledger_get_or_add(c, t.acct, s->base);
-	t.quote = ledger_get_or_add(c, t.acct, s->quote);
-	CORE_ASSERT(t.base != NULL && t.quote != NULL);	/* need_rows checked above */
+	/* Create the missing rows where their lookups ended (need_rows checked). */
+	if (UNLIKELY(base_row == NIL))
+		base_row = ledger_add_row(c, t.acct, s->base, base_at);
+	if (UNLIKELY(quote_row == NIL))
+		quote_row = ledger_add_row(c, t.acct, s->quote, quote_at);
+	t.base = &BALANCES(c)[base_row];
+	t.quote = &BALANCES(c)[quote_row];
 	if (t.locked > 0)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);
@@ -608,29 +686,8 @@ redo_place(apply_ctx *a)
 		t.stop = CORE_R_CAPACITY;
 	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		order	   *ord = &ORDERS(c)[o];
-
 		CORE_ASSERT(o != NIL);	/* allocated just above */
-		ord->id = id;
-		ord->user_id = r->user_id;
-		ord->price = r->price;
-		ord->remaining = t.remaining;
-		ord->filled = t.filled;
-		ord->locked = t.locked;
-		ord->created_ts = a->rec->ts;
-		ord->notional = t.notional;
-		ord->symbol = r->symbol;
-		ord->account = t.acct;
-		ord->side = r->side;
-		ord->stp = r->stp;
-		ord->post_only = r->post_only;
-		memcpy(ord->client_order_id, r->client_order_id, sizeof(ord->client_order_id));
-		book_index_order(c, o);
-		book_link_account(c, o);
-		book_enqueue(c, o);
-		st = t.filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
-		emit_resting_event(a, ord, st, CORE_R_NONE);
-		set_order_result(a, id, st, CORE_R_NONE, t.filled, t.remaining, t.notional, t.trades);
+		rest_order(a, r, &t, o, base_row, quote_row);
 		return;
 	}
 
@@ -646,7 +703,7 @@ redo_place(apply_ctx *a)
 /* --------------------------------------------------------------- CANCEL */
 
 /* The caller's own resting order, or NIL. */
-static uint32_t
+HOT_INLINE uint32_t
 own_order(core_engine *c, int64_t user, int64_t order_id)
 {
 	uint32_t	o = book_find_order(c, order_id);
@@ -659,14 +716,14 @@ redo_cancel(apply_ctx *a)
 {
 	const core_rec_cancel *r = &a->rec->u.cancel;
 	uint32_t	o = own_order(a->c, r->user_id, r->order_id);
-	order	   *ord;
+	const order_cold *oc;
 
 	a->res->order_id = r->order_id;
 	if (o == NIL)
 		REJECT(a, CORE_R_UNKNOWN_ORDER);
-	ord = &ORDERS(a->c)[o];
-	set_order_result(a, ord->id, CORE_ST_CANCELED, CORE_R_NONE, ord->filled, 0,
-					 ord->notional, 0);
+	oc = &ORDER_COLD(a->c)[o];
+	set_order_result(a, r->order_id, CORE_ST_CANCELED, CORE_R_NONE, oc->filled, 0,
+					 oc->notional, 0);
 	cancel_resting(a, o, CORE_R_NONE);
 }
 
@@ -686,7 +743,7 @@ redo_cancel_all(apply_ctx *a)
 	o = ACCOUNTS(c)[acct].orders_head;
 	while (o != NIL)
 	{
-		uint32_t	next = ORDERS(c)[o].unext;
+		uint32_t	next = ORDER_LINKS(c)[o].next;
 
 		if (r->symbol == 0 || ORDERS(c)[o].symbol == r->symbol)
 		{
@@ -704,17 +761,30 @@ amend_in_place(apply_ctx *a, uint32_t o, int64_t new_qty)
 {
 	core_engine *c = a->c;
 	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
 	int64_t		new_lock;
 
 	LEVELS(c)[ord->level].qty -= ord->remaining - new_qty;
 	ord->remaining = new_qty;
 	new_lock = order_lock_needed(&SYMBOLS(c)[ord->symbol], ord);
-	ledger_release(lock_balance(c, ord), ord->locked - new_lock);
-	ord->locked = new_lock;
-	emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
-	set_order_result(a, ord->id,
-					 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
+	ledger_release(lock_row(c, ord, oc), oc->locked - new_lock);
+	oc->locked = new_lock;
+	emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+	set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+					 oc->filled, ord->remaining, oc->notional, 0);
+}
+
+/* A refused amend leaves the order as it was: answer with its figures. */
+static void
+refuse_amend(apply_ctx *a, uint32_t o, core_reason why)
+{
+	const order *ord = &ORDERS(a->c)[o];
+	const order_cold *oc = &ORDER_COLD(a->c)[o];
+
+	set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+					 oc->filled, ord->remaining, oc->notional, 0);
+	a->res->status = CORE_ST_REJECTED;
+	a->res->reason = why;
 }
 
 void
@@ -724,7 +794,8 @@ redo_amend(apply_ctx *a)
 	core_engine *c = a->c;
 	uint32_t	o = own_order(c, r->user_id, r->order_id);
 	order	   *ord;
-	symbol	   *s;
+	order_cold *oc;
+	const symbol *s;
 	int64_t		new_qty,
 				new_price,
 				value = 0,
@@ -738,25 +809,25 @@ redo_amend(apply_ctx *a)
 	if (o == NIL)
 		REJECT(a, CORE_R_UNKNOWN_ORDER);
 	ord = &ORDERS(c)[o];
+	oc = &ORDER_COLD(c)[o];
 	s = &SYMBOLS(c)[ord->symbol];
-	/* A refused amend leaves the order as it was: answer with its figures. */
-	set_order_result(a, ord->id, ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
-	if (s->status == CORE_HALTED)
-		REJECT(a, CORE_R_HALTED);
 	new_qty = r->qty > 0 ? r->qty : ord->remaining;
 	new_price = r->price > 0 ? r->price : ord->price;
-	if (!fits_symbol(s, new_price, new_qty, false))
-		REJECT(a, CORE_R_INVALID);
+	if (UNLIKELY(s->status == CORE_HALTED))
+		{ refuse_amend(a, o, CORE_R_HALTED); return; }
+	if (UNLIKELY(!fits_symbol(s, new_price, new_qty, false)))
+		{ refuse_amend(a, o, CORE_R_INVALID); return; }
 	/* Its size (filled + new remaining) must stay an int64 like any order's. */
-	if (new_qty > INT64_MAX - ord->filled)
-		REJECT(a, CORE_R_OVERFLOW);
+	if (UNLIKELY(new_qty > INT64_MAX - oc->filled))
+		{ refuse_amend(a, o, CORE_R_OVERFLOW); return; }
 	switch (order_value_check(s, new_price, new_qty, &value))
 	{
 		case CORE_VALUE_OVERFLOW:
-			REJECT(a, CORE_R_OVERFLOW);
+			refuse_amend(a, o, CORE_R_OVERFLOW);
+			return;
 		case CORE_VALUE_TOO_SMALL:
-			REJECT(a, CORE_R_INVALID);
+			refuse_amend(a, o, CORE_R_INVALID);
+			return;
 		case CORE_VALUE_OK:
 			break;
 	}
@@ -767,57 +838,48 @@ redo_amend(apply_ctx *a)
 
 	/* Otherwise cancel-and-replace under the same id. */
 	new_lock = ord->side == CORE_BUY ? value : new_qty;
-	lockbal = lock_balance(c, ord);
-	if (new_lock > lockbal->available + ord->locked)
-		REJECT(a, CORE_R_INSUFFICIENT_FUNDS);
+	lockbal = lock_row(c, ord, oc);
+	if (new_lock > lockbal->available + oc->locked)
+		{ refuse_amend(a, o, CORE_R_INSUFFICIENT_FUNDS); return; }
 
-	memset(&t, 0, sizeof(t));
-	t.a = a;
-	t.c = c;
-	t.s = s;
-	t.sym = ord->symbol;
+	taker_init(&t, a, s, ord->symbol, ord->id, ord->user_id, ord->side, ord->stp);
 	t.acct = ord->account;
-	t.base = ledger_find(c, ord->account, s->base);
-	t.quote = ledger_find(c, ord->account, s->quote);
-	t.id = ord->id;
-	t.user = ord->user_id;
-	t.side = ord->side;
-	t.stp = ord->stp;
+	t.base = &BALANCES(c)[oc->base_row];
+	t.quote = &BALANCES(c)[oc->quote_row];
 	t.price = new_price;
 	t.remaining = new_qty;
-	t.filled = ord->filled;
-	t.notional = ord->notional;
+	t.filled = oc->filled;
+	t.notional = oc->notional;
 	if (ord->post_only && would_cross(&t))
-		REJECT(a, CORE_R_POST_ONLY);
+		{ refuse_amend(a, o, CORE_R_POST_ONLY); return; }
 
 	book_dequeue(c, o);
-	ledger_release(lockbal, ord->locked);
-	ord->locked = 0;
+	ledger_release(lockbal, oc->locked);
+	oc->locked = 0;
 	t.locked = new_lock;
 	ledger_freeze(lockbal, new_lock);
 	match(&t);
 
 	ord->price = new_price;
 	ord->remaining = t.remaining;
-	ord->filled = t.filled;
-	ord->notional = t.notional;
+	oc->filled = t.filled;
+	oc->notional = t.notional;
 	if (t.remaining > 0 && t.stop == CORE_R_NONE &&
 		worth_nothing(new_price, t.remaining, s->base_scale))
 		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
 	if (t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		ord->locked = t.locked;
+		oc->locked = t.locked;
 		book_enqueue(c, o);
-		emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
-		set_order_result(a, ord->id,
-						 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-						 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, t.trades);
+		emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+		set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+						 oc->filled, ord->remaining, oc->notional, t.trades);
 		return;
 	}
 	release_taker_lock(&t);
 	st = finished_status(&t, &why);
 	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
-					 ord->price, ord->filled + ord->remaining, ord->filled, 0);
-	set_order_result(a, ord->id, st, why, ord->filled, 0, ord->notional, t.trades);
+					 ord->price, oc->filled + ord->remaining, oc->filled, 0);
+	set_order_result(a, ord->id, st, why, oc->filled, 0, oc->notional, t.trades);
 	retire_resting(c, o);
 }

@@ -61,9 +61,9 @@ validate_create_symbol(const core_record *rec)
 		return "min_qty must not be negative";
 	if (r->min_notional < 0)
 		return "min_notional must not be negative";
-	if (!core_fee_ppm_ok(r->maker_fee_ppm))
+	if (!fee_ppm_ok(r->maker_fee_ppm))
 		return "maker_fee must be at least 0 and less than 1";
-	if (!core_fee_ppm_ok(r->taker_fee_ppm))
+	if (!fee_ppm_ok(r->taker_fee_ppm))
 		return "taker_fee must be at least 0 and less than 1";
 	return NULL;
 }
@@ -99,23 +99,23 @@ validate_place(const core_record *rec)
 	const core_rec_place *r = &rec->u.place;
 	bool		market = r->price == 0;
 
-	if (r->user_id < 1)
+	if (UNLIKELY(r->user_id < 1))
 		return "user_id must be at least 1";
-	if (r->symbol < 1)
+	if (UNLIKELY(r->symbol < 1))
 		return "symbol must be a symbol id";
-	if (r->side > CORE_SELL)
+	if (UNLIKELY(r->side > CORE_SELL))
 		return "side must be buy or sell";
-	if (r->tif > CORE_FOK)
+	if (UNLIKELY(r->tif > CORE_FOK))
 		return "tif must be gtc, ioc or fok";
-	if (r->stp > CORE_STP_CANCEL_BOTH)
+	if (UNLIKELY(r->stp > CORE_STP_CANCEL_BOTH))
 		return "stp must be none, cancel_taker, cancel_maker or cancel_both";
-	if (r->price < 0)
+	if (UNLIKELY(r->price < 0))
 		return "price must be positive";
-	if (r->qty < 0)
+	if (UNLIKELY(r->qty < 0))
 		return "qty must be positive";
-	if (r->quote_qty < 0)
+	if (UNLIKELY(r->quote_qty < 0))
 		return "quote_qty must be positive";
-	switch (core_place_args_check(market, (core_side) r->side, (core_tif) r->tif, r->post_only,
+	switch (place_args_check(market, (core_side) r->side, (core_tif) r->tif, r->post_only,
 								  r->qty > 0, r->quote_qty > 0))
 	{
 		case CORE_PLACE_ARGS_OK:
@@ -130,7 +130,7 @@ validate_place(const core_record *rec)
 			return market && r->side == CORE_BUY ?
 				"a market buy needs qty or quote_qty" : "qty must be positive";
 	}
-	if (!core_client_id_ok(r->client_order_id))
+	if (UNLIKELY(!client_id_ok(r->client_order_id)))
 		return "client_order_id must be at most 36 printable characters without quotes or backslashes";
 	return NULL;
 }
@@ -268,6 +268,12 @@ core_rectype_name(core_rectype t)
 
 const char *
 core_record_validate(const core_record *rec)
+{
+	return record_validate(rec);
+}
+
+const char *
+record_validate(const core_record *rec)
 {
 	const rectype_def *def = rectype_of(rec->type);
 
