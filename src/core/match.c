@@ -117,7 +117,7 @@ lock_row(core_engine *c, const order *o, const order_cold *oc)
  * available, and its slot is freed.  The caller has emitted (or emits from
  * a copy) whatever event the removal needs.
  */
-static void
+HOT_INLINE void
 retire_resting(core_engine *c, uint32_t o)
 {
 	order	   *ord = &ORDERS(c)[o];
@@ -133,11 +133,24 @@ retire_resting(core_engine *c, uint32_t o)
 	book_free_order(c, o);
 }
 
-static void
+HOT_INLINE void
 cancel_resting(apply_ctx *a, uint32_t o, core_reason why)
 {
 	emit_resting_event(a, &ORDERS(a->c)[o], &ORDER_COLD(a->c)[o], CORE_ST_CANCELED, why);
 	retire_resting(a->c, o);
+}
+
+/* Would an order at price (0: market) on side trade with the book now? */
+HOT_INLINE bool
+price_crosses(const core_engine *c, const symbol *s, int side, int64_t price)
+{
+	uint32_t	best = s->sides[!side].best;
+	int64_t		p;
+
+	if (best == NIL)
+		return false;
+	p = LEVELS(c)[best].price;
+	return price == 0 || (side == CORE_BUY ? p <= price : p >= price);
 }
 
 static inline bool
@@ -555,8 +568,11 @@ rest_order(apply_ctx *a, const core_rec_place *r, const taker *t, uint32_t o,
 	oc->notional = t->notional;
 	oc->base_row = base_row;
 	oc->quote_row = quote_row;
-	memcpy(ORDER_TEXT(c)[o].client_order_id, r->client_order_id,
-		   sizeof(r->client_order_id));
+	if (r->client_order_id[0] != '\0')
+		memcpy(ORDER_TEXT(c)[o].client_order_id, r->client_order_id,
+			   sizeof(r->client_order_id));
+	else
+		ORDER_TEXT(c)[o].client_order_id[0] = '\0';
 	book_index_order(c, o);
 	book_link_account(c, o);
 	book_enqueue(c, o);
@@ -573,23 +589,23 @@ redo_place(apply_ctx *a)
 	int64_t		id = c->next_order_id++;
 	const symbol *s = symbol_at(c, r->symbol);
 	bool		market = r->price == 0;
-	bool		may_rest = !market && r->tif == CORE_GTC;
-	uint32_t	o = NIL,
+	uint32_t	o,
 				base_row,
 				quote_row,
 				base_at = NIL,
 				quote_at = NIL;
 	uint64_t	uh;
+	balance    *rows;
 	taker		t;
 	int64_t		avail;
 	core_reason why;
 	core_status st;
 
-	if (s == NULL)
+	if (UNLIKELY(s == NULL))
 		{ reject_place(a, r, id, CORE_R_UNKNOWN_SYMBOL); return; }
-	if (s->status == CORE_HALTED)
+	if (UNLIKELY(s->status == CORE_HALTED))
 		{ reject_place(a, r, id, CORE_R_HALTED); return; }
-	if (!fits_symbol(s, r->price, r->qty, true))
+	if (UNLIKELY(!fits_symbol(s, r->price, r->qty, true)))
 		{ reject_place(a, r, id, CORE_R_INVALID); return; }
 
 	/*
@@ -601,26 +617,27 @@ redo_place(apply_ctx *a)
 	base_row = ledger_probe_row(c, row_home(c, uh, s->base), r->user_id, s->base, &base_at);
 	quote_row = ledger_probe_row(c, row_home(c, uh, s->quote), r->user_id, s->quote, &quote_at);
 	t.acct = ledger_probe_account(c, account_home(c, uh), r->user_id);
-	taker_init(&t, a, s, r->symbol, id, r->user_id, r->side, r->stp);
-	t.price = r->price;
-	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
-	if (t.acct == NIL)
+	if (UNLIKELY(t.acct == NIL))
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 
 	/*
 	 * The order needs a balance row for both assets before money moves; rows
 	 * are created only once every check has passed, so a refused order
-	 * leaves no trace but its order id.
+	 * leaves no trace but its order id.  Until then a missing row reads as
+	 * the table's NIL slot, which is all zeros and never written.
 	 */
 	if (UNLIKELY(base_row == NIL || quote_row == NIL) &&
 		c->nbalances + (base_row == NIL) + (quote_row == NIL) > c->limits.max_balances)
 		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
-	t.base = base_row != NIL ? &BALANCES(c)[base_row] : NULL;
-	t.quote = quote_row != NIL ? &BALANCES(c)[quote_row] : NULL;
-	avail = r->side == CORE_BUY ? (t.quote ? t.quote->available : 0)
-		: (t.base ? t.base->available : 0);
+	rows = BALANCES(c);
+	taker_init(&t, a, s, r->symbol, id, r->user_id, r->side, r->stp);
+	t.base = &rows[base_row];
+	t.quote = &rows[quote_row];
+	t.price = r->price;
+	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
+	avail = r->side == CORE_BUY ? t.quote->available : t.base->available;
 
-	if (!market)
+	if (LIKELY(!market))
 	{
 		int64_t		value = 0;
 
@@ -651,44 +668,48 @@ redo_place(apply_ctx *a)
 		}
 	}
 
-	if (may_rest && (why = room_to_rest(&t, r)) != CORE_R_NONE)
+	if (!market && r->tif == CORE_GTC && (why = room_to_rest(&t, r)) != CORE_R_NONE)
 		{ reject_place(a, r, id, why); return; }
 	if (t.locked > avail)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
-	if (r->post_only && would_cross(&t))
+	if (UNLIKELY(r->post_only) && would_cross(&t))
 		{ reject_place(a, r, id, CORE_R_POST_ONLY); return; }
 	/* Fill-or-kill counts only what it could really take (stp, dust). */
-	if (r->tif == CORE_FOK && dry_match(&t) != 0)
+	if (UNLIKELY(r->tif == CORE_FOK) && dry_match(&t) != 0)
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
-	/* Create the missing rows where their lookups ended (need_rows checked). */
-	if (UNLIKELY(base_row == NIL))
-		base_row = ledger_add_row(c, t.acct, s->base, base_at);
-	if (UNLIKELY(quote_row == NIL))
-		quote_row = ledger_add_row(c, t.acct, s->quote, quote_at);
-	t.base = &BALANCES(c)[base_row];
-	t.quote = &BALANCES(c)[quote_row];
+	/* Create the missing rows where their lookups ended (capacity checked). */
+	if (UNLIKELY(base_row == NIL || quote_row == NIL))
+	{
+		if (base_row == NIL)
+			base_row = ledger_add_row(c, t.acct, s->base, base_at);
+		if (quote_row == NIL)
+			quote_row = ledger_add_row(c, t.acct, s->quote, quote_at);
+		t.base = &rows[base_row];
+		t.quote = &rows[quote_row];
+	}
 	if (t.locked > 0)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);
 
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
-		worth_nothing(t.price, t.remaining, s->base_scale))
-		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
 	/*
-	 * A slot is free: either the pool had one before matching (which only
-	 * frees slots), or room_to_rest's dry_match found that nothing would
-	 * rest.  Should the two ever disagree, the remainder expires (reason
-	 * capacity) rather than break the pool.
+	 * A gtc remainder rests, unless it is worth nothing.  A slot is free:
+	 * either the pool had one before matching (which only frees slots), or
+	 * room_to_rest's dry_match found that nothing would rest.  Should the
+	 * two ever disagree, the remainder expires (reason capacity) rather
+	 * than break the pool.
 	 */
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
-		(o = book_alloc_order(c)) == NIL)
-		t.stop = CORE_R_CAPACITY;
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE)
+	if (!market && r->tif == CORE_GTC && t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		CORE_ASSERT(o != NIL);	/* allocated just above */
-		rest_order(a, r, &t, o, base_row, quote_row);
-		return;
+		if (UNLIKELY(worth_nothing(t.price, t.remaining, s->base_scale)))
+			t.stop = CORE_R_DUST;
+		else if (UNLIKELY((o = book_alloc_order(c)) == NIL))
+			t.stop = CORE_R_CAPACITY;
+		else
+		{
+			rest_order(a, r, &t, o, base_row, quote_row);
+			return;
+		}
 	}
 
 	release_taker_lock(&t);
@@ -774,6 +795,23 @@ amend_in_place(apply_ctx *a, uint32_t o, int64_t new_qty)
 					 oc->filled, ord->remaining, oc->notional, 0);
 }
 
+/* An amended order that does not rest again: it ends, and leaves the book. */
+static __attribute__((noinline)) void
+amend_ends(apply_ctx *a, uint32_t o, taker *t)
+{
+	const order *ord = &ORDERS(a->c)[o];
+	const order_cold *oc = &ORDER_COLD(a->c)[o];
+	core_reason why;
+	core_status st;
+
+	release_taker_lock(t);
+	st = finished_status(t, &why);
+	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
+					 ord->price, oc->filled + ord->remaining, oc->filled, 0);
+	set_order_result(a, ord->id, st, why, oc->filled, 0, oc->notional, t->trades);
+	retire_resting(a->c, o);
+}
+
 /* A refused amend leaves the order as it was: answer with its figures. */
 static void
 refuse_amend(apply_ctx *a, uint32_t o, core_reason why)
@@ -802,8 +840,6 @@ redo_amend(apply_ctx *a)
 				new_lock;
 	balance    *lockbal;
 	taker		t;
-	core_reason why;
-	core_status st;
 
 	a->res->order_id = r->order_id;
 	if (o == NIL)
@@ -842,6 +878,26 @@ redo_amend(apply_ctx *a)
 	if (new_lock > lockbal->available + oc->locked)
 		{ refuse_amend(a, o, CORE_R_INSUFFICIENT_FUNDS); return; }
 
+	/*
+	 * Nothing on the other side at the new price: the order only moves to
+	 * the back of its new level (it is worth at least one quote unit, so it
+	 * rests), as the general path below would find after matching nothing.
+	 */
+	if (LIKELY(!price_crosses(c, s, ord->side, new_price)))
+	{
+		book_dequeue(c, o);
+		ledger_release(lockbal, oc->locked);
+		ledger_freeze(lockbal, new_lock);
+		ord->price = new_price;
+		ord->remaining = new_qty;
+		oc->locked = new_lock;
+		book_enqueue(c, o);
+		emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+		set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+						 oc->filled, new_qty, oc->notional, 0);
+		return;
+	}
+
 	taker_init(&t, a, s, ord->symbol, ord->id, ord->user_id, ord->side, ord->stp);
 	t.acct = ord->account;
 	t.base = &BALANCES(c)[oc->base_row];
@@ -876,10 +932,5 @@ redo_amend(apply_ctx *a)
 						 oc->filled, ord->remaining, oc->notional, t.trades);
 		return;
 	}
-	release_taker_lock(&t);
-	st = finished_status(&t, &why);
-	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
-					 ord->price, oc->filled + ord->remaining, oc->filled, 0);
-	set_order_result(a, ord->id, st, why, oc->filled, 0, oc->notional, t.trades);
-	retire_resting(c, o);
+	amend_ends(a, o, &t);
 }
