@@ -629,8 +629,14 @@ typedef struct rectype_def
 
 extern const rectype_def core_rectypes[CORE_REC_COUNT];
 
-/* core_record_validate without the exported symbol (no PLT from core_apply) */
-const char *record_validate(const core_record *rec);
+/* core_record_validate, inline for core_apply */
+static inline const char *
+record_validate(const core_record *rec)
+{
+	if (rec->type == CORE_REC_INVALID || rec->type >= CORE_REC_COUNT)
+		return "unknown record type";
+	return core_rectypes[rec->type].validate(rec);
+}
 
 #pragma GCC visibility pop
 

@@ -58,6 +58,36 @@ avg_price(int64_t filled, u128 notional)
 
 /* Events are built field by field: only the member of the union in use. */
 HOT_INLINE void
+order_event(core_event *ev, int64_t id, int64_t user, uint32_t sym, uint8_t side,
+			core_status st, core_reason why, int64_t price, int64_t qty, int64_t filled,
+			int64_t remaining)
+{
+	ev->type = CORE_EV_ORDER;
+	ev->u.order.order_id = id;
+	ev->u.order.user_id = user;
+	ev->u.order.symbol = sym;
+	ev->u.order.side = side;
+	ev->u.order.status = st;
+	ev->u.order.reason = why;
+	ev->u.order.price = price;
+	ev->u.order.qty = qty;
+	ev->u.order.filled_qty = filled;
+	ev->u.order.remaining_qty = remaining;
+}
+
+/* The order event of a resting order, from its records. */
+HOT_INLINE void
+resting_event(core_event *ev, const order *o, const order_cold *oc, core_status st,
+			  core_reason why)
+{
+	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
+		st == CORE_ST_AMENDED;
+
+	order_event(ev, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
+				oc->filled + o->remaining, oc->filled, open ? o->remaining : 0);
+}
+
+HOT_INLINE void
 emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
 				 uint8_t side, core_status st, core_reason why, int64_t price,
 				 int64_t qty, int64_t filled, int64_t remaining)
@@ -66,17 +96,7 @@ emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
 
 	if (a->fn == NULL)
 		return;
-	ev.type = CORE_EV_ORDER;
-	ev.u.order.order_id = id;
-	ev.u.order.user_id = user;
-	ev.u.order.symbol = sym;
-	ev.u.order.side = side;
-	ev.u.order.status = st;
-	ev.u.order.reason = why;
-	ev.u.order.price = price;
-	ev.u.order.qty = qty;
-	ev.u.order.filled_qty = filled;
-	ev.u.order.remaining_qty = remaining;
+	order_event(&ev, id, user, sym, side, st, why, price, qty, filled, remaining);
 	a->fn(a->fnctx, &ev);
 }
 
@@ -84,11 +104,12 @@ HOT_INLINE void
 emit_resting_event(apply_ctx *a, const order *o, const order_cold *oc, core_status st,
 				   core_reason why)
 {
-	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
-		st == CORE_ST_AMENDED;
+	core_event	ev;
 
-	emit_order_event(a, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
-					 oc->filled + o->remaining, oc->filled, open ? o->remaining : 0);
+	if (a->fn == NULL)
+		return;
+	resting_event(&ev, o, oc, st, why);
+	a->fn(a->fnctx, &ev);
 }
 
 /* Fill the caller's answer from an order's figures. */
@@ -136,8 +157,12 @@ retire_resting(core_engine *c, uint32_t o)
 HOT_INLINE void
 cancel_resting(apply_ctx *a, uint32_t o, core_reason why)
 {
-	emit_resting_event(a, &ORDERS(a->c)[o], &ORDER_COLD(a->c)[o], CORE_ST_CANCELED, why);
+	core_event	ev;
+
+	/* The event is taken before the order leaves, and told after. */
+	resting_event(&ev, &ORDERS(a->c)[o], &ORDER_COLD(a->c)[o], CORE_ST_CANCELED, why);
 	retire_resting(a->c, o);
+	emit(a, &ev);
 }
 
 /* Would an order at price (0: market) on side trade with the book now? */
@@ -265,14 +290,16 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 
 	if (mk->remaining == 0)
 	{
-		emit_resting_event(t->a, mk, mc, CORE_ST_FILLED, CORE_R_NONE);
+		resting_event(&ev, mk, mc, CORE_ST_FILLED, CORE_R_NONE);
 		retire_resting(c, m);
+		emit(t->a, &ev);
 	}
-	else if (worth_nothing(p, mk->remaining, s->base_scale))
+	else if (UNLIKELY(worth_nothing(p, mk->remaining, s->base_scale)))
 	{
 		/* A remainder worth less than one quote unit does not rest. */
-		emit_resting_event(t->a, mk, mc, CORE_ST_CANCELED, CORE_R_DUST);
+		resting_event(&ev, mk, mc, CORE_ST_CANCELED, CORE_R_DUST);
 		retire_resting(c, m);
+		emit(t->a, &ev);
 	}
 	else
 		emit_resting_event(t->a, mk, mc, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
