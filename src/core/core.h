@@ -100,6 +100,57 @@ typedef struct core_limits
 /* Alignment core_create requires of the arena (a cache line). */
 #define CORE_ARENA_ALIGN 64
 
+/*
+ * The price ladder's geometry (see "Memory layout" below): tick positions
+ * per ladder page, pages a book side's window maps, and pages in the pool
+ * shared by every book of an engine with max_orders orders.
+ */
+#define CORE_LADDER_PAGE_TICKS   64
+#define CORE_LADDER_WINDOW_PAGES 64
+#define CORE_LADDER_PAGES(max_orders) ((max_orders) / 16 + 4)
+
+/*
+ * Memory layout.  The arena is one array per kind of object, each starting
+ * on a cache line, and core_arena_size is exactly their sum.  Slot 0 of
+ * each array is unused (index 0 means "none"); every link is a 32-bit index.
+ *
+ *   header         256 B
+ *   assets         (max_assets + 1) x 40 B, and a code hash: 4 B x the
+ *                  least power of two >= 2 max_assets (at least 16)
+ *   symbols        (max_symbols + 1) x 728 B: each holds both sides of its
+ *                  book (level list ends, the ladder window and its summary
+ *                  bitmap, treap roots); a name hash as above
+ *   accounts       (2 max_accounts + 2) x 32 B: an open-addressing table,
+ *                  at most half full; 4 B x (max_accounts + 1) of them in
+ *                  creation order
+ *   balance rows   (2 max_balances + 2) x 32 B: open addressing, at most
+ *                  half full
+ *   orders         (max_orders + 1) x (64 B hot record + 64 B cold record
+ *                  + 37 B client id + 8 B links in its account's list); an
+ *                  id hash of 4 B x the least power of two >= 2 max_orders;
+ *                  (max_orders + 1) x 64 B price levels
+ *   ladder pages   (CORE_LADDER_PAGES(max_orders) + 1) x 280 B
+ *
+ * That is about 263 bytes per order, 324 per account with four balance
+ * rows and 736 per symbol.
+ *
+ * A level's position on the price ladder is its price in ticks (bids
+ * mirrored, so that a smaller position is a better price on both sides).
+ * CORE_LADDER_PAGE_TICKS consecutive positions form a page, which maps each
+ * position to its level directly and marks the occupied ones in a bitmap.
+ * Pages exist only while they hold a level and come from one pool of
+ * CORE_LADDER_PAGES(max_orders) pages for all books.  A book side finds
+ * its pages through a window of CORE_LADDER_WINDOW_PAGES pages (4,096
+ * ticks) that follows its best price, with a summary bitmap of the pages
+ * present — a load or two — and beyond the window through a treap of its
+ * pages (O(log pages)).  A level whose page cannot be had because the pool
+ * is used up (a book spread over that many 64-tick ranges: orders
+ * scattered over a huge span of prices) is kept in a treap of its side
+ * instead (O(log levels)) and moves into a page once one is made for its
+ * range.  So every price from one tick to INT64_MAX works, and the ladder
+ * never takes more memory than the pages above, whatever the prices.
+ */
+
 /* Bytes of arena needed for these limits (0 if a limit is 0 or too large). */
 size_t		core_arena_size(const core_limits *limits);
 
@@ -107,7 +158,8 @@ size_t		core_arena_size(const core_limits *limits);
  * Lay out an empty engine in mem (size bytes, at least core_arena_size(),
  * aligned to CORE_ARENA_ALIGN).  Returns the engine, or NULL if mem is
  * misaligned, size is too small or a limit is invalid.  Only the header,
- * the hash buckets and the NIL slots are written; the rest of mem may hold
+ * the hash buckets, the account and balance tables and the NIL slots are
+ * written; the rest of mem (the order, level and page pools) may hold
  * anything.
  * The fee account (user 0) exists from the start.
  */
@@ -518,6 +570,16 @@ typedef struct core_result
  */
 void		core_apply(core_engine *c, const core_record *rec,
 					   core_event_fn fn, void *ctx, core_result *out);
+
+/*
+ * A hint that rec will be applied soon: starts loading the account and
+ * balance rows (and a CANCEL's or AMEND's order) it will touch, and changes
+ * nothing.  Any record may be given, well formed or not.  With many
+ * accounts each of those is a cache miss; a caller holding the records to
+ * come (a batch, a log being replayed) calls it one or two records ahead
+ * of core_apply.  Reads the state: needs what a read needs.
+ */
+void		core_prefetch(const core_engine *c, const core_record *rec);
 
 /* Number of records applied so far (the seq of the last one). */
 int64_t		core_seq(const core_engine *c);

@@ -41,6 +41,9 @@ typedef unsigned __int128 u128;
 
 #define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* A hint to start loading the cache line at p (for writing: keep it close). */
+#define PREFETCH(p) __builtin_prefetch((p), 1, 3)
+
 /* Inline even where the compiler would rather call: the hot primitives. */
 #define HOT_INLINE static inline __attribute__((always_inline))
 
@@ -71,10 +74,11 @@ typedef struct asset
 
 #define LADDER_PAGE_BITS	6
 #define LADDER_PAGE_SLOTS	(1u << LADDER_PAGE_BITS)	/* positions per page */
-#define LADDER_WINDOW		64	/* pages the window directory maps */
+#define LADDER_WINDOW		CORE_LADDER_WINDOW_PAGES	/* pages the window maps */
 #define LADDER_LEAD			8	/* window pages kept better than the best */
-/* Pages in the pool: one per 16 orders, and a few for tiny arenas. */
-#define LADDER_PAGES(max_orders) ((max_orders) / 16 + 4)
+#define LADDER_PAGES(max_orders) CORE_LADDER_PAGES(max_orders)
+_Static_assert(LADDER_PAGE_SLOTS == CORE_LADDER_PAGE_TICKS, "page size");
+_Static_assert(LADDER_WINDOW == 64, "the summary bitmap is one 64-bit word");
 
 /* A treap link, the first member of every record kept in a treap. */
 typedef struct tnode
@@ -188,6 +192,10 @@ typedef struct order_cold
 	uint32_t	quote_row;
 } order_cold;
 
+_Static_assert(sizeof(order) == 64, "the hot order record is one cache line");
+_Static_assert(sizeof(order_cold) == 64, "the cold order record is one cache line");
+_Static_assert(sizeof(level) == 64, "a level is one cache line");
+
 typedef struct order_text
 {
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];
@@ -226,6 +234,9 @@ typedef struct balance
 	int64_t		available;
 	int64_t		frozen;
 } balance;
+
+_Static_assert(sizeof(account) == 32 && sizeof(balance) == 32,
+			   "two accounts, or two balance rows, per cache line");
 
 struct core
 {
