@@ -46,9 +46,12 @@ order_to_info(const core_engine *c, uint32_t o, core_order_info *out)
 	out->notional_lo = (uint64_t) cold->notional;
 	out->created_ts = cold->created_ts;
 	out->queued_seq = cold->queued_seq;
-	memcpy(out->client_order_id, ORDER_TEXT(c)[o].client_order_id,
-		   sizeof(out->client_order_id));
-	out->client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	if (ord->has_client_id)
+	{
+		memcpy(out->client_order_id, ORDER_TEXT(c)[o].client_order_id,
+			   sizeof(out->client_order_id));
+		out->client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	}
 }
 
 bool

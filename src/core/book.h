@@ -111,10 +111,27 @@ book_unindex_order(core_engine *c, uint32_t o)
 /* ---------------------------------------------- account's resting orders */
 
 /*
- * New orders have the highest id so far, so appending keeps the list in
- * id order; an amended order keeps its place.  Snapshot restore feeds orders
- * in book order, so it inserts by id from the tail.
+ * A new order has the highest id so far: appending it keeps the list in id
+ * order (and reads no other order).  An amended order keeps its place.
  */
+HOT_INLINE void
+book_append_account(core_engine *c, uint32_t o)
+{
+	order_link *U = ORDER_LINKS(c);
+	account    *acct = &ACCOUNTS(c)[ORDERS(c)[o].account];
+	uint32_t	tail = acct->orders_tail;
+
+	U[o].prev = tail;
+	U[o].next = NIL;
+	if (tail != NIL)
+		U[tail].next = o;
+	else
+		acct->orders_head = o;
+	acct->orders_tail = o;
+	acct->norders++;
+}
+
+/* Snapshot restore feeds orders in book order: it inserts by id, from the tail. */
 HOT_INLINE void
 book_link_account(core_engine *c, uint32_t o)
 {

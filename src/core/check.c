@@ -555,7 +555,8 @@ core_state_digest(const core_engine *c)
 					h_u64(&h, (uint64_t) (oc->notional >> 64));
 					h_u64(&h, (uint64_t) oc->notional);
 					h_u64(&h, (uint64_t) ord->stp << 8 | (uint64_t) ord->post_only);
-					h_text(&h, ORDER_TEXT(c)[o].client_order_id, CORE_CLIENT_ID_MAX);
+					h_text(&h, ord->has_client_id ? ORDER_TEXT(c)[o].client_order_id : "",
+						   CORE_CLIENT_ID_MAX);
 				}
 			}
 	d.hi = h.a;

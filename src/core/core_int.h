@@ -179,6 +179,8 @@ typedef struct order
 	uint8_t		side;
 	uint8_t		stp;
 	bool		post_only;
+	bool		has_client_id;	/* else its client id is "" and its text
+								 * record is neither written nor read */
 } order;
 
 typedef struct order_cold

@@ -595,13 +595,12 @@ rest_order(apply_ctx *a, const core_rec_place *r, const taker *t, uint32_t o,
 	oc->notional = t->notional;
 	oc->base_row = base_row;
 	oc->quote_row = quote_row;
-	if (r->client_order_id[0] != '\0')
+	ord->has_client_id = r->client_order_id[0] != '\0';
+	if (ord->has_client_id)
 		memcpy(ORDER_TEXT(c)[o].client_order_id, r->client_order_id,
 			   sizeof(r->client_order_id));
-	else
-		ORDER_TEXT(c)[o].client_order_id[0] = '\0';
 	book_index_order(c, o);
-	book_link_account(c, o);
+	book_append_account(c, o);
 	book_enqueue(c, o);
 	emit_resting_event(a, ord, oc, st, CORE_R_NONE);
 	set_order_result(a, t->id, st, CORE_R_NONE, t->filled, t->remaining, t->notional,

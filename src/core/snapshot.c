@@ -153,9 +153,13 @@ core_restore_order(core_engine *c, const core_order_info *o)
 	oc->notional = ((u128) (uint64_t) o->notional_hi << 64) | o->notional_lo;
 	oc->base_row = base_row;
 	oc->quote_row = quote_row;
-	memcpy(ORDER_TEXT(c)[slot].client_order_id, o->client_order_id,
-		   sizeof(o->client_order_id));
-	ORDER_TEXT(c)[slot].client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	ord->has_client_id = o->client_order_id[0] != '\0';
+	if (ord->has_client_id)
+	{
+		memcpy(ORDER_TEXT(c)[slot].client_order_id, o->client_order_id,
+			   sizeof(o->client_order_id));
+		ORDER_TEXT(c)[slot].client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	}
 	book_index_order(c, slot);
 	book_link_account(c, slot);
 	book_enqueue(c, slot);
