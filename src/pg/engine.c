@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 
+#include "api/api.h"
 #include "records.h"
 #include "settings.h"
 #include "shmem.h"
@@ -26,4 +27,5 @@ _PG_init(void)
 	records_init();
 	shmem_init();
 	worker_init();
+	install_init();
 }

@@ -91,6 +91,7 @@ checkpoint_take(core_engine *c, const char *why)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	rows = snapshot_write(c, started, &seq);
 	pruned = snapshot_prune(engine_snapshot_keep, engine_keep_log);
+	manifest_note_snapshot();
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -174,6 +174,7 @@ write_symbol(void *ctx, const core_symbol_info *s)
 	v[8] = Int32GetDatum(s->maker_fee_ppm);
 	v[9] = Int32GetDatum(s->taker_fee_ppm);
 	v[10] = Int16GetDatum(s->status);
+	v[11] = Int64GetDatum(s->min_notional);
 	bulk_add(&sw->symbols, slot);
 }
 
@@ -260,7 +261,7 @@ snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *seq_out)
 	*seq_out = sw.seq;
 
 	args[0] = Int64GetDatum(sw.seq);
-	ret = SPI_execute_with_args("SELECT 1 FROM engine.snapshots WHERE seq = $1",
+	ret = SPI_execute_with_args("SELECT 1 FROM engine.snapshots WHERE seq OPERATOR(pg_catalog.=) $1",
 								1, types, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "engine: could not look up snapshot %lld", (long long) sw.seq);
@@ -339,12 +340,12 @@ snapshot_prune(int keep, bool keep_log)
 		return 0;
 	oldest_kept = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-	run_delete("DELETE FROM engine.snapshots WHERE seq < $1", oldest_kept);
-	run_delete("DELETE FROM engine.snapshot_assets WHERE snapshot_seq < $1", oldest_kept);
-	run_delete("DELETE FROM engine.snapshot_symbols WHERE snapshot_seq < $1", oldest_kept);
-	run_delete("DELETE FROM engine.snapshot_balances WHERE snapshot_seq < $1", oldest_kept);
-	run_delete("DELETE FROM engine.snapshot_orders WHERE snapshot_seq < $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshots WHERE seq OPERATOR(pg_catalog.<) $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshot_assets WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshot_symbols WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshot_balances WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshot_orders WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
 	if (keep_log)
 		return 0;
-	return run_delete("DELETE FROM engine.command_log WHERE seq <= $1", oldest_kept);
+	return run_delete("DELETE FROM engine.command_log WHERE seq OPERATOR(pg_catalog.<=) $1", oldest_kept);
 }
