@@ -63,6 +63,8 @@ SELECT count(*) FROM generate_series(1, $n) i,
 book($primary, 60, 'a');
 $primary->safe_psql($DB, 'SELECT engine.snapshot()');
 book($primary, 30, 'b');
+# one trade, for recent_trades and ticker
+$primary->safe_psql($DB, q{SELECT * FROM engine.place_order(3, 'BTC_USDT', 'buy', 0.001, 31000)});
 
 my $standby = EngineNode::new_standby($primary, 'fstandby', extra_conf => q{
 hot_standby_feedback = off
@@ -78,6 +80,8 @@ SELECT 'depth', string_agg(d::text, ';') FROM engine.depth('BTC_USDT', 50) d
 UNION ALL SELECT 'balances', string_agg(b::text, ';' ORDER BY u, b.asset) FROM generate_series(0, 20) u, engine.balances(u) b
 UNION ALL SELECT 'open', string_agg(o.order_id || o.client_order_id || o.remaining_qty, ';' ORDER BY o.order_id) FROM generate_series(1, 20) u, engine.open_orders(u) o
 UNION ALL SELECT 'order', string_agg(o::text, ';') FROM engine.order(5) o
+UNION ALL SELECT 'trades', string_agg(t::text, ';') FROM engine.recent_trades('BTC_USDT', 1000) t
+UNION ALL SELECT 'ticker', string_agg(t.last || ' ' || t.trades || ' ' || t.best_bid || ' ' || t.best_ask, ';') FROM engine.ticker('BTC_USDT') t
 UNION ALL SELECT 'verify', string_agg(v.check_name || v.ok, ';') FROM engine.verify() v
 UNION ALL SELECT 'digest', engine.state_digest()};
 {
@@ -86,7 +90,9 @@ UNION ALL SELECT 'digest', engine.state_digest()};
 	is(SnapNode::status($primary)->{role}, 'leader', 'the primary worker is the leader');
 	is($st->{applied_seq}, SnapNode::last_seq($primary), 'at the primary seq');
 	is($standby->safe_psql($DB, $reads), $primary->safe_psql($DB, $reads),
-		'depth, balances, open_orders, order, verify and digest answer as on the primary');
+		'depth, balances, open_orders, order, recent_trades, ticker, verify and digest answer as on the primary');
+	is($standby->safe_psql($DB, q{SELECT count(*) || ' ' || min(price) FROM engine.recent_trades('BTC_USDT', 1000)}),
+		'1 31000.000000', 'the standby serves the trade from its replayed engine.trades');
 	is("$st->{lag_records} $st->{lag_ms}", '0 0', 'no lag when caught up');
 
 	book($primary, 40, 'c');
@@ -104,6 +110,9 @@ my @commands = (
 	q{SELECT * FROM engine.cancel_order(1, 'a-1'::text)},
 	q{SELECT * FROM engine.amend_order(1, 5, qty => 0.001)},
 	q{SELECT engine.cancel_all(1)},
+	q{SELECT * FROM engine.place_orders(1, ARRAY[engine.order_request('BTC_USDT', 'buy', 0.001, 29000),
+	                                            engine.order_request('BTC_USDT', 'sell', 0.001, 31000)])},
+	q{SELECT * FROM engine.cancel_orders(1, ARRAY[5, 6]::bigint[])},
 	q{SELECT * FROM engine.deposit(1, 'USDT', 1, 'on-standby')},
 	q{SELECT * FROM engine.withdraw(1, 'USDT', 1, 'on-standby-w')},
 	q{SELECT engine.create_asset('ETH', 18)},
@@ -212,14 +221,17 @@ sub thaw { kill 'CONT', follower_pid(); return }
 	my $conflicts0 = $standby->safe_psql($DB,
 		"SELECT confl_snapshot FROM pg_stat_database_conflicts WHERE datname = '$DB'");
 
-	# A steady load, one command per statement (no long transaction on the
-	# primary holding back VACUUM), so that the follower reads all the time.
+	# A steady load, one command per transaction (no long transaction on the
+	# primary holding back VACUUM), so that the follower reads all the time;
+	# it runs until it is stopped below, however fast the primary is.
 	my $file = PostgreSQL::Test::Utils::tempdir() . '/load.sql';
 	PostgreSQL::Test::Utils::append_to_file($file,
-		join("\n", map { "SELECT status FROM engine.deposit(1, 'USDT', 0.000001, 'vac-$_');" } 1 .. 4000));
+		"\\set k random(1, 1000000000000)\n"
+		  . "SELECT status FROM engine.deposit(1, 'USDT', 0.000001, 'vac-' || :k);\n");
 	my ($out, $err) = ('', '');
 	my $load = IPC::Run::start(
-		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $primary->connstr($DB), '-f', $file ],
+		[ $primary->installed_command('pgbench'), '-n', '-c', '1', '-T', '3600', '-f', $file,
+		  $primary->connstr($DB) ],
 		'<', \undef, '>', \$out, '2>', \$err);
 	$primary->poll_query_until($DB, q{SELECT count(*) > 0 FROM engine.client_keys WHERE key LIKE 'vac-%'})
 	  or die 'the load did not start';
@@ -252,8 +264,9 @@ sub thaw { kill 'CONT', follower_pid(); return }
 	# and nothing would conflict.
 	$standby->wait_for_log(qr/recovery still waiting after [\d.]+ ms: recovery conflict on snapshot/, $logpos);
 	thaw();
+	$load->signal('INT');
 	$load->finish;
-	is($?, 0, 'the load on the primary ran to its end');
+	unlike($err, qr/ERROR|aborted/, 'the load on the primary ran without an error until stopped');
 	my $seq = EngineNode::wait_follower($primary, $standby);
 	my $st = SnapNode::status($standby);
 	is($st->{worker_pid}, $pid, 'recovery conflict: the follower is the same process');

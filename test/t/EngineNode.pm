@@ -442,7 +442,8 @@ sub _client_main
 
 # Fork one client per command list.  Returns a handle for wait_clients.
 # Options: timeout (s), connstr (default: the node's; e.g. a multi-host
-# string with target_session_attrs=read-write, to follow a failover).
+# string with target_session_attrs=read-write, to follow a failover, or a
+# connection pooler's).
 sub start_clients
 {
 	my ($node, $cmdsets, %opt) = @_;
