@@ -25,5 +25,6 @@ _PG_init(void)
 	settings_init();
 	records_init();
 	shmem_init();
+	prewarm_init();
 	worker_init();
 }

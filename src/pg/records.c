@@ -126,7 +126,7 @@ static const shell_rectype rows[] = {
 			"VALUES ($1, $2, $3, $4, $5)",
 			5, {INT4OID, TEXTOID, INT4OID, INT8OID, TIMESTAMPTZOID}, create_asset_args
 		},
-		.capacity_sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.assets WHERE seq = $1)",
+		.capacity_sql = "SELECT a.seq FROM engine.assets a WHERE a.seq OPERATOR(pg_catalog.=) ANY ($1)",
 	},
 	{
 		.type = CORE_REC_CREATE_SYMBOL,
@@ -137,7 +137,7 @@ static const shell_rectype rows[] = {
 			11, {INT4OID, TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
 			INT8OID, TIMESTAMPTZOID}, create_symbol_args
 		},
-		.capacity_sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.symbols WHERE seq = $1)",
+		.capacity_sql = "SELECT s.seq FROM engine.symbols s WHERE s.seq OPERATOR(pg_catalog.=) ANY ($1)",
 	},
 	{
 		.type = CORE_REC_SET_SYMBOL_STATUS,
@@ -161,7 +161,9 @@ static const shell_rectype rows[] = {
 		.key_kind = KEY_ORDER,
 		.duplicate = duplicate_order,
 		.new_order_client_id = place_client_id,
-		.capacity_sql = "SELECT 1 FROM engine.order_events WHERE seq = $1 AND event = 'rejected' AND reason = 'capacity'",
+		.capacity_sql = "SELECT q.seq FROM pg_catalog.unnest($1) q(seq) WHERE NOT EXISTS ("
+		"SELECT 1 FROM engine.order_events e WHERE e.seq OPERATOR(pg_catalog.=) q.seq "
+		"AND e.event OPERATOR(pg_catalog.=) 'rejected' AND e.reason OPERATOR(pg_catalog.=) 'capacity')",
 	},
 	{
 		.type = CORE_REC_CANCEL,

@@ -39,6 +39,10 @@ status_worker_started(void)
 	st->duplicates = 0;
 	st->replayed = 0;
 	st->replay_total = 0;
+	st->recovery_phase[0] = '\0';
+	st->recovery_done = 0;
+	st->recovery_total = 0;
+	st->recovery_rate = 0;
 	SpinLockRelease(&st->mutex);
 }
 
@@ -157,6 +161,32 @@ status_note_snapshot_written(int64 seq, TimestampTz at, int64 ms, int64 rows, ui
 	}
 	SpinLockRelease(&st->mutex);
 	ConditionVariableBroadcast(&engine_shm->status_cv);
+}
+
+/* How long the last snapshot's write took, and its copy (the pause). */
+void
+status_note_snapshot_write(int64 write_ms, int64 copy_us)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->snapshot_write_ms = write_ms;
+	st->snapshot_copy_us = copy_us;
+	SpinLockRelease(&st->mutex);
+}
+
+/* Recovery's phase and its progress (done of total, per second). */
+void
+status_note_recovery_phase(const char *phase, int64 done, int64 total, int64 rate)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	strlcpy(st->recovery_phase, phase, sizeof(st->recovery_phase));
+	st->recovery_done = done;
+	st->recovery_total = total;
+	st->recovery_rate = rate;
+	SpinLockRelease(&st->mutex);
 }
 
 /* engine.snapshot() calls made so far. */

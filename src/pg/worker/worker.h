@@ -1,11 +1,14 @@
 /*
- * worker.h — the engine worker's own files (src/pg/worker/): the main loop
- * (worker.c), one batch (batch.c), duplicate detection (dedup.c), the
- * journal writers (journal.c), recovery (recovery.c) and when to take a
- * snapshot (checkpoint.c; the rows are snapshot.h's).
+ * worker.h — the engine's own processes (src/pg/worker/): the worker's main
+ * loop (worker.c), one batch (batch.c), duplicate detection (dedup.c), the
+ * journal writers (journal.c), replaying the log (replay.c), recovery
+ * (recovery.c), when to take a snapshot and copies (checkpoint.c; the rows
+ * and the snapshot writer process are snapshot.h's), and the prewarm
+ * process (prewarm.c).
  *
  * Everything declared here runs only in the worker process, the only writer
- * of the engine state and of the engine tables.  Any ERROR ends the worker
+ * of the engine state and of the engine tables but for the snapshot tables
+ * and the log rows the snapshot writer prunes.  Any ERROR ends the worker
  * (exit code 1) and the next one rebuilds from what committed.
  */
 #ifndef ENGINE_PG_WORKER_H
@@ -18,12 +21,66 @@
 
 #include "core.h"
 #include "slots.h"
+#include "status.h"
 
 /* ------------------------------------------------------------ worker.c */
 
 /* Register the worker (from _PG_init; only when preloading). */
 void		worker_init(void);
 PGDLLEXPORT void worker_main(Datum arg);
+
+/* ------------------------------------------------------------ prewarm.c */
+
+/* Register the prewarm worker (from _PG_init; only when preloading). */
+void		prewarm_init(void);
+PGDLLEXPORT void prewarm_main(Datum arg);
+
+/* ------------------------------------------------------------ replay.c */
+
+/* A set of user ids (replay collects the users whose accounts changed). */
+typedef struct user_set
+{
+	uint64		n;
+	uint64		cap;			/* a power of two, or 0 */
+	int64	   *ids;
+	bool	   *used;
+} user_set;
+
+void		user_set_add(user_set *s, int64 user_id);
+void		user_set_free(user_set *s);
+
+typedef void (*replay_progress_fn) (void *arg, int64 replayed);
+
+typedef struct replay_options
+{
+	user_set   *touched;		/* NULL, or gets every user whose account changed */
+	replay_progress_fn progress;	/* NULL, or called every few 10k rows */
+	void	   *progress_arg;
+} replay_options;
+
+typedef struct replay_result
+{
+	int64		replayed;		/* rows applied */
+	TimestampTz last_ts;		/* the last one's timestamp (unchanged if none) */
+	char		reason[ENGINE_DETAIL_MAX];	/* why it stopped, when it returns false */
+} replay_result;
+
+/*
+ * Apply every command_log row after core_seq(c), in seq order, up to the
+ * end of the log as this transaction sees it (the caller's transaction and
+ * active snapshot; SPI connected).  Returns true with c at the log's last
+ * seq, or false (and why) at the first row that is not the next one, is
+ * damaged, cannot be replayed by this release, or diverges for capacity —
+ * then c holds every row before it.  Memory does not grow with the log.
+ */
+bool		replay_log(core_engine *c, replay_options *opt, replay_result *out);
+
+/*
+ * Why the log rows from seq `first` on, in a payload format older than
+ * ENGINE_REPLAY_MIN_FORMAT, cannot be replayed: their seq range, the
+ * release that wrote them and the fix (SPI connected).
+ */
+void		replay_old_format_reason(int64 first, int format, char *reason, size_t len);
 
 /* ------------------------------------------------------------ recovery.c */
 
@@ -47,13 +104,24 @@ bool		recovery_log_replayable(char *reason, size_t len);
 
 /*
  * Automatic snapshots never come closer together than this, whatever
- * engine.snapshot_every says (engine.snapshot() is not limited).
+ * engine.snapshot_every says; engine.snapshot() waits at least
+ * SNAPSHOT_EXPLICIT_GAP_MS after the previous snapshot ended (calls made
+ * meanwhile share the next one).
  */
 #define SNAPSHOT_MIN_GAP_MS 10000
+#define SNAPSHOT_EXPLICIT_GAP_MS 1000
 
+/* After recovery: the snapshot recovery started from is the newest. */
 void		checkpoint_init(void);
-const char *checkpoint_due(core_engine *c);
-void		checkpoint_take(core_engine *c, const char *why);
+
+/*
+ * Between batches: follow the snapshot writer, start a snapshot that is
+ * due (a copy of c and a writer), or copy c for readers who asked.
+ */
+void		checkpoint_between_batches(core_engine *c);
+
+/* SIGTERM, between batches: the shutdown snapshot, durable on return. */
+void		checkpoint_shutdown(core_engine *c);
 
 /* ------------------------------------------------------------ batch.c */
 
