@@ -285,6 +285,13 @@ status_error_not_ready(const engine_status *st, bool waited)
 				 errhint("Repair the cause, then restart the engine worker: SELECT pg_terminate_backend(%d);",
 						 st->worker_pid)));
 
+	if (st->state == ENGINE_READY && waited)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("engine did not answer within engine.request_timeout (%d ms)",
+						engine_request_timeout_ms),
+				 errdetail("The engine is ready; what the request waits for (a snapshot or a copy of the state) is held up, for example by a snapshot being written: see engine.status().")));
+
 	if (st->state == ENGINE_RECOVERING)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

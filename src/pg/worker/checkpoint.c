@@ -349,6 +349,7 @@ checkpoint_shutdown(core_engine *c)
 	bool		cancelled = false;
 
 	shadow_job_update(cancel_queued, &cancelled);
+	pgstat_report_activity(STATE_RUNNING, "engine: waiting for the snapshot writer to finish");
 	for (;;)
 	{
 		snapshot_job job;

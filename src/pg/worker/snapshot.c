@@ -205,23 +205,20 @@ snapshot_exists(int64 seq)
 	return SPI_processed > 0;
 }
 
-int64
-snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_progress_fn progress, void *arg)
+bool
+snapshot_write_chunks(const core_engine *c, snapshot_progress_fn progress, void *arg,
+					  snapshot_summary *out)
 {
 	chunk_writer *w;
 	core_walker walker = {walk_counters, walk_asset, walk_symbol, walk_balance, walk_order};
-	char		hex[33];
-	Datum		args[11];
-	Oid			types[11] = {INT8OID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, INT8OID,
-	INT4OID, INT4OID, INT4OID, INT4OID, INT4OID};
-	int64		items;
-	int			ret;
 
-	if (snapshot_exists(core_seq(c)))
-		return 0;
+	memset(out, 0, sizeof(*out));
+	out->seq = core_seq(c);
+	if (snapshot_exists(out->seq))
+		return false;
 
 	w = palloc0(sizeof(chunk_writer));
-	w->seq = core_seq(c);
+	w->seq = out->seq;
 	w->progress = progress;
 	w->progress_arg = arg;
 	w->rel = snapshot_open_table("snapshot_chunks", RowExclusiveLock);
@@ -244,27 +241,49 @@ snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_progress_fn 
 	table_close(w->rel, NoLock);
 	MemoryContextDelete(w->rowcxt);
 
-	core_digest_hex(core_state_digest(c), hex);
-	args[0] = Int64GetDatum(w->seq);
+	core_digest_hex(core_state_digest(c), out->digest);
+	out->counters = w->counters;
+	out->items = w->written;
+	pfree(w);
+	return true;
+}
+
+void
+snapshot_write_row(const snapshot_summary *sum, TimestampTz taken_at)
+{
+	Datum		args[11];
+	Oid			types[11] = {INT8OID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, INT8OID,
+	INT4OID, INT4OID, INT4OID, INT4OID, INT4OID};
+	int			ret;
+
+	args[0] = Int64GetDatum(sum->seq);
 	args[1] = TimestampTzGetDatum(taken_at);
 	args[2] = Int32GetDatum(SNAPSHOT_FORMAT);
-	args[3] = CStringGetTextDatum(hex);
-	args[4] = Int64GetDatum(w->counters.next_order_id);
-	args[5] = Int64GetDatum(w->counters.next_trade_id);
-	args[6] = Int32GetDatum((int32) w->counters.assets);
-	args[7] = Int32GetDatum((int32) w->counters.symbols);
-	args[8] = Int32GetDatum((int32) w->counters.accounts);
-	args[9] = Int32GetDatum((int32) w->counters.balances);
-	args[10] = Int32GetDatum((int32) w->counters.orders);
+	args[3] = CStringGetTextDatum(sum->digest);
+	args[4] = Int64GetDatum(sum->counters.next_order_id);
+	args[5] = Int64GetDatum(sum->counters.next_trade_id);
+	args[6] = Int32GetDatum((int32) sum->counters.assets);
+	args[7] = Int32GetDatum((int32) sum->counters.symbols);
+	args[8] = Int32GetDatum((int32) sum->counters.accounts);
+	args[9] = Int32GetDatum((int32) sum->counters.balances);
+	args[10] = Int32GetDatum((int32) sum->counters.orders);
 	ret = SPI_execute_with_args("INSERT INTO engine.snapshots (seq, taken_at, format, digest, "
 								"next_order_id, next_trade_id, assets, symbols, accounts, "
 								"balances, orders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 								11, types, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "engine: could not record snapshot " INT64_FORMAT, w->seq);
-	items = w->written;
-	pfree(w);
-	return items;
+		elog(ERROR, "engine: could not record snapshot " INT64_FORMAT, sum->seq);
+}
+
+int64
+snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_progress_fn progress, void *arg)
+{
+	snapshot_summary sum;
+
+	if (!snapshot_write_chunks(c, progress, arg, &sum))
+		return 0;
+	snapshot_write_row(&sum, taken_at);
+	return sum.items;
 }
 
 /* ------------------------------------------------------------- pruning */

@@ -61,6 +61,23 @@ typedef void (*snapshot_progress_fn) (void *arg, int64 items_written);
 extern int64 snapshot_write(const core_engine *c, TimestampTz taken_at,
 							snapshot_progress_fn progress, void *arg);
 
+/*
+ * snapshot_write in two steps, so that the writer can let go of the copy
+ * before the row that makes the snapshot count: the chunks (false, nothing
+ * written, if a snapshot of that seq exists), then the engine.snapshots row.
+ */
+typedef struct snapshot_summary
+{
+	int64		seq;
+	int64		items;
+	core_counters counters;
+	char		digest[33];
+} snapshot_summary;
+
+extern bool snapshot_write_chunks(const core_engine *c, snapshot_progress_fn progress, void *arg,
+								  snapshot_summary *out);
+extern void snapshot_write_row(const snapshot_summary *sum, TimestampTz taken_at);
+
 extern int64 snapshot_prune(int keep, bool keep_log);
 extern int	snapshot_list(snapshot_meta **out);
 extern Relation snapshot_open_table(const char *name, LOCKMODE mode);

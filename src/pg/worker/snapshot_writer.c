@@ -177,6 +177,7 @@ snapshot_writer_main(Datum arg)
 	TimestampTz started;
 	snapshot_job job;
 	const core_engine *copy;
+	snapshot_summary sum;
 	long		secs;
 	int			usecs;
 
@@ -211,8 +212,17 @@ snapshot_writer_main(Datum arg)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	items = snapshot_write(copy, job.started_at, progress, NULL);
-	shadow_release_job_hold();	/* the copy is no longer needed */
+	if (snapshot_write_chunks(copy, progress, NULL, &sum))
+	{
+		shadow_release_job_hold();	/* the copy is no longer needed */
+		snapshot_write_row(&sum, job.started_at);
+		items = sum.items;
+	}
+	else
+	{
+		shadow_release_job_hold();
+		items = 0;				/* a snapshot of that seq exists */
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
