@@ -25,6 +25,8 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "portability/instr_time.h"
@@ -36,6 +38,9 @@
 #include "shadow.h"
 #include "shmem.h"
 #include "status.h"
+
+/* A copy slower than this says why in the server log. */
+#define SHADOW_SLOW_COPY_US 50000
 
 /* Bytes of the shadow the worker maps per shadow_warm_step. */
 #define SHADOW_WARM_STEP (4 * 1024 * 1024)
@@ -62,6 +67,8 @@ shadow_copy(const core_engine *c)
 				took;
 	core_engine *copy;
 	Size		bytes = core_used_bytes(c);
+	struct rusage ru0,
+				ru1;
 
 	pg_atomic_write_u32(&s->writing, 1);
 	pg_memory_barrier();
@@ -75,12 +82,20 @@ shadow_copy(const core_engine *c)
 	SpinLockRelease(&s->mutex);
 
 	t0 = GetCurrentTimestamp();
+	getrusage(RUSAGE_SELF, &ru0);
 	INSTR_TIME_SET_CURRENT(start);
 	copy = core_copy(shmem_shadow_base(), shmem_arena_bytes(), c);
 	INSTR_TIME_SET_CURRENT(took);
 	INSTR_TIME_SUBTRACT(took, start);
+	getrusage(RUSAGE_SELF, &ru1);
 	if (copy == NULL)
 		elog(ERROR, "engine: the shadow region is too small for the arena");
+	if (INSTR_TIME_GET_MICROSEC(took) > SHADOW_SLOW_COPY_US)
+		elog(LOG, "engine: copying %zu MB of state took %.1f ms (%.1f ms of CPU, %ld page faults, %ld involuntary context switches)",
+			 bytes >> 20, INSTR_TIME_GET_MICROSEC(took) / 1000.0,
+			 ((ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1000000.0 + (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) +
+			  (ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1000000.0 + (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / 1000.0,
+			 ru1.ru_minflt - ru0.ru_minflt + ru1.ru_majflt - ru0.ru_majflt, ru1.ru_nivcsw - ru0.ru_nivcsw);
 
 	SpinLockAcquire(&s->mutex);
 	s->valid = true;
