@@ -223,7 +223,7 @@ snap_mb=$(log_num 'engine: snapshot at seq' 's/.*to copy ([0-9]+) MB.*/\1/' "$of
 # per transaction: completion time (epoch s), latency ms
 cat "$TMP"/load_log.* | awk '{ printf "%.6f %.3f\n", $5 + $6 / 1e6, $3 / 1000 }' | sort -n >"$TMP/lat.dat"
 rm -f "$TMP"/load_log.*
-read -r win_tx win_s win_max out_tx out_s out_max out_p99 <<<"$(awk -v a="$snap_at" -v w="$snap_write_ms" '
+read -r win_tx win_s win_max out_tx out_s out_max <<<"$(awk -v a="$snap_at" -v w="$snap_write_ms" -v out="$TMP/lat_out.dat" '
 	NR == 1 { first = $1 } { last = $1; t[NR] = $1; l[NR] = $2 }
 	END {
 		b = a + w / 1000 + 0.05
@@ -231,11 +231,11 @@ read -r win_tx win_s win_max out_tx out_s out_max out_p99 <<<"$(awk -v a="$snap_
 		for (i = 1; i <= NR; i++) {
 			if (t[i] < lo || t[i] > hi) continue
 			if (t[i] >= a && t[i] <= b) { wn++; if (l[i] > wm) wm = l[i] }
-			else { on++; if (l[i] > om) om = l[i]; ol[on] = l[i] }
+			else { on++; if (l[i] > om) om = l[i]; print l[i] > out }
 		}
-		n = asort(ol)
-		printf "%d %.3f %.1f %d %.3f %.1f %.1f\n", wn, b - a, wm, on, (hi - lo) - (b - a), om, ol[int(n * 0.99)]
+		printf "%d %.3f %.1f %d %.3f %.1f\n", wn, b - a, wm, on, (hi - lo) - (b - a), om
 	}' "$TMP/lat.dat")"
+out_p99=$(sort -n "$TMP/lat_out.dat" | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1; print v[i] }')
 win_tps=$(rate "$win_tx" "$win_s")
 out_tps=$(rate "$out_tx" "$out_s")
 kept=$(awk -v a="$win_tps" -v b="$out_tps" 'BEGIN { if (b > 0) printf "%.0f", 100 * a / b; else print "-" }')

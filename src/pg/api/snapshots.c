@@ -21,6 +21,7 @@
 #include "utils/tuplestore.h"
 
 #include "api.h"
+#include "crc.h"
 
 PG_FUNCTION_INFO_V1(engine_snapshot_assets);
 PG_FUNCTION_INFO_V1(engine_snapshot_symbols);
@@ -173,5 +174,5 @@ engine_crc32c(PG_FUNCTION_ARGS)
 {
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 
-	PG_RETURN_INT32((int32) core_crc32c(0, VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)));
+	PG_RETURN_INT32((int32) crc32c_bytes(VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)));
 }

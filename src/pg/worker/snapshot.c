@@ -43,6 +43,7 @@
 #include "utils/rel.h"
 
 #include "core.h"
+#include "crc.h"
 #include "snapshot.h"
 
 /* Chunk rows handed to table_multi_insert at a time. */
@@ -139,7 +140,7 @@ end_chunk(chunk_writer *w)
 	v[2] = Int16GetDatum((int16) w->kind);
 	v[3] = Int64GetDatum(w->first);
 	v[4] = Int32GetDatum(w->items);
-	v[5] = Int32GetDatum((int32) core_crc32c(0, w->buf, w->len));
+	v[5] = Int32GetDatum((int32) crc32c_bytes(w->buf, w->len));
 	v[6] = PointerGetDatum(data);
 	ExecStoreVirtualTuple(slot);
 	w->nused++;

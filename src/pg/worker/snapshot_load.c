@@ -41,6 +41,7 @@
 #include "utils/timestamp.h"
 
 #include "core.h"
+#include "crc.h"
 #include "snapshot.h"
 
 /* Chunks between two progress reports. */
@@ -137,9 +138,9 @@ load_chunk(chunk_loader *ld, Datum *v, bool *isnull)
 	data = DatumGetByteaPP(v[6]);
 	p = (const uint8 *) VARDATA_ANY(data);
 	len = VARSIZE_ANY_EXHDR(data);
-	if (core_crc32c(0, p, len) != crc)
+	if (crc32c_bytes(p, len) != crc)
 		ok = fail(ld, "engine.snapshot_chunks chunk %d: CRC mismatch (stored %d, computed %d)",
-				  chunk, (int32) crc, (int32) core_crc32c(0, p, len));
+				  chunk, (int32) crc, (int32) crc32c_bytes(p, len));
 	for (int32 i = 0; ok && i < items; i++)
 	{
 		core_item	it;
