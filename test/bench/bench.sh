@@ -12,13 +12,22 @@
 # and prints TPS, p50/p99 latency (from pgbench's per-transaction logs) and
 # the ratios place/insert and place/select1.
 #
+# Then, on a second cluster with BENCH_VERIFY_ORDERS resting orders over
+# 10,000 accounts (built from command_log rows the core writes,
+# test/bench/gen_log.c, replayed by the engine), the fairness of long reads
+# (issue 7, item 5): place_order throughput at BENCH_VERIFY_CLIENTS clients
+# alone (before and after), and with one more session calling
+# engine.verify() in a loop (verify() checks a copy of the state: the
+# worker only pauses to copy its arena); goal: at least 70 % kept.
+#
 # Needs the extension installed (`make install`; done here when run as root
 # and it is missing).  initdb refuses root, so as root the cluster runs as
 # the user `engine_bench` (created if absent).
 #
 # Environment: BENCH_SECONDS (throughput run, default 12), BENCH_LAT_SECONDS
 # (latency run, default 6), BENCH_CLIENTS (default "1 8 32 64"),
-# BENCH_USERS (default 1000).
+# BENCH_USERS (default 1000), BENCH_VERIFY_ORDERS (default 300000; 0 skips
+# the fairness run), BENCH_VERIFY_CLIENTS (default 32).
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -27,6 +36,8 @@ BENCH_SECONDS=${BENCH_SECONDS:-12}
 BENCH_LAT_SECONDS=${BENCH_LAT_SECONDS:-6}
 BENCH_CLIENTS=${BENCH_CLIENTS:-"1 8 32 64"}
 BENCH_USERS=${BENCH_USERS:-1000}
+BENCH_VERIFY_ORDERS=${BENCH_VERIFY_ORDERS:-300000}
+BENCH_VERIFY_CLIENTS=${BENCH_VERIFY_CLIENTS:-32}
 BENCH_USER=engine_bench
 MID=3000000            # mid price in cents (30000.00 USDT)
 
@@ -46,12 +57,13 @@ if [[ "${1:-}" != "--inner" ]]; then
 	TMP=$(mktemp -d /tmp/engine-bench.XXXXXX)
 	trap 'rm -rf "$TMP"' EXIT
 	cp "${BASH_SOURCE[0]}" "$TMP/bench.sh"
+	cc -O2 -std=gnu11 -I"$ROOT/src/core" -o "$TMP/gen_log" "$ROOT/test/bench/gen_log.c" "$ROOT"/src/core/*.c
 	if [[ $EUID -eq 0 ]]; then
 		id "$BENCH_USER" >/dev/null 2>&1 ||
 			useradd --system --no-create-home --shell /bin/bash "$BENCH_USER"
 		chown -R "$BENCH_USER" "$TMP"
 		su "$BENCH_USER" -s /bin/bash -c \
-			"cd '$TMP' && BENCH_SECONDS='$BENCH_SECONDS' BENCH_LAT_SECONDS='$BENCH_LAT_SECONDS' BENCH_CLIENTS='$BENCH_CLIENTS' BENCH_USERS='$BENCH_USERS' PG_CONFIG='$PG_CONFIG' bash '$TMP/bench.sh' --inner '$TMP'"
+			"cd '$TMP' && BENCH_SECONDS='$BENCH_SECONDS' BENCH_LAT_SECONDS='$BENCH_LAT_SECONDS' BENCH_CLIENTS='$BENCH_CLIENTS' BENCH_USERS='$BENCH_USERS' BENCH_VERIFY_ORDERS='$BENCH_VERIFY_ORDERS' BENCH_VERIFY_CLIENTS='$BENCH_VERIFY_CLIENTS' PG_CONFIG='$PG_CONFIG' bash '$TMP/bench.sh' --inner '$TMP'"
 	else
 		(cd "$TMP" && bash "$TMP/bench.sh" --inner "$TMP")
 	fi
@@ -215,3 +227,71 @@ for c in $BENCH_CLIENTS; do
 		"$(awk -v a="${TPS[place,$c]}" -v b="${TPS[select1,$c]}" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
 done
 awk -v x="$CROSS" -v n="$PLACE_TX" 'BEGIN { if (n > 0) printf "place_order runs: %d orders, %.0f%% of them traded on arrival\n", n, 100 * x / n }'
+
+# ------------------------------------------------------------ verify fairness
+[[ $BENCH_VERIFY_ORDERS -gt 0 ]] || exit 0
+stop_cluster
+DATA=$TMP/vdata
+export PGPORT=54330
+initdb -D "$DATA" -A trust >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; exit 1; }
+cat >>"$DATA/postgresql.conf" <<EOF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$TMP'
+shared_preload_libraries = 'engine'
+engine.database = 'postgres'
+engine.max_orders = $(( BENCH_VERIFY_ORDERS + BENCH_VERIFY_ORDERS / 2 + 100000 ))
+engine.max_accounts = 11000
+engine.snapshot_every = 2000000000
+engine.snapshot_interval = '1d'
+fsync = on
+synchronous_commit = on
+max_connections = 150
+shared_buffers = 256MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+log_min_messages = warning
+EOF
+pg_ctl -D "$DATA" -l "$TMP/vserver.log" -w start >/dev/null || { cat "$TMP/vserver.log" >&2; exit 1; }
+psql_q -c 'CREATE EXTENSION engine' >/dev/null
+for _ in $(seq 1 600); do [[ $(psql_q -c 'SELECT engine.ready()' 2>/dev/null) == t ]] && break; sleep 0.1; done
+echo "bench: fairness of long reads: building $BENCH_VERIFY_ORDERS resting orders (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+"$TMP/gen_log" 10000 "$BENCH_VERIFY_ORDERS" 0 build >"$TMP/vbuild.copy"
+vrows=$(wc -l <"$TMP/vbuild.copy")
+psql_q -c "\\copy engine.command_log FROM '$TMP/vbuild.copy'"
+rm -f "$TMP/vbuild.copy"
+for _ in $(seq 1 6000); do
+	[[ $(psql_q -c "SELECT engine.ready() AND last_seq = $vrows FROM engine.status()" 2>/dev/null) == t ]] && break
+	sleep 0.05
+done
+vresting=$(psql_q -c 'SELECT resting_orders FROM engine.status()')
+# place_order on the generated book (BTC_USDT, bids 100.00..149.99, asks
+# 200.00..249.99): 70 % passive inside those ranges, 30 % through the spread
+cat >"$TMP/vplace.sql" <<'EOF'
+\set u random(1, 10000)
+\set s random(0, 1)
+\set r random(1, 100)
+\set p random(0, 4999)
+SELECT order_id FROM engine.place_order(:u::bigint, 'BTC_USDT', (ARRAY['buy', 'sell'])[:s::int + 1], 0.001,
+       CASE WHEN :r <= 30 THEN (CASE WHEN :s = 0 THEN 250 ELSE 100 END)
+            ELSE (CASE WHEN :s = 0 THEN 100 ELSE 200 END) + :p * 0.01 END);
+EOF
+echo 'SELECT count(*) FROM engine.verify();' >"$TMP/verify.sql"
+vrun() {
+	pgbench -n -M prepared -c "$BENCH_VERIFY_CLIENTS" -j "$BENCH_VERIFY_CLIENTS" -T "$BENCH_SECONDS" \
+		-f "$TMP/vplace.sql" 2>&1 | awk '/^tps = / { printf "%.0f", $3 }'
+}
+alone=$(vrun)
+pgbench -n -c 1 -j 1 -T "$BENCH_SECONDS" -f "$TMP/verify.sql" >"$TMP/verify.out" 2>&1 &
+vpid=$!
+with=$(vrun)
+wait "$vpid" || { cat "$TMP/verify.out" >&2; exit 1; }
+vcalls=$(awk '/number of transactions actually processed/ { split($NF, a, "/"); print a[1] }' "$TMP/verify.out")
+alone2=$(vrun)
+kept=$(awk -v a="$with" -v b="$alone" -v c="$alone2" 'BEGIN { m = (b + c) / 2; if (m > 0) printf "%.0f", 100 * a / m; else print "-" }')
+echo
+echo "fairness of long reads (issue 7, item 5): $vresting resting orders, $BENCH_VERIFY_CLIENTS clients placing orders, ${BENCH_SECONDS}s runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  place_order alone (before, after)    %8s %8s tps\n' "$alone" "$alone2"
+printf '  with one session looping verify()    %8s tps   (%s verify() calls)\n' "$with" "$vcalls"
+printf '  kept                                 %7s %%   (goal >= 70 %%: %s)\n' "$kept" \
+	"$(awk -v k="$kept" 'BEGIN { print (k >= 70) ? "met" : "NOT met" }')"
