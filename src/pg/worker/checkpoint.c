@@ -32,6 +32,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/latch.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 #include "settings.h"
@@ -45,6 +46,15 @@ static bool last_snapshot_exists;	/* ... is in the tables (not just seq 0) */
 static TimestampTz last_snapshot_time;	/* when it was taken or loaded */
 static TimestampTz last_job_end;	/* when the last job ended */
 static bool job_noted;			/* the current job's commit was reported */
+static TimestampTz last_reader_copy;	/* the last copy made for readers */
+
+/*
+ * Copies for readers (engine.verify(), engine.state_digest()) at most this
+ * often: each costs the worker a pause of a memcpy, and each verify() a
+ * core of CPU for as long as it checks, which on a small machine is what
+ * the worker needs.  Readers of an unchanged state need no new copy.
+ */
+#define READER_COPY_MIN_GAP_MS 500
 static BackgroundWorkerHandle *writer;	/* the writer this worker started, if any */
 
 typedef struct job_args
@@ -63,6 +73,32 @@ static int64
 ms_since(TimestampTz t)
 {
 	return (GetCurrentTimestamp() - t) / 1000;
+}
+
+/*
+ * A wake-up: the worker sleeps until its latch is set or a second passes;
+ * when something becomes due sooner (a gap that ends), a timer sets the
+ * latch then.
+ */
+static TimeoutId wake_timer;
+static bool wake_timer_registered = false;
+
+static void
+wake_up(void)
+{
+	SetLatch(MyLatch);
+}
+
+static void
+wake_after(int64 ms)
+{
+	if (!wake_timer_registered)
+	{
+		wake_timer = RegisterTimeout(USER_TIMEOUT, wake_up);
+		wake_timer_registered = true;
+	}
+	if (!get_timeout_active(wake_timer))
+		enable_timeout_after(wake_timer, (int) Max(ms, 1));
 }
 
 /* ------------------------------------------------------------ settling a job */
@@ -279,7 +315,10 @@ snapshot_due(core_engine *c)
 			return NULL;
 		}
 		if (ms_since(last_job_end) < SNAPSHOT_EXPLICIT_GAP_MS)
+		{
+			wake_after(SNAPSHOT_EXPLICIT_GAP_MS - ms_since(last_job_end));
 			return NULL;
+		}
 		return "engine.snapshot()";
 	}
 	if (since <= 0 || ms_since(last_snapshot_time) < SNAPSHOT_MIN_GAP_MS)
@@ -333,8 +372,13 @@ checkpoint_between_batches(core_engine *c)
 	shadow_job_get(&job);
 	if (job.state == JOB_NONE && (why = snapshot_due(c)) != NULL)
 		start_job(c, why);
+	else if (shadow_copy_requested() && ms_since(last_reader_copy) >= READER_COPY_MIN_GAP_MS)
+	{
+		if (shadow_copy(c))
+			last_reader_copy = GetCurrentTimestamp();
+	}
 	else if (shadow_copy_requested())
-		(void) shadow_copy(c);
+		wake_after(READER_COPY_MIN_GAP_MS - ms_since(last_reader_copy));
 }
 
 /*
