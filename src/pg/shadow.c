@@ -12,8 +12,9 @@
  * The protocol, two counters in shared memory:
  *   reader: readers += 1; if writing, readers -= 1 and give up; read;
  *           readers -= 1.
- *   worker: writing = 1; if readers > 0, writing = 0 and give up; copy;
- *           writing = 0.
+ *   worker: writing = 1; if readers > 0, writing = 0 and give up (or, for
+ *           a snapshot, keep writing = 1 so that no new reader starts, and
+ *           try again after the next batch); copy; writing = 0.
  * Both steps are atomic read-modify-writes (full barriers), so a reader
  * and the worker cannot both go on: whichever came second sees the other.
  * A snapshot job holds one reader count for the writer from the moment the
@@ -58,7 +59,7 @@ sh(void)
 /* ------------------------------------------------------------ the worker */
 
 bool
-shadow_copy(const core_engine *c)
+shadow_copy(const core_engine *c, bool claim)
 {
 	shadow_shared *s = sh();
 	uint64		requests = pg_atomic_read_u64(&s->requests);
@@ -74,7 +75,9 @@ shadow_copy(const core_engine *c)
 	pg_memory_barrier();
 	if (pg_atomic_read_u32(&s->readers) > 0)
 	{
-		pg_atomic_write_u32(&s->writing, 0);
+		/* Claimed: no new reader starts, the ones there finish. */
+		if (!claim)
+			pg_atomic_write_u32(&s->writing, 0);
 		return false;
 	}
 	SpinLockAcquire(&s->mutex);
@@ -110,6 +113,12 @@ shadow_copy(const core_engine *c)
 	pg_atomic_write_u32(&s->writing, 0);
 	ConditionVariableBroadcast(&s->cv);
 	return true;
+}
+
+void
+shadow_drop_claim(void)
+{
+	pg_atomic_write_u32(&sh()->writing, 0);
 }
 
 bool
@@ -225,7 +234,9 @@ shadow_read_end(void)
 	if (!reading)
 		return;
 	reading = false;
-	pg_atomic_fetch_sub_u32(&sh()->readers, 1);
+	/* The last reader out lets a waiting copy go on at once. */
+	if (pg_atomic_sub_fetch_u32(&sh()->readers, 1) == 0 && pg_atomic_read_u32(&sh()->writing) != 0)
+		status_wake_worker();
 }
 
 typedef struct fresh_want

@@ -75,9 +75,13 @@ typedef struct shadow_shared
 /*
  * Copy the state c (committed: between batches) into the shadow, unless
  * somebody reads the copy now; true when copied.  Answers every request
- * made before the copy.
+ * made before the copy.  With claim, a copy that must wait for readers
+ * keeps new readers out until it is made (a snapshot must not wait for
+ * ever behind a loop of engine.verify() calls); shadow_drop_claim gives
+ * that up (a new worker, or one that stops).
  */
-bool		shadow_copy(const core_engine *c);
+bool		shadow_copy(const core_engine *c, bool claim);
+void		shadow_drop_claim(void);
 
 /* Requests for a fresh copy that no copy has answered yet? */
 bool		shadow_copy_requested(void);

@@ -47,6 +47,7 @@ static TimestampTz last_snapshot_time;	/* when it was taken or loaded */
 static TimestampTz last_job_end;	/* when the last job ended */
 static bool job_noted;			/* the current job's commit was reported */
 static TimestampTz last_reader_copy;	/* the last copy made for readers */
+static bool claimed;			/* a snapshot's copy keeps new readers out */
 
 /*
  * Copies for readers (engine.verify(), engine.state_digest()) at most this
@@ -272,8 +273,9 @@ start_job(core_engine *c, const char *why)
 
 	a.requests = status_snapshot_requests();
 	a.at = GetCurrentTimestamp();
-	if (!shadow_copy(c))
-		return;
+	claimed = !shadow_copy(c, true);
+	if (claimed)
+		return;					/* after the next batch, when the readers are done */
 	a.seq = core_seq(c);
 	a.why = why;
 	a.items = (int64) k.assets + k.symbols + k.balances + k.orders;
@@ -351,6 +353,8 @@ checkpoint_init(void)
 	 * it exits, and no new job starts before.
 	 */
 	writer = NULL;
+	shadow_drop_claim();
+	claimed = false;
 	shadow_job_update(cancel_queued, &cancelled);
 	shadow_job_get(&job);
 	job_noted = job.state != JOB_NONE;	/* its commit answers nobody now */
@@ -371,10 +375,18 @@ checkpoint_between_batches(core_engine *c)
 	}
 	shadow_job_get(&job);
 	if (job.state == JOB_NONE && (why = snapshot_due(c)) != NULL)
-		start_job(c, why);
-	else if (shadow_copy_requested() && ms_since(last_reader_copy) >= READER_COPY_MIN_GAP_MS)
 	{
-		if (shadow_copy(c))
+		start_job(c, why);
+		return;
+	}
+	if (claimed)
+	{
+		shadow_drop_claim();	/* no longer due (engine.snapshot_interval reloaded) */
+		claimed = false;
+	}
+	if (shadow_copy_requested() && ms_since(last_reader_copy) >= READER_COPY_MIN_GAP_MS)
+	{
+		if (shadow_copy(c, false))
 			last_reader_copy = GetCurrentTimestamp();
 	}
 	else if (shadow_copy_requested())
@@ -392,6 +404,7 @@ checkpoint_shutdown(core_engine *c)
 {
 	bool		cancelled = false;
 
+	shadow_drop_claim();
 	shadow_job_update(cancel_queued, &cancelled);
 	pgstat_report_activity(STATE_RUNNING, "engine: waiting for the snapshot writer to finish");
 	for (;;)

@@ -81,7 +81,6 @@ typedef struct chunk_writer
 	uint8		kind;			/* of the chunk being filled (0: none) */
 	int64		first;			/* its first item's position within its kind */
 	int32		items;			/* items in it */
-	int64		kind_items;		/* items of this kind so far */
 	Size		len;
 	uint8		buf[SNAPSHOT_CHUNK_BYTES];
 
