@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "port/pg_crc32c.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -210,13 +211,21 @@ log_crc(int64 seq, TimestampTz ts, const uint8 *payload, size_t len)
 	uint8		head[16];
 	uint64		s = (uint64) seq;
 	uint64		t = (uint64) ts;
-	uint32		crc;
+	pg_crc32c	crc;
 
 	for (int i = 0; i < 8; i++)
 	{
 		head[i] = (uint8) (s >> (8 * i));
 		head[8 + i] = (uint8) (t >> (8 * i));
 	}
-	crc = core_crc32c(0, head, sizeof(head));
-	return core_crc32c(crc, payload, len);
+	/*
+	 * PostgreSQL's CRC-32C (CPU instructions where there are some): the
+	 * same value as core_crc32c over head || payload, several times faster
+	 * in a replay of millions of rows.
+	 */
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, head, sizeof(head));
+	COMP_CRC32C(crc, payload, len);
+	FIN_CRC32C(crc);
+	return (uint32) crc;
 }
