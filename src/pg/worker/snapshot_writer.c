@@ -49,6 +49,8 @@
 
 /* How much nicer than the worker the writer runs. */
 #define SNAPSHOT_WRITER_NICE 10
+/* Seconds between progress lines in the server log. */
+#define SNAPSHOT_WRITER_LOG_SECS 3
 
 typedef struct job_arg
 {
@@ -108,10 +110,23 @@ note_progress(snapshot_job *job, void *arg)
 	job->items_written = *(int64 *) arg;
 }
 
+/* Progress in the job (engine.status()) and every few seconds in the log. */
 static void
 progress(void *arg pg_attribute_unused(), int64 items)
 {
+	static TimestampTz logged = 0;
+	snapshot_job job;
+
 	shadow_job_update(note_progress, &items);
+	if (logged == 0)
+		logged = GetCurrentTimestamp();
+	else if (TimestampDifferenceExceeds(logged, GetCurrentTimestamp(), SNAPSHOT_WRITER_LOG_SECS * 1000))
+	{
+		logged = GetCurrentTimestamp();
+		shadow_job_get(&job);
+		elog(LOG, "engine: writing the snapshot at seq " INT64_FORMAT ": " INT64_FORMAT " of " INT64_FORMAT " items",
+			 job.seq, items, job.items_total);
+	}
 }
 
 static void
