@@ -373,7 +373,7 @@ if command -v gnuplot >/dev/null; then
 set terminal pngcairo size 1100,900 font ",10"
 set output "$TMP/bench_recovery.png"
 set multiplot layout 2,1 title "engine: $resting resting orders, $accounts accounts, $(nproc) CPUs (load $crash_load)"
-set title "latency of every place+cancel ($BENCH_LOAD_CLIENTS clients) across a snapshot: the worker paused ${snap_copy_us} us to copy, the writer took ${snap_write_ms} ms"
+set title "latency of every place+cancel ($BENCH_LOAD_CLIENTS clients) across a snapshot: the worker paused $(awk -v u="$snap_copy_us" 'BEGIN { printf "%.1f", u / 1000 }') ms to copy, the writer took ${snap_write_ms} ms"
 set xlabel "seconds after the snapshot's copy"
 set ylabel "transaction latency (ms)"
 set logscale y
@@ -385,7 +385,7 @@ set title "crash recovery after kill -9: $st_replayed records replayed after sna
 set xlabel "seconds after kill -9"
 set ylabel ""
 set yrange [-0.5:4.5]
-set ytics ("PostgreSQL" 0, "map arena" 1, "load snapshot" 2, "replay" 3, "checks" 4)
+set ytics ("PostgreSQL" 0, "worker start, map arena" 1, "load snapshot" 2, "replay" 3, "checks" 4)
 plot "$TMP/phases.dat" using (\$1 + (\$2 - \$1) / 2):0:((\$2 - \$1) / 2):(0.35) with boxxyerrorbars fs solid 0.6 lc rgb "#40a040" notitle
 unset multiplot
 EOF
