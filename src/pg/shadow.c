@@ -21,8 +21,9 @@
  * worker takes the copy until the writer has walked it (or the job ends).
  *
  * Pausing the worker for the copy costs about a memcpy of the used part of
- * the arena (core_used_bytes) when the worker's page tables already map the
- * shadow; shadow_warm_step maps it a step at a time after recovery.
+ * the arena (core_used_bytes) once the worker has touched every page of the
+ * shadow (shmem_touch says why that matters); shadow_warm_step does it a
+ * step at a time after recovery.
  */
 #include "postgres.h"
 
@@ -154,6 +155,7 @@ shadow_warm_step(void)
 	if (warmed >= total)
 		return true;
 	shmem_populate(shmem_shadow_base() + warmed, step, true);
+	shmem_touch(shmem_shadow_base() + warmed, step);
 	warmed += step;
 	return warmed >= total;
 }
@@ -198,7 +200,6 @@ shadow_read_begin(int64 *seq)
 {
 	shadow_shared *s = sh();
 	bool		valid;
-	Size		bytes;
 
 	Assert(!reading);
 	if (!exit_hook)
@@ -215,7 +216,6 @@ shadow_read_begin(int64 *seq)
 	SpinLockAcquire(&s->mutex);
 	valid = s->valid;
 	*seq = s->seq;
-	bytes = s->copy_bytes;
 	SpinLockRelease(&s->mutex);
 	if (!valid)
 	{
@@ -223,8 +223,6 @@ shadow_read_begin(int64 *seq)
 		return NULL;
 	}
 	reading = true;
-	/* One call maps what a walk would otherwise fault in page by page. */
-	shmem_populate(shmem_shadow_base(), bytes, false);
 	return (const core_engine *) shmem_shadow_base();
 }
 

@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "access/twophase.h"
 #include "miscadmin.h"
@@ -241,4 +242,18 @@ shmem_populate(void *p, Size len, bool write)
 		return;
 	/* EINVAL on kernels without it: the pages then fault in as they are used. */
 	(void) madvise((void *) start, end - start, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
+void
+shmem_touch(const void *p, Size len)
+{
+	const volatile char *c = p;
+	Size		page = (Size) sysconf(_SC_PAGESIZE);
+	char		sink = 0;
+
+	for (Size at = 0; at < len; at += page)
+		sink ^= c[at];
+	if (len > 0)
+		sink ^= c[len - 1];
+	(void) sink;
 }

@@ -10,8 +10,9 @@
  * with the log); read log rows the engine does not need.
  *
  * The rows come from one index scan of command_log's primary key from
- * seq > core_seq(c), in seq order, in C: no SQL and no planner per row,
- * and however long the log is (engine.keep_log), only the tail is read.
+ * seq > core_seq(c), in seq order, in C (ringscan.c: through a small ring
+ * of buffers): no SQL and no planner per row, and however long the log is
+ * (engine.keep_log), only the tail is read.
  * Each row is checked and applied through core_apply, the same redo as
  * live.  A record that replay refuses for capacity is remembered (its seq
  * only) and checked against what the tables recorded live in one query per
@@ -322,9 +323,8 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	Relation	rel = snapshot_open_table("command_log", AccessShareLock);
 	Oid			pk = RelationGetPrimaryKeyIndex(rel);
 	Relation	idx;
-	IndexScanDesc scan;
+	ring_scan	rs;
 	ScanKeyData key;
-	TupleTableSlot *slot;
 	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "engine replay",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -340,13 +340,10 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(core_seq(c)));
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (ok && index_getnext_slot(scan, ForwardScanDirection, slot))
+	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
+	while (ok && ring_scan_next(&rs))
 	{
-		slot_getallattrs(slot);
-		ok = replay_row(&r, slot->tts_values, slot->tts_isnull);
+		ok = replay_row(&r, rs.values, rs.isnull);
 		if (out->replayed % REPLAY_PROGRESS_ROWS == 0)
 		{
 			if (opt->progress)
@@ -356,8 +353,7 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 			CHECK_FOR_INTERRUPTS();
 		}
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	ring_scan_end(&rs);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	if (ok)

@@ -3,8 +3,9 @@
  * rebuilding the engine state from one (snapshot.c writes them).
  *
  * Format 2 (chunks) is read with one index scan over
- * engine.snapshot_chunks in (snapshot_seq, chunk) order — only the chunks
- * of the snapshot being loaded, whatever else the table holds — and each
+ * engine.snapshot_chunks in (snapshot_seq, chunk) order (ringscan.c) —
+ * only the chunks of the snapshot being loaded, whatever else the table
+ * holds — and each
  * chunk's items are decoded and restored as they come: no SQL per row, no
  * array of the whole snapshot.  Every chunk must follow the one before it
  * (chunk numbers without a gap, kinds in walk order, item positions
@@ -43,6 +44,7 @@
 #include "core.h"
 #include "crc.h"
 #include "snapshot.h"
+#include "worker.h"
 
 /* Chunks between two progress reports. */
 #define LOAD_PROGRESS_CHUNKS 64
@@ -170,9 +172,8 @@ load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
 	Relation	rel = snapshot_open_table("snapshot_chunks", AccessShareLock);
 	Oid			pk = RelationGetPrimaryKeyIndex(rel);
 	Relation	idx;
-	IndexScanDesc scan;
+	ring_scan	rs;
 	ScanKeyData key;
-	TupleTableSlot *slot;
 	bool		ok = true;
 	int64		want[CORE_ITEM_ORDER + 1] = {0, ld->meta->assets, ld->meta->symbols,
 	ld->meta->balances, ld->meta->orders};
@@ -185,19 +186,15 @@ load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
 	}
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ld->meta->seq));
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	while (ok && index_getnext_slot(scan, ForwardScanDirection, slot))
+	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
+	while (ok && ring_scan_next(&rs))
 	{
-		slot_getallattrs(slot);
-		ok = load_chunk(ld, slot->tts_values, slot->tts_isnull);
+		ok = load_chunk(ld, rs.values, rs.isnull);
 		if (progress && ld->next_chunk % LOAD_PROGRESS_CHUNKS == 0)
 			progress(arg, ld->counts[1] + ld->counts[2] + ld->counts[3] + ld->counts[4]);
 		CHECK_FOR_INTERRUPTS();
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	ring_scan_end(&rs);
 	index_close(idx, AccessShareLock);
 	table_close(rel, AccessShareLock);
 	for (int k = CORE_ITEM_ASSET; ok && k <= CORE_ITEM_ORDER; k++)

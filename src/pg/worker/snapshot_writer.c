@@ -220,7 +220,6 @@ snapshot_writer_main(Datum arg)
 		elog(ERROR, "engine: the shadow copy is at seq " INT64_FORMAT ", not the job's " INT64_FORMAT,
 			 core_seq(copy), seq);
 	shadow_job_get(&job);
-	shmem_populate(shmem_shadow_base(), core_used_bytes(copy), false);
 
 	pgstat_report_activity(STATE_RUNNING, "engine: writing a snapshot");
 	SetCurrentStatementStartTimestamp();

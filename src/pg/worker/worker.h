@@ -18,6 +18,9 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "access/skey.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #include "core.h"
 #include "slots.h"
@@ -34,6 +37,30 @@ PGDLLEXPORT void worker_main(Datum arg);
 /* Register the prewarm worker (from _PG_init; only when preloading). */
 void		prewarm_init(void);
 PGDLLEXPORT void prewarm_main(Datum arg);
+
+/* ------------------------------------------------------------ ringscan.c */
+
+/*
+ * An index scan in key order whose heap pages come through a small ring of
+ * shared buffers (ringscan.c says why).  After ring_scan_next returns true,
+ * values/isnull hold the tuple's columns, valid until the next call.
+ */
+typedef struct ring_scan
+{
+	Relation	heap;
+	Snapshot	snapshot;
+	struct IndexScanDescData *scan;
+	struct BufferAccessStrategyData *strategy;
+	int			buffer;			/* Buffer */
+	int			natts;
+	Datum	   *values;
+	bool	   *isnull;
+} ring_scan;
+
+void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
+							ScanKey keys, int nkeys, Snapshot snap);
+bool		ring_scan_next(ring_scan *rs);
+void		ring_scan_end(ring_scan *rs);
 
 /* ------------------------------------------------------------ replay.c */
 
