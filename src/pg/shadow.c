@@ -302,7 +302,7 @@ shadow_read_fresh(TimestampTz deadline, int64 *seq)
 								engine_request_timeout_ms),
 						 errdetail("The copy is read by a snapshot being written or by another long read."),
 						 errhint("Try again, or raise engine.request_timeout for this session.")));
-			status_error_not_ready(&st, true);
+			status_error_not_ready(&st, left <= 0);
 		}
 		ConditionVariableTimedSleep(&s->cv, Min(left, 100), PG_WAIT_EXTENSION);
 	}
