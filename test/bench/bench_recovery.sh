@@ -171,6 +171,10 @@ shared_buffers = 1GB
 max_wal_size = 16GB
 checkpoint_timeout = 1h
 log_min_messages = log
+# after a crash, PostgreSQL syncs the whole data directory before its redo;
+# one syncfs() per file system instead of an fsync() per file (PostgreSQL
+# 14+, Linux) takes seconds off kill -9 -> ready with a big data directory
+recovery_init_sync_method = syncfs
 EOF
 }
 
