@@ -103,7 +103,12 @@ SELECT order_id - :o0 AS oid, client_order_id, qty, filled_qty, remaining_qty, s
   FROM engine.order(:o0 + 10);
 SELECT * FROM engine.balances(303) ORDER BY asset;
 -- Cancelling it again, or a finished order, or another user's order, or an
--- unknown id, is a refusal (not an error).
+-- unknown id, is a refusal (not an error) that logs nothing.  For one of
+-- the caller's finished orders the answer carries its figures at its
+-- symbol's scale; for any other id the quantities are NULL, the same
+-- whether or not the order exists.  (Of the commands below, only 304's two
+-- orders and its deposit are logged.)
+SELECT seq AS s3r FROM last_seq \gset
 SELECT :R FROM engine.cancel_order(303, 'c-1');
 SELECT :R FROM engine.cancel_order(303, :o0 + 10);
 SELECT :R FROM engine.cancel_order(301, :o0 + 1);
@@ -114,6 +119,7 @@ SELECT :R FROM engine.place_order(304, 'OBTC_OUSD', 'buy', 0.001, 100, client_or
 SELECT :R FROM engine.cancel_order(303, :o0 + 12);
 SELECT :R FROM engine.cancel_order(303, 'mine');
 SELECT :R FROM engine.cancel_order(303, :o0 + 100000);
+SELECT seq - :s3r AS new_log_rows FROM last_seq;
 SELECT order_id - :o0 AS oid, status, remaining_qty FROM engine.open_orders(304);
 
 -- client_order_id is unique per user for ever: a second place with 'b-1'

@@ -8,7 +8,9 @@
  *   - it never changes a row of an engine table: the command log, the
  *     history and the snapshots that 1.0 wrote are what the 1.1 library
  *     recovers from, so the state and engine.state_digest() are the same
- *     before and after the update;
+ *     before and after the update (a column it adds has a constant default,
+ *     which rows written before read without being rewritten; rows it
+ *     inserts go into tables it creates);
  *   - every change of the SQL surface is a section of its own, under a
  *     heading;
  *   - the section "Privileges" stays last: it takes every privilege on every
@@ -43,6 +45,37 @@ CREATE FUNCTION engine.status()
 	              recovery_phase text, recovery_done bigint, recovery_total bigint,
 	              recovery_rate bigint)
 	AS 'MODULE_PATHNAME', 'engine_status_fn' LANGUAGE C VOLATILE ROWS 1;
+
+--------------------------------------------- reference data: min_notional
+
+-- engine.create_symbol gains min_notional, appended: the least value
+-- price x qty a limit order on the symbol may have, in whole quote units;
+-- NULL (or 0) means no minimum beyond the one quote unit every limit order
+-- must be worth.  An order below it is an ERROR (22023) before anything is
+-- logged, like one below min_qty.  engine.symbols and the snapshot rows
+-- carry it in quote units; rows written by release 1.0 read 0.
+DROP FUNCTION engine.create_symbol(text, text, text, numeric, numeric, numeric, numeric, numeric);
+CREATE FUNCTION engine.create_symbol(symbol text, base text, quote text,
+                                     tick_size numeric, lot_size numeric,
+                                     maker_fee numeric DEFAULT 0, taker_fee numeric DEFAULT 0,
+                                     min_qty numeric DEFAULT NULL,
+                                     min_notional numeric DEFAULT NULL) RETURNS integer
+	AS 'MODULE_PATHNAME', 'engine_create_symbol' LANGUAGE C VOLATILE;
+
+ALTER TABLE engine.symbols ADD COLUMN min_notional bigint NOT NULL DEFAULT 0;
+ALTER TABLE engine.snapshot_symbols ADD COLUMN min_notional bigint NOT NULL DEFAULT 0;
+
+------------------------------------------ cancel and amend: refused orders
+
+-- A cancel or amend of an order that is not one of the caller's resting
+-- orders is answered without being logged, in the units of the order it
+-- names: for one of the caller's finished orders, its figures come from
+-- engine.order_events and engine.trades.  The two functions read them on
+-- the caller's behalf, as engine."order" does.
+ALTER FUNCTION engine.cancel_order(bigint, bigint)
+	SECURITY DEFINER SET search_path = pg_catalog, engine, pg_temp;
+ALTER FUNCTION engine.amend_order(bigint, bigint, numeric, numeric)
+	SECURITY DEFINER SET search_path = pg_catalog, engine, pg_temp;
 
 ---------------------------------------- snapshots: format 2, off the worker's path
 
@@ -104,7 +137,7 @@ CREATE VIEW engine.snapshot_assets_v AS
 	 WHERE c.kind OPERATOR(pg_catalog.=) 1;
 CREATE VIEW engine.snapshot_symbols_v AS
 	SELECT snapshot_seq, symbol_id, symbol, base_asset_id, quote_asset_id, tick_size, lot_size,
-	       min_qty, maker_fee_ppm, taker_fee_ppm, status, 0::bigint AS min_notional
+	       min_qty, maker_fee_ppm, taker_fee_ppm, status, min_notional
 	  FROM engine.snapshot_symbols
 	UNION ALL
 	SELECT c.snapshot_seq, i.symbol_id, i.symbol, i.base_asset_id, i.quote_asset_id, i.tick_size,
@@ -151,6 +184,73 @@ DROP FUNCTION engine.verify();
 CREATE FUNCTION engine.verify()
 	RETURNS TABLE(check_name text, ok boolean, detail text, seq bigint)
 	AS 'MODULE_PATHNAME', 'engine_verify' LANGUAGE C VOLATILE;
+
+--------------------------------------------------------------- Restores
+
+-- A restored installation is not served until it is whole (README,
+-- "Guarantees"; src/pg/worker/manifest.c).
+--
+-- engine.installation: how this installation came to be, one row, not
+-- dumped.  'created' by CREATE EXTENSION, 'updated' by ALTER EXTENSION
+-- from release 1.0, 'restoring' by a CREATE EXTENSION run with
+-- check_function_bodies off — which is how pg_restore and the scripts of
+-- pg_dump run every statement — and 'restored' once the worker found the
+-- restored data whole.
+CREATE TABLE engine.installation (
+	one        boolean     PRIMARY KEY DEFAULT true CHECK (one),
+	state      text        NOT NULL CHECK (state IN ('created', 'updated', 'restoring', 'restored')),
+	changed_at timestamptz NOT NULL
+);
+
+-- engine.manifest: which history and recovery tables hold rows, one row,
+-- dumped with them.  The worker keeps it in the transaction that changes
+-- what it says (first row of a table, a prune that empties one), and
+-- pg_dump reads every table in one snapshot, so a dump's manifest row
+-- matches its tables.  A restored installation waits until the row has
+-- arrived and every table it calls non-empty has rows.
+CREATE TABLE engine.manifest (
+	one               boolean PRIMARY KEY DEFAULT true CHECK (one),
+	command_log       boolean NOT NULL DEFAULT false,
+	order_events      boolean NOT NULL DEFAULT false,
+	trades            boolean NOT NULL DEFAULT false,
+	client_keys       boolean NOT NULL DEFAULT false,
+	assets            boolean NOT NULL DEFAULT false,
+	symbols           boolean NOT NULL DEFAULT false,
+	snapshots         boolean NOT NULL DEFAULT false,
+	snapshot_assets   boolean NOT NULL DEFAULT false,
+	snapshot_symbols  boolean NOT NULL DEFAULT false,
+	snapshot_balances boolean NOT NULL DEFAULT false,
+	snapshot_orders   boolean NOT NULL DEFAULT false,
+	snapshot_chunks   boolean NOT NULL DEFAULT false
+);
+SELECT pg_catalog.pg_extension_config_dump('engine.manifest', '');
+
+-- pg_restore -j loads the tables' data in parallel, in any order: a
+-- foreign key between two of them makes a restore fail (engine.symbols
+-- arriving before engine.assets).  Only the worker writes these rows, after
+-- the core has checked every reference, so the keys add no safety.
+ALTER TABLE engine.symbols DROP CONSTRAINT symbols_base_asset_id_fkey,
+                           DROP CONSTRAINT symbols_quote_asset_id_fkey;
+
+CREATE FUNCTION engine._install_origin() RETURNS text
+	AS 'MODULE_PATHNAME', 'engine_install_origin' LANGUAGE C VOLATILE;
+
+INSERT INTO engine.installation (state, changed_at)
+	VALUES (engine._install_origin(), pg_catalog.now());
+
+-- Not a restore: the manifest says what the tables hold now (nothing after
+-- CREATE EXTENSION; release 1.0's rows after ALTER EXTENSION UPDATE).  A
+-- restore gets its row from the dump.
+INSERT INTO engine.manifest (command_log, order_events, trades, client_keys, assets, symbols,
+                             snapshots, snapshot_assets, snapshot_symbols, snapshot_balances,
+                             snapshot_orders, snapshot_chunks)
+SELECT EXISTS (SELECT FROM engine.command_log), EXISTS (SELECT FROM engine.order_events),
+       EXISTS (SELECT FROM engine.trades), EXISTS (SELECT FROM engine.client_keys),
+       EXISTS (SELECT FROM engine.assets), EXISTS (SELECT FROM engine.symbols),
+       EXISTS (SELECT FROM engine.snapshots), EXISTS (SELECT FROM engine.snapshot_assets),
+       EXISTS (SELECT FROM engine.snapshot_symbols), EXISTS (SELECT FROM engine.snapshot_balances),
+       EXISTS (SELECT FROM engine.snapshot_orders), EXISTS (SELECT FROM engine.snapshot_chunks)
+ WHERE (SELECT i.state FROM engine.installation i) OPERATOR(pg_catalog.<>) 'restoring';
 
 ------------------------------------------------------------- Privileges
 --

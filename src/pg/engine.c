@@ -10,6 +10,7 @@
 
 #include "fmgr.h"
 
+#include "api/api.h"
 #include "records.h"
 #include "settings.h"
 #include "shmem.h"
@@ -27,4 +28,5 @@ _PG_init(void)
 	shmem_init();
 	prewarm_init();
 	worker_init();
+	install_init();
 }

@@ -4,8 +4,9 @@
  * that seals each command_log row.
  *
  * Owns: per record type, the idempotency key, the order it creates or acts
- * on, the SQL that records its reference data, its duplicate answer, and
- * the query that shows a live capacity refusal.
+ * on, what the worker stamps into it when it sequences it, the SQL that
+ * records its reference data, its duplicate answer, and the query that
+ * shows a live capacity refusal.
  * Must never: run SQL or take locks (the worker runs the statements named
  * here; the rows are plain data and pure functions of the record).
  *
@@ -25,20 +26,25 @@
 
 /* ------------------------------------------------------------ duplicate answers */
 
-/* A repeated client_order_id: the original order's current state. */
+/*
+ * A repeated client_order_id: the original order's current state, and its
+ * symbol (which may not be the one the retry names).
+ */
 static void
 duplicate_order(const duplicate_source *src, const core_record *rec pg_attribute_unused(),
-				const char *key, int64 order_id, core_result *res, char *client_order_id)
+				const char *key, int64 order_id, core_result *res, char *client_order_id,
+				uint32 *symbol)
 {
 	strlcpy(client_order_id, key, CORE_CLIENT_ID_MAX + 1);
-	src->order_state(order_id, res);
+	src->order_state(order_id, res, symbol);
 }
 
 /* A repeated deposit/withdraw ref: the current balance of that asset. */
 static void
 duplicate_funds(const duplicate_source *src, const core_record *rec,
 				const char *key pg_attribute_unused(), int64 order_id pg_attribute_unused(),
-				core_result *res, char *client_order_id pg_attribute_unused())
+				core_result *res, char *client_order_id pg_attribute_unused(),
+				uint32 *symbol pg_attribute_unused())
 {
 	core_balance_info b;
 	const core_rec_funds *f = &rec->u.funds;
@@ -57,6 +63,13 @@ static const char *
 place_client_id(const core_record *rec)
 {
 	return rec->u.place.client_order_id;
+}
+
+/* The per-user limit of resting orders in force when the PLACE is sequenced. */
+static void
+place_stamp(core_record *rec, const record_stamp *s)
+{
+	rec->u.place.max_open_orders = s->max_open_orders;
 }
 
 static bool
@@ -105,6 +118,7 @@ create_symbol_args(const core_record *rec, const core_result *res, int64 seq,
 	v[8] = Int32GetDatum(s->taker_fee_ppm);
 	v[9] = Int64GetDatum(seq);
 	v[10] = TimestampTzGetDatum(ts);
+	v[11] = Int64GetDatum(s->min_notional);
 }
 
 static void
@@ -133,17 +147,17 @@ static const shell_rectype rows[] = {
 		.type = CORE_REC_CREATE_SYMBOL,
 		.refdata = {
 			"INSERT INTO engine.symbols (symbol_id, symbol, base_asset_id, quote_asset_id, tick_size, "
-			"lot_size, min_qty, maker_fee_ppm, taker_fee_ppm, status, seq, created_at) "
-			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'trading', $10, $11)",
-			11, {INT4OID, TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
-			INT8OID, TIMESTAMPTZOID}, create_symbol_args
+			"lot_size, min_qty, maker_fee_ppm, taker_fee_ppm, status, seq, created_at, min_notional) "
+			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'trading', $10, $11, $12)",
+			12, {INT4OID, TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
+			INT8OID, TIMESTAMPTZOID, INT8OID}, create_symbol_args
 		},
 		.capacity_sql = "SELECT s.seq FROM engine.symbols s WHERE s.seq OPERATOR(pg_catalog.=) ANY ($1)",
 	},
 	{
 		.type = CORE_REC_SET_SYMBOL_STATUS,
 		.refdata = {
-			"UPDATE engine.symbols SET status = $2, seq = $3 WHERE symbol_id = $1",
+			"UPDATE engine.symbols SET status = $2, seq = $3 WHERE symbol_id OPERATOR(pg_catalog.=) $1",
 			3, {INT4OID, TEXTOID, INT8OID}, set_symbol_status_args
 		},
 	},
@@ -162,6 +176,7 @@ static const shell_rectype rows[] = {
 		.key_kind = KEY_ORDER,
 		.duplicate = duplicate_order,
 		.new_order_client_id = place_client_id,
+		.stamp = place_stamp,
 		.capacity_sql = "SELECT q.seq FROM pg_catalog.unnest($1) q(seq) WHERE NOT EXISTS ("
 		"SELECT 1 FROM engine.order_events e WHERE e.seq OPERATOR(pg_catalog.=) q.seq "
 		"AND e.event OPERATOR(pg_catalog.=) 'rejected' AND e.reason OPERATOR(pg_catalog.=) 'capacity')",

@@ -31,9 +31,40 @@
 typedef struct duplicate_source
 {
 	const core_engine *core;			/* the state, under the worker's lock */
-	/* an order's current state from the tables into *res */
-	void		(*order_state) (int64 order_id, core_result *res);
+	/* an order's current state from the tables into *res, its symbol into *symbol */
+	void		(*order_state) (int64 order_id, core_result *res, uint32 *symbol);
 } duplicate_source;
+
+/*
+ * An order's state from the tables, for answers about an order that may no
+ * longer rest ($1 = order_id, bigint): its last event (event, filled_qty,
+ * remaining_qty), how many trades it made, its volume-weighted average fill
+ * price truncated to a unit (NULL with no fills), its symbol_id, user_id and
+ * client_order_id.  No row: no order has that id.  Every name is
+ * schema-qualified, operators included, so the text means the same under
+ * any search_path.
+ */
+#define ORDER_STATE_SQL \
+	"WITH t AS (" \
+	"  SELECT t.price, t.qty FROM engine.trades t" \
+	"  WHERE t.seq OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	"          SELECT e.seq FROM engine.order_events e WHERE e.order_id OPERATOR(pg_catalog.=) $1))" \
+	"    AND (t.taker_order_id OPERATOR(pg_catalog.=) $1 OR t.maker_order_id OPERATOR(pg_catalog.=) $1)) " \
+	"SELECT e.event, e.filled_qty, e.remaining_qty," \
+	"  (SELECT pg_catalog.count(*) FROM t)::pg_catalog.int4," \
+	"  (SELECT pg_catalog.floor(pg_catalog.sum(t.price::pg_catalog.numeric OPERATOR(pg_catalog.*) t.qty)" \
+	"          OPERATOR(pg_catalog./) pg_catalog.sum(t.qty))::pg_catalog.int8 FROM t)," \
+	"  e.symbol_id, e.user_id," \
+	"  (SELECT c.client_order_id FROM engine.order_events c" \
+	"   WHERE c.order_id OPERATOR(pg_catalog.=) $1 AND c.client_order_id IS NOT NULL LIMIT 1) " \
+	"FROM engine.order_events e WHERE e.order_id OPERATOR(pg_catalog.=) $1 " \
+	"ORDER BY e.seq DESC, e.ev_no DESC LIMIT 1"
+
+/* What the worker stamps into a record when it sequences it. */
+typedef struct record_stamp
+{
+	uint32		max_open_orders;	/* engine.max_open_orders in force (0 = none) */
+} record_stamp;
 
 /*
  * A statement that records accepted reference data in a plain table
@@ -65,13 +96,26 @@ typedef struct shell_rectype
 	 */
 	void		(*duplicate) (const duplicate_source *src, const core_record *rec,
 							  const char *key, int64 order_id, core_result *res,
-							  char *client_order_id);
+							  char *client_order_id, uint32 *symbol);
 
 	/* The client_order_id the order this record creates carries; NULL: none. */
 	const char *(*new_order_client_id) (const core_record *rec);
 
-	/* The resting order this record acts on; false (or NULL): none. */
+	/*
+	 * The resting order this record acts on; false (or NULL): none.  A
+	 * record with a target is sequenced only when, as the worker takes it,
+	 * the target is a resting order of that user: otherwise it changes
+	 * nothing, gets no seq and no log row, and its caller is told
+	 * unknown_order (REPLY_NO_TARGET; doc/semantics.md, "Cancel and amend").
+	 */
 	bool		(*target) (const core_record *rec, int64 *user_id, int64 *order_id);
+
+	/*
+	 * Stamp the values the server decides at sequencing time into the
+	 * record before it is applied and logged, so that replay reads the
+	 * values that were in force; NULL: none.
+	 */
+	void		(*stamp) (core_record *rec, const record_stamp *s);
 
 	/* Reference data it writes when accepted; sql NULL: none. */
 	refdata_stmt refdata;

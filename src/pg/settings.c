@@ -33,6 +33,7 @@ int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
 bool		engine_keep_log = false;
+int			engine_max_open_orders = ENGINE_MAX_OPEN_ORDERS_DEFAULT;
 
 bool		engine_preloaded = false;
 
@@ -84,6 +85,17 @@ settings_init(void)
 	DefineCustomIntVariable("engine.snapshot_keep",
 							"Snapshots kept; older ones and the log they cover are pruned.",
 							NULL, &engine_snapshot_keep, 2, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * Reloadable: the worker stamps the value in force into each PLACE
+	 * record when it sequences it, so replay applies the limit that was
+	 * live, whatever the setting is now (records.c, place_stamp).
+	 */
+	DefineCustomIntVariable("engine.max_open_orders",
+							"Resting orders one user may have, over all symbols; 0 means no limit.",
+							"An order whose remainder would rest beyond it is rejected with reason open_orders_limit.",
+							&engine_max_open_orders, ENGINE_MAX_OPEN_ORDERS_DEFAULT, 0, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("engine.keep_log",

@@ -36,6 +36,16 @@ extern int	engine_snapshot_interval_s;
 extern int	engine_snapshot_every;
 extern int	engine_snapshot_keep;
 extern bool engine_keep_log;
+extern int	engine_max_open_orders;
+
+/*
+ * engine.max_open_orders' default.  Large exchanges publish limits of a few
+ * hundred open orders per market (200 per symbol, 500 per product); a user
+ * at such limits on a few markets stays below 1000 over all of them, and
+ * with the default engine.max_orders (1,000,000) it takes a thousand funded
+ * accounts, not one, to fill the order pool.
+ */
+#define ENGINE_MAX_OPEN_ORDERS_DEFAULT 1000
 
 /* True when _PG_init ran while shared_preload_libraries was being processed. */
 extern bool engine_preloaded;

@@ -113,6 +113,7 @@ init_control(engine_shared *shm)
 	pg_atomic_init_u32(&shm->ext_recheck, 0);
 	pg_atomic_init_u64(&shm->snapshot_requests, 0);
 	pg_atomic_init_u32(&shm->prewarmed, 0);
+	pg_atomic_init_u32(&shm->log_emptied, 0);
 	pg_atomic_init_u32(&shm->shadow.readers, 0);
 	pg_atomic_init_u32(&shm->shadow.writing, 0);
 	pg_atomic_init_u64(&shm->shadow.requests, 0);

@@ -31,6 +31,7 @@ typedef struct engine_shared
 	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */
 	pg_atomic_uint64 snapshot_requests;	/* engine.snapshot() calls so far */
 	pg_atomic_uint32 prewarmed;	/* the prewarm worker has mapped arena and shadow */
+	pg_atomic_uint32 log_emptied;	/* the snapshot writer's prune emptied command_log (manifest.c) */
 	shadow_shared shadow;		/* the shadow copy's state (shadow.c) */
 	int			nslots;
 	request_slot slots[FLEXIBLE_ARRAY_MEMBER];

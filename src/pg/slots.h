@@ -28,6 +28,8 @@
 #define REPLY_DUPLICATE  2		/* a repeated key: not sequenced; res is the current state */
 #define REPLY_LOST       3		/* committed at seq, but the worker restarted before replying */
 #define REPLY_FAILED     4		/* workers died ENGINE_MAX_ATTEMPTS times running it; not executed */
+#define REPLY_NO_TARGET  5		/* the order it acts on is not a resting order of its user:
+								 * not sequenced, nothing logged (records.h, target) */
 
 /*
  * A request whose batch never committed is run again by the next worker,
@@ -43,6 +45,7 @@ typedef struct engine_reply
 	XLogRecPtr	commit_lsn;		/* WAL the answer depends on; durable before the caller hears it */
 	core_result res;
 	char		client_order_id[CORE_CLIENT_ID_MAX + 1];	/* of the order acted on */
+	uint32		symbol;			/* a duplicate order's symbol (0: not a duplicate order) */
 } engine_reply;
 
 typedef struct request_slot

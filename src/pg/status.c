@@ -229,6 +229,8 @@ engine_state_name(engine_state state)
 			return "starting";
 		case ENGINE_WAITING:
 			return "waiting";
+		case ENGINE_RESTORING:
+			return "restoring";
 		case ENGINE_RECOVERING:
 			return "recovering";
 		case ENGINE_READY:

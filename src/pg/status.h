@@ -19,6 +19,7 @@ typedef enum engine_state
 	ENGINE_STOPPED = 0,			/* no worker process (restart pending) */
 	ENGINE_STARTING,			/* worker connecting to engine.database */
 	ENGINE_WAITING,				/* worker waiting for CREATE EXTENSION engine */
+	ENGINE_RESTORING,			/* worker waiting for a restore's data (manifest.c) */
 	ENGINE_RECOVERING,			/* rebuilding the state from the tables */
 	ENGINE_READY,				/* serving commands and reads */
 	ENGINE_FAILED				/* recovery found a problem; refusing commands */

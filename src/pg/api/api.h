@@ -8,8 +8,10 @@
  * Error conventions (API.md): malformed input is an ERROR naming the
  * argument and the value, with SQLSTATE 22004 (NULL where a value is
  * needed), 22023 (bad value), 22003 (out of range) or P0002 (unknown symbol
- * or asset); nothing is submitted.  A well-formed command the market refuses
- * is not an error: it returns its row with status 'rejected' and a reason.
+ * or asset); nothing is submitted.  A message quotes at most
+ * ENGINE_QUOTE_MAX bytes of any argument (quote_input).  A well-formed
+ * command the market refuses is not an error: it returns its row with
+ * status 'rejected' and a reason.
  */
 #ifndef ENGINE_PG_API_H
 #define ENGINE_PG_API_H
@@ -35,6 +37,15 @@ typedef struct symbol_ref
 	core_asset_info quote;
 } symbol_ref;
 
+/* Note how CREATE EXTENSION engine runs (install.c; from _PG_init). */
+void		install_init(void);
+
+/* Bytes of an argument's text an error message quotes (quote.c). */
+#define ENGINE_QUOTE_MAX 64
+
+/* s clipped for a message: at most ENGINE_QUOTE_MAX bytes, then "...". */
+const char *quote_input(const char *s);
+
 /* Arguments */
 void		arg_require(FunctionCallInfo fcinfo, int n, const char *name);
 char	   *arg_text(FunctionCallInfo fcinfo, int n, const char *name);
@@ -44,7 +55,7 @@ Numeric		arg_numeric_or_null(FunctionCallInfo fcinfo, int n);
 
 /* Amounts: exact conversion + positivity, naming the argument. */
 int64		amount_positive(Numeric num, int decimals, const char *argname, const char *unit);
-char	   *numeric_text(Numeric num);
+const char *numeric_text(Numeric num);
 
 /* Enumerations */
 core_side	parse_side(const char *s);
@@ -69,7 +80,12 @@ TimestampTz request_deadline(void);
 void		execute(const core_record *rec, int64 key_user, const char *key,
 					TimestampTz deadline, engine_reply *out);
 
-/* engine.order_result from a reply. */
+/*
+ * engine.order_result from a reply, or from its values at the given scales.
+ * Decimals ORDER_FIGURES_UNKNOWN: the answer is about no order of the
+ * caller's, and filled_qty, remaining_qty and avg_price are NULL.
+ */
+#define ORDER_FIGURES_UNKNOWN (-1)
 Datum		order_result_datum(FunctionCallInfo fcinfo, const engine_reply *r,
 							   int base_decimals, int quote_decimals);
 Datum		order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,
@@ -77,9 +93,15 @@ Datum		order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *
 								int32 trades, const char *reason,
 								int base_decimals, int quote_decimals);
 
+/* An order's arguments against its symbol's rules, as ERRORs (orders.c). */
+void		check_lot(int64 qty, Numeric num, const symbol_ref *ref);
+void		check_tick(int64 price, Numeric num, const symbol_ref *ref);
+void		check_order_value(int64 price, int64 qty, const symbol_ref *ref);
+
 /* Conversions between numeric and int64 units (convert.c) */
 int64		numeric_to_units(Numeric num, int decimals, const char *argname,
 							 const char *unit_name);
+void		check_amount_shape(Numeric num, const char *argname);
 Datum		units_to_numeric(int64 units, int decimals);
 Datum		units128_to_numeric(uint64 hi, uint64 lo, int decimals);
 int32		numeric_to_ppm(Numeric num, const char *argname);

@@ -59,10 +59,11 @@ arg_numeric_or_null(FunctionCallInfo fcinfo, int n)
 	return PG_ARGISNULL(n) ? NULL : PG_GETARG_NUMERIC(n);
 }
 
-char *
+/* A numeric as the caller wrote it, clipped for a message (quote_input). */
+const char *
 numeric_text(Numeric num)
 {
-	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	return quote_input(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))));
 }
 
 int64
@@ -88,7 +89,7 @@ parse_side(const char *s)
 		return CORE_SELL;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid side \"%s\"", s),
+			 errmsg("invalid side \"%s\"", quote_input(s)),
 			 errhint("side is 'buy' or 'sell'.")));
 	pg_unreachable();
 }
@@ -104,7 +105,7 @@ parse_tif(const char *s)
 		return CORE_FOK;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid tif \"%s\"", s),
+			 errmsg("invalid tif \"%s\"", quote_input(s)),
 			 errhint("tif is 'gtc', 'ioc' or 'fok'.")));
 	pg_unreachable();
 }
@@ -122,7 +123,7 @@ parse_stp(const char *s)
 		return CORE_STP_CANCEL_BOTH;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid stp \"%s\"", s),
+			 errmsg("invalid stp \"%s\"", quote_input(s)),
 			 errhint("stp is 'none', 'cancel_taker', 'cancel_maker' or 'cancel_both'.")));
 	pg_unreachable();
 }
@@ -136,7 +137,7 @@ parse_symbol_status(const char *s)
 		return CORE_HALTED;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid status \"%s\"", s),
+			 errmsg("invalid status \"%s\"", quote_input(s)),
 			 errhint("status is 'trading' or 'halted'.")));
 	pg_unreachable();
 }
@@ -150,7 +151,7 @@ check_client_order_id(const char *s)
 	if (s[0] == '\0' || !core_client_id_ok(s))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid client_order_id \"%s\"", s),
+				 errmsg("invalid client_order_id \"%s\"", quote_input(s)),
 				 errdetail("client_order_id must be 1 to %d printable ASCII characters without spaces, quotes or backslashes.",
 						   CORE_CLIENT_ID_MAX)));
 }
@@ -163,7 +164,7 @@ check_ref(const char *s)
 	if (n < 1 || n > ENGINE_REF_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid ref \"%s\"", s),
+				 errmsg("invalid ref \"%s\"", quote_input(s)),
 				 errdetail("ref must be 1 to %d bytes.", ENGINE_REF_MAX)));
 }
 
@@ -174,6 +175,6 @@ check_code(const char *s, size_t max, const char *argname, const char *what)
 	if (!core_code_ok(s, max))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s \"%s\"", argname, s),
+				 errmsg("invalid %s \"%s\"", argname, quote_input(s)),
 				 errdetail("%s is 1 to %zu characters from A-Z a-z 0-9 _ - . : /.", what, max)));
 }

@@ -21,49 +21,63 @@
 #define UINT128_DIGITS 39
 
 /*
+ * The digits of a finite numeric as numeric_out writes it ([-]digits[.digits]),
+ * for the conversions below.  ERROR (naming argname) for NaN and infinity.
+ */
+typedef struct numeric_digits
+{
+	char	   *str;			/* the whole text */
+	bool		negative;
+	const char *integral;		/* digits before the point (ends at '.' or NUL) */
+	const char *frac;			/* digits after the point, or NULL */
+	int			frac_digits;	/* without trailing zeros */
+} numeric_digits;
+
+static void
+split_numeric(Numeric num, const char *argname, numeric_digits *d)
+{
+	const char *p;
+
+	if (numeric_is_nan(num))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a number, got NaN", argname)));
+	d->str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
+	if (numeric_is_inf(num))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s %s is out of range", argname, d->str)));
+	p = d->str;
+	d->negative = *p == '-';
+	if (d->negative)
+		p++;
+	d->integral = p;
+	d->frac = strchr(p, '.');
+	d->frac_digits = d->frac ? (int) strlen(d->frac + 1) : 0;
+	while (d->frac_digits > 0 && d->frac[d->frac_digits] == '0')
+		d->frac_digits--;
+	if (d->frac)
+		d->frac++;
+}
+
+/*
  * numeric -> int64 units at `decimals`.  argname names the SQL argument in
  * errors; unit_name says whose scale it is ("BTC", "a fee rate").
  */
 int64
 numeric_to_units(Numeric num, int decimals, const char *argname, const char *unit_name)
 {
-	char	   *str;
-	const char *p;
-	bool		negative = false;
-	int			frac_digits = 0;
-	int			frac_len;
-	const char *frac;
+	numeric_digits d;
 	__int128	acc = 0;
 
-	if (numeric_is_nan(num))
+	split_numeric(num, argname, &d);
+	if (d.frac_digits > decimals)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must be a number, got NaN", argname)));
-	str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)));
-	if (numeric_is_inf(num))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s %s is out of range", argname, str)));
-
-	/* numeric_out writes plain decimal notation: [-]digits[.digits] */
-	p = str;
-	if (*p == '-')
-	{
-		negative = true;
-		p++;
-	}
-	frac = strchr(p, '.');
-	frac_len = frac ? (int) strlen(frac + 1) : 0;
-	while (frac_len > 0 && frac[frac_len] == '0')
-		frac_len--;
-	frac_digits = frac_len;
-	if (frac_digits > decimals)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %s has too many decimal places", argname, str),
+				 errmsg("%s %s has too many decimal places", argname, quote_input(d.str)),
 				 errdetail("%s allows at most %d decimal places.", unit_name, decimals)));
 
-	for (; *p && *p != '.'; p++)
+	for (const char *p = d.integral; *p && *p != '.'; p++)
 	{
 		acc = acc * 10 + (*p - '0');
 		if (acc > PG_INT64_MAX)
@@ -71,21 +85,55 @@ numeric_to_units(Numeric num, int decimals, const char *argname, const char *uni
 	}
 	for (int i = 0; i < decimals; i++)
 	{
-		int			digit = i < frac_digits ? frac[1 + i] - '0' : 0;
+		int			digit = i < d.frac_digits ? d.frac[i] - '0' : 0;
 
 		acc = acc * 10 + digit;
 		if (acc > PG_INT64_MAX)
 			goto out_of_range;
 	}
-	return negative ? -(int64) acc : (int64) acc;
+	return d.negative ? -(int64) acc : (int64) acc;
 
 out_of_range:
 	ereport(ERROR,
 			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-			 errmsg("%s %s is out of range", argname, str),
+			 errmsg("%s %s is out of range", argname, quote_input(d.str)),
 			 errdetail("At %d decimal places (%s) the amount must fit in a 64-bit integer of units.",
 					   decimals, unit_name)));
 	pg_unreachable();
+}
+
+/*
+ * The checks an amount passes whatever its asset: a number, positive, at
+ * most CORE_MAX_DECIMALS decimal places, and at most the largest int64 in
+ * whole units.  For arguments checked before the asset is known (an
+ * amend's qty and price, whose order may not be the caller's); the asset's
+ * own scale is checked afterwards by numeric_to_units.
+ */
+void
+check_amount_shape(Numeric num, const char *argname)
+{
+	numeric_digits d;
+	__int128	acc = 0;
+
+	split_numeric(num, argname, &d);
+	if (d.negative || (strspn(d.integral, "0") == strcspn(d.integral, ".") && d.frac_digits == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be positive, got %s", argname, quote_input(d.str))));
+	if (d.frac_digits > CORE_MAX_DECIMALS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %s has too many decimal places", argname, quote_input(d.str)),
+				 errdetail("No asset has more than %d decimal places.", CORE_MAX_DECIMALS)));
+	for (const char *p = d.integral; *p && *p != '.'; p++)
+	{
+		acc = acc * 10 + (*p - '0');
+		if (acc > PG_INT64_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("%s %s is out of range", argname, quote_input(d.str)),
+					 errdetail("No amount of any asset is that large.")));
+	}
 }
 
 /* Magnitude and sign -> text with exactly `decimals` decimal places. */
@@ -176,7 +224,7 @@ numeric_to_ppm(Numeric num, const char *argname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s %s is out of range", argname,
-						DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num)))),
+						quote_input(DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(num))))),
 				 errdetail("A fee rate must be at least 0 and less than 1 (0.001 is 0.1 %%).")));
 	return (int32) ppm;
 }

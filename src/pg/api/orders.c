@@ -1,13 +1,15 @@
 /*
- * orders.c — engine.place_order, engine.cancel_order (by order id and by
- * client_order_id), engine.cancel_all, engine.amend_order.
+ * orders.c — engine.place_order and engine.cancel_all, and the checks of an
+ * order's arguments against its symbol that amend_order (cancel.c) shares.
  *
  * Owns: the errors for order arguments that break the symbol's rules
- * (scale, tick, lot, min_qty, overflow of the funds an order locks) or the
- * core's argument combinations; the rules themselves are the core's
- * (core.h, "Rules").
+ * (scale, tick, lot, min_qty, the order's value against min_notional and
+ * the one-quote-unit floor, its overflow) or the core's argument
+ * combinations; the rules themselves are the core's (core.h, "Rules").
  * Must never: submit a command whose arguments failed a check; decide an
- * outcome (funds, crossing, post-only, FOK, STP, halted: the core does).
+ * outcome (funds, crossing, post-only, FOK, STP, halted, room to rest: the
+ * core does); set the per-user limit of a PLACE (the worker stamps the one
+ * in force when it sequences the record).
  *
  * A command stands once the worker committed it, whatever the caller's
  * transaction does afterwards: BEGIN; place_order(...); ROLLBACK; leaves the
@@ -15,21 +17,16 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 
 #include "api.h"
 
 PG_FUNCTION_INFO_V1(engine_place_order);
-PG_FUNCTION_INFO_V1(engine_cancel_order);
-PG_FUNCTION_INFO_V1(engine_cancel_order_by_client_id);
 PG_FUNCTION_INFO_V1(engine_cancel_all);
-PG_FUNCTION_INFO_V1(engine_amend_order);
 
 /* qty must be a whole number of lots. */
-static void
+void
 check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 {
 	if (!core_qty_on_lot(qty, ref->sym.lot_size))
@@ -42,7 +39,7 @@ check_lot(int64 qty, Numeric num, const symbol_ref *ref)
 }
 
 /* price must be a whole number of ticks. */
-static void
+void
 check_tick(int64 price, Numeric num, const symbol_ref *ref)
 {
 	if (!core_price_on_tick(price, ref->sym.tick_size))
@@ -67,19 +64,53 @@ check_min_qty(int64 qty, Numeric num, const symbol_ref *ref)
 						   units_to_cstring_trim(ref->sym.min_qty, ref->base.decimals), ref->base.code)));
 }
 
-/* The quote value price x qty (what a buy locks) must fit int64. */
-static void
-check_value(int64 price, int64 qty, const symbol_ref *ref)
+/*
+ * A limit order's value, floor(price x qty / 10^base_decimals) quote units
+ * (what a buy of it locks), must be at least the symbol's minimum
+ * (min_notional, and never less than one quote unit) and fit int64: the
+ * core's rule (core_check_order_value), as an ERROR.
+ */
+void
+check_order_value(int64 price, int64 qty, const symbol_ref *ref)
 {
-	int64		value;
+	int64		value = 0;
+	int64		minimum = core_min_order_value(ref->sym.min_notional);
+	int			qd = ref->quote.decimals;
 
-	if (!core_order_value(price, qty, (unsigned) ref->base.decimals, &value))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("order value price %s x qty %s is out of range",
-						units_to_cstring_trim(price, ref->quote.decimals),
-						units_to_cstring_trim(qty, ref->base.decimals)),
-				 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
+	switch (core_check_order_value(price, qty, (unsigned) ref->base.decimals,
+								   ref->sym.min_notional, &value))
+	{
+		case CORE_VALUE_OK:
+			return;
+		case CORE_VALUE_OVERFLOW:
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("order value price %s x qty %s is out of range",
+							units_to_cstring_trim(price, qd),
+							units_to_cstring_trim(qty, ref->base.decimals)),
+					 errdetail("The quote amount must fit in a 64-bit integer of %s units.", ref->quote.code)));
+			break;
+		case CORE_VALUE_TOO_SMALL:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 ref->sym.min_notional > 1
+					 ? errmsg("order value %s is below min_notional %s",
+							  units_to_cstring(value, qd), units_to_cstring(minimum, qd))
+					 : errmsg("order value %s is below the minimum %s",
+							  units_to_cstring(value, qd), units_to_cstring(minimum, qd)),
+					 ref->sym.min_notional > 1
+					 ? errdetail("price %s x qty %s is worth %s %s; symbol \"%s\" takes limit orders worth at least %s %s.",
+								 units_to_cstring_trim(price, qd),
+								 units_to_cstring_trim(qty, ref->base.decimals),
+								 units_to_cstring(value, qd), ref->quote.code, ref->sym.name,
+								 units_to_cstring(minimum, qd), ref->quote.code)
+					 : errdetail("price %s x qty %s is worth %s %s; every limit order must be worth at least one unit of %s (%s).",
+								 units_to_cstring_trim(price, qd),
+								 units_to_cstring_trim(qty, ref->base.decimals),
+								 units_to_cstring(value, qd), ref->quote.code, ref->quote.code,
+								 units_to_cstring(minimum, qd))));
+			break;
+	}
 }
 
 /* The argument combinations of a PLACE the core allows (price NULL: market). */
@@ -117,17 +148,6 @@ check_place_args(bool market, core_side side, core_tif tif, bool post_only,
 					 ? errhint("A market buy may give quote_qty instead.") : 0));
 			break;
 	}
-}
-
-/* A resting order of this user, from the core; false if there is none. */
-static bool
-find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_info *o)
-{
-	core_engine *c = read_begin(deadline);
-	bool		found = core_order_get(c, order_id, o) && o->user_id == user_id;
-
-	read_end();
-	return found;
 }
 
 /*
@@ -172,7 +192,6 @@ engine_place_order(PG_FUNCTION_ARGS)
 	p->tif = (uint8) tif;
 	p->stp = (uint8) stp;
 	p->post_only = post_only;
-	p->max_open_orders = 0;		/* no per-user limit is enforced: unlimited */
 	if (qty != NULL)
 	{
 		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
@@ -183,7 +202,7 @@ engine_place_order(PG_FUNCTION_ARGS)
 	{
 		p->price = amount_positive(price, ref.quote.decimals, "price", ref.quote.code);
 		check_tick(p->price, price, &ref);
-		check_value(p->price, p->qty, &ref);
+		check_order_value(p->price, p->qty, &ref);
 	}
 	if (quote_qty != NULL)
 		p->quote_qty = amount_positive(quote_qty, ref.quote.decimals, "quote_qty", ref.quote.code);
@@ -191,128 +210,13 @@ engine_place_order(PG_FUNCTION_ARGS)
 		strlcpy(p->client_order_id, coid, sizeof(p->client_order_id));
 
 	execute(&rec, user_id, coid, deadline, &reply);
+
+	/* A retried client_order_id answers in its original order's units. */
+	if (reply.kind == REPLY_DUPLICATE && reply.symbol != 0 && reply.symbol != ref.sym.id &&
+		!lookup_symbol_by_id(reply.symbol, deadline, &ref))
+		elog(ERROR, "engine: symbol %u of order " INT64_FORMAT " is unknown", reply.symbol,
+			 reply.res.order_id);
 	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
-}
-
-/*
- * Submit a cancel of order_id and build its result row; coid (may be NULL)
- * is the client_order_id the caller named the order by.
- */
-static Datum
-cancel_by_id(FunctionCallInfo fcinfo, int64 user_id, int64 order_id, const char *coid,
-			 TimestampTz deadline)
-{
-	core_order_info o;
-	symbol_ref	ref;
-	int			base_dec = 0,
-				quote_dec = 0;
-	core_record rec;
-	engine_reply reply;
-
-	if (find_own_order(user_id, order_id, deadline, &o) &&
-		lookup_symbol_by_id(o.symbol, deadline, &ref))
-	{
-		base_dec = ref.base.decimals;
-		quote_dec = ref.quote.decimals;
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CORE_REC_CANCEL;
-	rec.u.cancel.user_id = user_id;
-	rec.u.cancel.order_id = order_id;
-	execute(&rec, 0, NULL, deadline, &reply);
-	if (coid != NULL && reply.client_order_id[0] == '\0')
-		strlcpy(reply.client_order_id, coid, sizeof(reply.client_order_id));
-	return order_result_datum(fcinfo, &reply, base_dec, quote_dec);
-}
-
-/* engine.cancel_order(user_id bigint, order_id bigint) RETURNS engine.order_result */
-Datum
-engine_cancel_order(PG_FUNCTION_ARGS)
-{
-	int64		user_id = arg_user_id(fcinfo, 0, false);
-	int64		order_id;
-	TimestampTz deadline = request_deadline();
-
-	arg_require(fcinfo, 1, "order_id");
-	order_id = PG_GETARG_INT64(1);
-	if (order_id < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid order_id " INT64_FORMAT, order_id),
-				 errdetail("Order ids start at 1.")));
-	ready_wait(deadline);
-	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, order_id, NULL, deadline));
-}
-
-typedef struct coid_search
-{
-	const char *coid;
-	int64		order_id;
-} coid_search;
-
-static bool
-match_coid(void *arg, const core_order_info *o)
-{
-	coid_search *s = arg;
-
-	if (strcmp(o->client_order_id, s->coid) != 0)
-		return true;
-	s->order_id = o->order_id;
-	return false;
-}
-
-/* The order a user placed with this client_order_id, from engine.client_keys. */
-static int64
-order_id_from_client_keys(int64 user_id, const char *coid)
-{
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		args[2] = {Int64GetDatum(user_id), CStringGetTextDatum(coid)};
-	int64		order_id = 0;
-	int			ret;
-
-	SPI_connect();
-	ret = SPI_execute_with_args("SELECT order_id FROM engine.client_keys "
-								"WHERE user_id OPERATOR(pg_catalog.=) $1 AND kind OPERATOR(pg_catalog.=) 'o' "
-								"AND key OPERATOR(pg_catalog.=) $2",
-								2, types, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "engine: client key lookup failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		order_id = isnull ? 0 : DatumGetInt64(d);
-	}
-	SPI_finish();
-	return order_id;
-}
-
-/*
- * engine.cancel_order(user_id bigint, client_order_id text) RETURNS
- * engine.order_result.  The id is looked up among the user's resting orders
- * (race-free), then in engine.client_keys; an unknown client_order_id is a
- * rejected row (reason unknown_order), not an error, and logs nothing.
- */
-Datum
-engine_cancel_order_by_client_id(PG_FUNCTION_ARGS)
-{
-	int64		user_id = arg_user_id(fcinfo, 0, false);
-	char	   *coid = arg_text(fcinfo, 1, "client_order_id");
-	TimestampTz deadline = request_deadline();
-	coid_search s = {coid, 0};
-
-	check_client_order_id(coid);
-	ready_wait(deadline);
-
-	core_user_orders(read_begin(deadline), user_id, 0, match_coid, &s);
-	read_end();
-	if (s.order_id == 0)
-		s.order_id = order_id_from_client_keys(user_id, coid);
-	if (s.order_id == 0)
-		PG_RETURN_DATUM(order_result_values(fcinfo, 0, coid, "rejected", 0, 0, 0, 0,
-											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
-	PG_RETURN_DATUM(cancel_by_id(fcinfo, user_id, s.order_id, coid, deadline));
 }
 
 /* engine.cancel_all(user_id bigint, symbol text DEFAULT NULL) RETURNS int */
@@ -338,67 +242,4 @@ engine_cancel_all(PG_FUNCTION_ARGS)
 	}
 	execute(&rec, 0, NULL, deadline, &reply);
 	PG_RETURN_INT32(reply.res.canceled);
-}
-
-/*
- * engine.amend_order(user_id bigint, order_id bigint, qty numeric DEFAULT
- * NULL, price numeric DEFAULT NULL) RETURNS engine.order_result
- *
- * The order must be one of the user's resting orders (its symbol gives the
- * scales to check qty and price against); otherwise the answer is a
- * rejected row with reason unknown_order and nothing is logged.  min_qty is
- * not applied to an amend: qty is the new remaining quantity, and shrinking
- * a partly filled order below the minimum is allowed.
- */
-Datum
-engine_amend_order(PG_FUNCTION_ARGS)
-{
-	int64		user_id = arg_user_id(fcinfo, 0, false);
-	int64		order_id;
-	Numeric		qty = arg_numeric_or_null(fcinfo, 2);
-	Numeric		price = arg_numeric_or_null(fcinfo, 3);
-	TimestampTz deadline = request_deadline();
-	core_order_info o;
-	symbol_ref	ref;
-	core_record rec;
-	engine_reply reply;
-
-	arg_require(fcinfo, 1, "order_id");
-	order_id = PG_GETARG_INT64(1);
-	if (order_id < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid order_id " INT64_FORMAT, order_id),
-				 errdetail("Order ids start at 1.")));
-	if (qty == NULL && price == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("amend_order needs a new qty or a new price"),
-				 errdetail("Both qty and price are NULL.")));
-
-	ready_wait(deadline);
-	if (!find_own_order(user_id, order_id, deadline, &o) ||
-		!lookup_symbol_by_id(o.symbol, deadline, &ref))
-		PG_RETURN_DATUM(order_result_values(fcinfo, order_id, NULL, "rejected", 0, 0, 0, 0,
-											core_reason_name(CORE_R_UNKNOWN_ORDER), 0, 0));
-
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CORE_REC_AMEND;
-	rec.u.amend.user_id = user_id;
-	rec.u.amend.order_id = order_id;
-	if (qty != NULL)
-	{
-		rec.u.amend.qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
-		check_lot(rec.u.amend.qty, qty, &ref);
-	}
-	if (price != NULL)
-	{
-		rec.u.amend.price = amount_positive(price, ref.quote.decimals, "price", ref.quote.code);
-		check_tick(rec.u.amend.price, price, &ref);
-	}
-	check_value(rec.u.amend.price ? rec.u.amend.price : o.price,
-				rec.u.amend.qty ? rec.u.amend.qty : o.remaining_qty, &ref);
-
-	execute(&rec, 0, NULL, deadline, &reply);
-	PG_RETURN_DATUM(order_result_datum(fcinfo, &reply, ref.base.decimals, ref.quote.decimals));
 }

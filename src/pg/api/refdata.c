@@ -31,15 +31,15 @@ error_if_refused(const engine_reply *r, const char *what, const char *name)
 	if (why == CORE_R_DUPLICATE_ASSET || why == CORE_R_DUPLICATE_SYMBOL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("%s \"%s\" already exists", what, name)));
+				 errmsg("%s \"%s\" already exists", what, quote_input(name))));
 	if (why == CORE_R_CAPACITY)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("cannot create %s \"%s\": the engine is full", what, name),
+				 errmsg("cannot create %s \"%s\": the engine is full", what, quote_input(name)),
 				 errhint("Raise engine.max_%ss and restart the server.", what)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s \"%s\" was refused: %s", what, name,
+			 errmsg("%s \"%s\" was refused: %s", what, quote_input(name),
 					core_reason_name(why) ? core_reason_name(why) : "rejected")));
 }
 
@@ -69,7 +69,7 @@ engine_create_asset(PG_FUNCTION_ARGS)
 	if (exists)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("asset \"%s\" already exists", code)));
+				 errmsg("asset \"%s\" already exists", quote_input(code))));
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_CREATE_ASSET;
@@ -80,10 +80,34 @@ engine_create_asset(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32((int32) reply.res.id);
 }
 
+/* A non-negative amount at `decimals`, or 0 for NULL (argument n). */
+static int64
+optional_minimum(FunctionCallInfo fcinfo, int n, int decimals, const char *argname,
+				 const char *unit)
+{
+	int64		v;
+
+	if (PG_ARGISNULL(n))
+		return 0;
+	v = numeric_to_units(PG_GETARG_NUMERIC(n), decimals, argname, unit);
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not be negative, got %s", argname,
+						numeric_text(PG_GETARG_NUMERIC(n)))));
+	return v;
+}
+
 /*
  * engine.create_symbol(symbol text, base text, quote text, tick_size numeric,
  *     lot_size numeric, maker_fee numeric DEFAULT 0, taker_fee numeric
- *     DEFAULT 0, min_qty numeric DEFAULT NULL) RETURNS int
+ *     DEFAULT 0, min_qty numeric DEFAULT NULL, min_notional numeric DEFAULT
+ *     NULL) RETURNS int
+ *
+ * min_qty is in whole base units, min_notional in whole quote units (the
+ * least value price x qty a limit order may have); NULL or 0: no minimum,
+ * beyond the value of one quote unit that every limit order needs.  A
+ * catalog of release 1.0 has no min_notional argument (fcinfo->nargs 8).
  */
 Datum
 engine_create_symbol(PG_FUNCTION_ARGS)
@@ -111,7 +135,7 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 	if (base.id == quote.id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("base and quote must differ, both are \"%s\"", base_code)));
+				 errmsg("base and quote must differ, both are \"%s\"", quote_input(base_code))));
 
 	memset(&rec, 0, sizeof(rec));
 	rec.type = CORE_REC_CREATE_SYMBOL;
@@ -123,23 +147,16 @@ engine_create_symbol(PG_FUNCTION_ARGS)
 	s->lot_size = amount_positive(PG_GETARG_NUMERIC(4), base.decimals, "lot_size", base.code);
 	s->maker_fee_ppm = numeric_to_ppm(PG_GETARG_NUMERIC(5), "maker_fee");
 	s->taker_fee_ppm = numeric_to_ppm(PG_GETARG_NUMERIC(6), "taker_fee");
-	if (!PG_ARGISNULL(7))
-	{
-		s->min_qty = numeric_to_units(PG_GETARG_NUMERIC(7), base.decimals, "min_qty", base.code);
-		if (s->min_qty < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("min_qty must not be negative, got %s",
-							numeric_text(PG_GETARG_NUMERIC(7)))));
-	}
-	s->min_notional = 0;		/* no SQL argument: only the 1-unit floor applies */
+	s->min_qty = optional_minimum(fcinfo, 7, base.decimals, "min_qty", base.code);
+	if (PG_NARGS() > 8)
+		s->min_notional = optional_minimum(fcinfo, 8, quote.decimals, "min_notional", quote.code);
 
 	exists = core_symbol_find(read_begin(deadline), name) != 0;
 	read_end();
 	if (exists)
 		ereport(ERROR,
 				(errcode(ERRCODE_DUPLICATE_OBJECT),
-				 errmsg("symbol \"%s\" already exists", name)));
+				 errmsg("symbol \"%s\" already exists", quote_input(name))));
 
 	execute(&rec, 0, NULL, deadline, &reply);
 	error_if_refused(&reply, "symbol", name);

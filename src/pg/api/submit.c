@@ -48,7 +48,7 @@ lookup_symbol(const char *name, TimestampTz deadline, symbol_ref *out)
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("unknown symbol \"%s\"", name)));
+				 errmsg("unknown symbol \"%s\"", quote_input(name))));
 }
 
 /* The asset with this code; ERROR (P0002) if there is none. */
@@ -63,7 +63,7 @@ lookup_asset(const char *code, TimestampTz deadline, core_asset_info *out)
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("unknown asset \"%s\"", code)));
+				 errmsg("unknown asset \"%s\"", quote_input(code))));
 }
 
 /* Symbol and assets by symbol id; false if there is no such symbol. */
@@ -181,9 +181,10 @@ order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_
 	n[1] = client_order_id == NULL || client_order_id[0] == '\0';
 	v[1] = n[1] ? (Datum) 0 : CStringGetTextDatum(client_order_id);
 	v[2] = CStringGetTextDatum(status);
-	v[3] = units_to_numeric(filled, base_decimals);
-	v[4] = units_to_numeric(remaining, base_decimals);
-	n[5] = filled == 0;
+	n[3] = n[4] = base_decimals == ORDER_FIGURES_UNKNOWN;
+	v[3] = n[3] ? (Datum) 0 : units_to_numeric(filled, base_decimals);
+	v[4] = n[4] ? (Datum) 0 : units_to_numeric(remaining, base_decimals);
+	n[5] = filled == 0 || quote_decimals == ORDER_FIGURES_UNKNOWN;
 	v[5] = n[5] ? (Datum) 0 : units_to_numeric(avg_price, quote_decimals);
 	v[6] = Int32GetDatum(trades);
 	n[7] = reason == NULL;

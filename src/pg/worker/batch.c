@@ -26,9 +26,11 @@
  *
  * Within a batch, records are applied in submission (ticket) order.  Every
  * record of a batch gets the same engine timestamp: the wall clock, but never
- * earlier than the previous batch's.  What a record type needs beyond the
- * core's apply (its key, the order it creates or acts on, its reference
- * data) comes from its row of the shell's record table (records.h).
+ * earlier than the previous batch's, and the settings that sequencing
+ * stamps into it (engine.max_open_orders, read once per batch).  What a
+ * record type needs beyond the core's apply (its key, the order it creates
+ * or acts on, what is stamped into it, its reference data) comes from its
+ * row of the shell's record table (records.h).
  *
  * Readers may see the effects of a batch from its apply until its commit
  * (they read shared memory, not the tables); if the commit fails the worker
@@ -75,6 +77,7 @@ typedef struct batch
 	int			nduplicates;
 	int		   *refdata;		/* items whose record type writes reference data */
 	int			nrefdata;
+	record_stamp stamp;			/* what sequencing stamps into each record */
 	event_sink	sink;
 	log_batch	lb;
 } batch;
@@ -140,6 +143,8 @@ batch_begin(batch *b, const int *idx, int n)
 	b->lb.payloads = palloc(sizeof(bytea *) * n);
 	b->lb.crcs = palloc(sizeof(int32) * n);
 	b->lb.keys = palloc(sizeof(log_key) * n);
+	/* Read once per batch: a reload between batches applies from the next. */
+	b->stamp.max_open_orders = (uint32) engine_max_open_orders;
 	MemoryContextSwitchTo(old);
 }
 
@@ -170,8 +175,12 @@ batch_timestamp(TimestampTz last_ts)
 	return ts < last_ts ? last_ts : ts;
 }
 
-/* The client_order_id of the resting order the record acts on, if any. */
-static void
+/*
+ * For a record that acts on a resting order (records.h, target): whether
+ * that order rests and is its user's; if so, its client_order_id goes into
+ * the reply.  True for a record without a target.
+ */
+static bool
 note_target_order(const core_engine *c, const shell_rectype *rt, const core_record *rec,
 				  engine_reply *reply)
 {
@@ -180,9 +189,11 @@ note_target_order(const core_engine *c, const shell_rectype *rt, const core_reco
 				id;
 
 	if (rt->target == NULL || !rt->target(rec, &user, &id))
-		return;
-	if (core_order_get(c, id, &o) && o.user_id == user)
-		strlcpy(reply->client_order_id, o.client_order_id, sizeof(reply->client_order_id));
+		return true;
+	if (!core_order_get(c, id, &o) || o.user_id != user)
+		return false;
+	strlcpy(reply->client_order_id, o.client_order_id, sizeof(reply->client_order_id));
+	return true;
 }
 
 /*
@@ -240,8 +251,10 @@ add_key_row(batch *b, const request_slot *slot, int64 seq)
 }
 
 /*
- * Sequence and apply item i: the next seq, the batch's timestamp, the core's
- * redo, then the rows it leaves for the journal.
+ * Sequence and apply item i: the next seq, the batch's timestamp and stamped
+ * values, the core's redo, then the rows it leaves for the journal.  A
+ * record whose target order is not its user's resting order is answered
+ * REPLY_NO_TARGET instead, and gets no seq.
  */
 static void
 apply_one(batch *b, core_engine *c, int i)
@@ -257,8 +270,14 @@ apply_one(batch *b, core_engine *c, int i)
 		elog(ERROR, "engine: request with unknown record type %d", slot->rec.type);
 
 	rec.ts = b->lb.ts;
+	if (rt->stamp != NULL)
+		rt->stamp(&rec, &b->stamp);
 	memset(reply, 0, sizeof(*reply));
-	note_target_order(c, rt, &rec, reply);
+	if (!note_target_order(c, rt, &rec, reply))
+	{
+		reply->kind = REPLY_NO_TARGET;
+		return;
+	}
 	b->sink.seq = seq;
 	b->sink.ev_no = 0;
 	core_apply(c, &rec, collect_event, &b->sink, &reply->res);
@@ -291,7 +310,10 @@ apply_all(batch *b, core_engine *c)
 	state_write_end();
 }
 
-/* The batch's rows: log, events, trades, keys, then reference data. */
+/*
+ * The batch's rows: log, events, trades, keys, then reference data, and
+ * the manifest when a table got its first row (manifest.c).
+ */
 static void
 write_journal(batch *b)
 {
@@ -306,6 +328,7 @@ write_journal(batch *b)
 
 		log_append_refdata(&slot->rec, &slot->reply.res, slot->seq, b->lb.ts);
 	}
+	manifest_note_batch(&b->lb, b->nrefdata > 0);
 }
 
 /*

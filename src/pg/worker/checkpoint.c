@@ -216,6 +216,7 @@ write_here(core_engine *c, const char *why)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	items = snapshot_write(c, started, NULL, NULL);
 	pruned = snapshot_prune(engine_snapshot_keep, engine_keep_log);
+	manifest_note_snapshot();
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -221,9 +221,12 @@ dedup_check(dedup_item *items, int n)
 	hash_destroy(hash);
 }
 
-/* An order's state from engine.order_events / engine.trades, into *res. */
+/*
+ * An order's state from engine.order_events / engine.trades (ORDER_STATE_SQL),
+ * into *res, and its symbol into *symbol.
+ */
 static void
-order_state_from_tables(int64 order_id, core_result *res)
+order_state_from_tables(int64 order_id, core_result *res, uint32 *symbol)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(order_id)};
@@ -234,20 +237,7 @@ order_state_from_tables(int64 order_id, core_result *res)
 	char	   *event;
 	core_status last;
 
-	keep_plan(&order_state_plan,
-			  "WITH t AS ("
-			  "  SELECT t.price, t.qty FROM engine.trades t"
-			  "  WHERE t.seq IN (SELECT e.seq FROM engine.order_events e"
-			  "                  WHERE e.order_id OPERATOR(pg_catalog.=) $1)"
-			  "    AND (t.taker_order_id OPERATOR(pg_catalog.=) $1"
-			  "         OR t.maker_order_id OPERATOR(pg_catalog.=) $1))"
-			  "SELECT e.event, e.filled_qty, e.remaining_qty,"
-			  "  (SELECT pg_catalog.count(*) FROM t)::pg_catalog.int4,"
-			  "  (SELECT pg_catalog.floor(pg_catalog.sum(t.price::pg_catalog.numeric OPERATOR(pg_catalog.*) t.qty)"
-			  "          OPERATOR(pg_catalog./) NULLIF(pg_catalog.sum(t.qty), 0))::pg_catalog.int8 FROM t) "
-			  "FROM engine.order_events e WHERE e.order_id OPERATOR(pg_catalog.=) $1 "
-			  "ORDER BY e.seq DESC, e.ev_no DESC LIMIT 1",
-			  1, types);
+	keep_plan(&order_state_plan, ORDER_STATE_SQL, 1, types);
 	ret = SPI_execute_plan(order_state_plan, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "engine: order state lookup failed: %s", SPI_result_code_string(ret));
@@ -268,6 +258,7 @@ order_state_from_tables(int64 order_id, core_result *res)
 
 		res->avg_price = isnull ? 0 : DatumGetInt64(avg);
 	}
+	*symbol = (uint32) DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
 	if (!core_status_from_name(event, &last))
 		last = CORE_ST_REJECTED;
 	res->status = (uint8) core_order_status(last, res->filled_qty);
@@ -276,8 +267,8 @@ order_state_from_tables(int64 order_id, core_result *res)
 /*
  * Fill a duplicate's reply, as its record type says (records.c): for an
  * order, the original order's current state (trades = the order's trades
- * over its life); for a deposit or withdrawal, the current balance of that
- * asset.  Runs after the batch's rows are inserted (same transaction), so
+ * over its life) and its symbol; for a deposit or withdrawal, the current
+ * balance of that asset.  Runs after the batch's rows are inserted (same transaction), so
  * originals from this very batch are visible.
  */
 void
@@ -290,5 +281,5 @@ dedup_reply(const core_engine *c, request_slot *slot, int64 order_id)
 	memset(r, 0, sizeof(*r));
 	r->kind = REPLY_DUPLICATE;
 	r->seq = 0;
-	rt->duplicate(&src, &slot->rec, slot->key, order_id, &r->res, r->client_order_id);
+	rt->duplicate(&src, &slot->rec, slot->key, order_id, &r->res, r->client_order_id, &r->symbol);
 }

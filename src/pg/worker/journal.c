@@ -84,7 +84,7 @@ static const stmt_def stmt_defs[STMT_COUNT] = {
 	},
 	[STMT_CLIENT_KEYS] = {
 		"INSERT INTO engine.client_keys (user_id, kind, key, order_id, seq, created_at) "
-		"SELECT u.u, u.k, u.y, NULLIF(u.o, 0), u.s, $6 "
+		"SELECT u.u, u.k, u.y, CASE WHEN u.o OPERATOR(pg_catalog.<>) 0 THEN u.o END, u.s, $6 "
 		"FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
 		"pg_catalog.unnest($4), pg_catalog.unnest($5)) AS u(u, k, y, o, s)",
 		6, {INT8ARRAYOID, CHARARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID}

@@ -161,6 +161,8 @@ read_symbol(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item
 	s->maker_fee_ppm = DatumGetInt32(v[8]);
 	s->taker_fee_ppm = DatumGetInt32(v[9]);
 	s->status = (uint8) status;
+	/* Rows written before release 1.1 added the column read as 0: none. */
+	s->min_notional = DatumGetInt64(v[11]);
 	return id >= 1 && status >= 0 && status <= CORE_HALTED &&
 		copy_text(v[2], s->name, CORE_SYMBOL_NAME_MAX);
 }
@@ -242,7 +244,7 @@ snapshot_load_rows(core_engine *c, const snapshot_meta *meta, core_restore_check
 	RESTORE_ALL(core_asset_info, RESTORE_ASSET);
 	if (err)
 		goto restore_failed;
-	if (!load_table(&ld, "snapshot_symbols", 11, sizeof(core_symbol_info), meta->symbols, read_symbol))
+	if (!load_table(&ld, "snapshot_symbols", 12, sizeof(core_symbol_info), meta->symbols, read_symbol))
 		goto failed;
 	RESTORE_ALL(core_symbol_info, RESTORE_SYMBOL);
 	if (err)

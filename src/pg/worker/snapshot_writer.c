@@ -46,6 +46,7 @@
 #include "shmem.h"
 #include "snapshot.h"
 #include "status.h"
+#include "worker.h"
 
 /* How much nicer than the worker the writer runs. */
 #define SNAPSHOT_WRITER_NICE 10
@@ -165,23 +166,6 @@ writer_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 	status_wake_worker();
 }
 
-/*
- * The writer connects as the bootstrap superuser, like the worker, and
- * pins what its statements depend on, whatever the database or role says.
- */
-static void
-pin_settings(void)
-{
-	SetConfigOption("search_path", "pg_catalog", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
-	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
-}
-
 void
 snapshot_writer_main(Datum arg)
 {
@@ -210,9 +194,19 @@ snapshot_writer_main(Datum arg)
 	if (setpriority(PRIO_PROCESS, 0, SNAPSHOT_WRITER_NICE) != 0)
 		elog(DEBUG1, "engine: the snapshot writer could not lower its priority: %m");
 
-	BackgroundWorkerInitializeConnection(engine_database, NULL, 0);
+	/*
+	 * Connected as the bootstrap superuser, like the worker (even to a
+	 * database closed to connections), with the worker's pinned settings,
+	 * whatever the database or a role says (session.c).
+	 */
+	BackgroundWorkerInitializeConnection(engine_database, NULL, BGWORKER_BYPASS_ALLOWCONN);
 	pgstat_report_appname("engine snapshot writer");
-	pin_settings();
+	{
+		const char *why = session_pin_settings();
+
+		if (why != NULL)
+			elog(ERROR, "engine: %s", why);
+	}
 	started = GetCurrentTimestamp();
 
 	copy = (const core_engine *) shmem_shadow_base();
@@ -230,6 +224,7 @@ snapshot_writer_main(Datum arg)
 	{
 		shadow_release_job_hold();	/* the copy is no longer needed */
 		snapshot_write_row(&sum, job.started_at);
+		manifest_note_snapshot_written();
 		items = sum.items;
 	}
 	else
@@ -256,6 +251,7 @@ snapshot_writer_main(Datum arg)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pruned = snapshot_prune(engine_snapshot_keep, engine_keep_log);
+	manifest_note_prune();
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

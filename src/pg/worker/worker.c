@@ -3,8 +3,9 @@
  * the engine state and the only writer of the engine tables.
  *
  * Owns: registration, signals, the life cycle (starting -> waiting ->
- * recovering -> ready | failed), the wait for the extension at the library's
- * SQL version, and the main loop.
+ * [restoring ->] recovering -> ready | failed), the waits for a database
+ * that allows connections, for the extension at the library's SQL version
+ * and for a restore to be whole, and the main loop.
  * Must never: trust the shared arena it finds at start (it always rebuilds:
  * after a crash-restart the arena is zeroed, after an exit(1) it may be
  * half-updated); catch an ERROR to carry on (any ERROR ends the process with
@@ -18,11 +19,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
 #include "access/xact.h"
-#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -32,12 +29,7 @@
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
-#include "tcop/tcopprot.h"
-#include "utils/builtins.h"
-#include "utils/fmgroids.h"
-#include "utils/guc.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -75,33 +67,23 @@ worker_init(void)
 }
 
 /*
- * The worker's commits themselves are asynchronous; it flushes each batch
- * once, explicitly, before replying, and callers wait for synchronous
- * standbys at engine.synchronous_commit (see batch.c, api/submit.c).
+ * A reload (SIGHUP) re-reads postgresql.conf and pins the worker's own
+ * settings again (session.c); the values the worker stamps into records
+ * (engine.max_open_orders) apply from the next batch on, and the log line
+ * says which are in force.
  */
-static void
-apply_synchronous_commit(void)
-{
-	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
-
-	/*
-	 * Every query the worker runs per batch is a key lookup on an indexed
-	 * column, and it prepares them once, when its tables may still be empty
-	 * and never analyzed: a plan made then would scan engine.client_keys
-	 * whole for ever after, slower with every order.  Keep the planner on
-	 * the indexes.
-	 */
-	SetConfigOption("enable_seqscan", "off", PGC_SUSET, PGC_S_OVERRIDE);
-}
-
 static void
 handle_signals(void)
 {
 	if (ConfigReloadPending)
 	{
+		const char *why;
+
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
-		apply_synchronous_commit();
+		if ((why = session_pin_settings()) != NULL)
+			elog(ERROR, "engine: %s", why);
+		elog(LOG, "engine: configuration reloaded: engine.max_open_orders = %d", engine_max_open_orders);
 	}
 	if (ShutdownRequestPending)
 		proc_exit(1);
@@ -125,42 +107,7 @@ worker_on_exit(int code pg_attribute_unused(), Datum arg pg_attribute_unused())
 {
 	LWLockReleaseAll();
 	ready_worker_gone();
-}
-
-/* Longest extension version text the worker compares. */
-#define EXT_VERSION_MAX 64
-
-/*
- * The installed extension's oid (InvalidOid: not created) and version,
- * read from pg_extension.  Call inside a transaction.
- */
-static Oid
-installed_extension(char *version, size_t len)
-{
-	Relation	rel;
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-	Oid			oid = InvalidOid;
-
-	version[0] = '\0';
-	rel = table_open(ExtensionRelationId, AccessShareLock);
-	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
-				CStringGetDatum(ENGINE_EXTENSION_NAME));
-	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
-	tup = systable_getnext(scan);
-	if (HeapTupleIsValid(tup))
-	{
-		bool		isnull;
-		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion, RelationGetDescr(rel), &isnull);
-
-		oid = ((Form_pg_extension) GETSTRUCT(tup))->oid;
-		if (!isnull)
-			text_to_cstring_buffer(DatumGetTextPP(d), version, len);
-	}
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-	return oid;
+	session_exiting();
 }
 
 /* Is version v (major.minor) older than `than`?  False if either does not parse. */
@@ -190,7 +137,7 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	oid = installed_extension(version, sizeof(version));
+	oid = session_extension(version, sizeof(version));
 	if (oid == ext_oid && strcmp(version, ENGINE_SQL_VERSION) == 0)
 	{
 		bool		isnull;
@@ -226,11 +173,9 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 }
 
 /*
- * Sleep until extension "engine" exists in engine.database at the version
- * this library serves (ENGINE_SQL_VERSION), in state "waiting" with a
- * detail saying what is missing.  The catalog is read again every
- * WORKER_EXT_POLL_MS, so the worker goes on as soon as CREATE EXTENSION or
- * ALTER EXTENSION engine UPDATE commits.
+ * What keeps the worker from serving extension "engine" at the version
+ * this library serves (ENGINE_SQL_VERSION), into detail; InvalidOid then,
+ * else the extension's oid.  Runs transactions of its own.
  *
  * While an update is pending, the log is checked first for records of the
  * previous release that no snapshot covers (a crash of that release):
@@ -239,43 +184,63 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
  * rather than after it.
  */
 static Oid
+extension_to_serve(char *detail, size_t len)
+{
+	char		version[EXT_VERSION_MAX];
+	Oid			oid;
+
+	StartTransactionCommand();
+	oid = session_extension(version, sizeof(version));
+	CommitTransactionCommand();
+	if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
+		return oid;
+	if (!OidIsValid(oid))
+		snprintf(detail, len, "extension \"engine\" is not created in database \"%s\"",
+				 engine_database);
+	else if (version_older(version, ENGINE_SQL_VERSION))
+	{
+		if (!recovery_log_replayable(detail, len))
+		{
+			elog(LOG, "engine: the update cannot go on: %s", detail);
+			status_set_state(ENGINE_FAILED, "%s", detail);
+			failed_loop();
+		}
+		snprintf(detail, len,
+				 "extension \"engine\" is at version %s and this library serves version %s: "
+				 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
+				 version, ENGINE_SQL_VERSION, engine_database);
+	}
+	else
+		snprintf(detail, len,
+				 "extension \"engine\" is at version %s and this library serves version %s: "
+				 "install the engine library of version %s and restart the server",
+				 version, ENGINE_SQL_VERSION, version);
+	return InvalidOid;
+}
+
+/*
+ * Sleep until engine.database allows connections and extension "engine"
+ * exists there at the version this library serves, in state "waiting" with
+ * a detail saying what is missing.  The catalog is read again every
+ * WORKER_EXT_POLL_MS, so the worker goes on as soon as ALTER DATABASE,
+ * CREATE EXTENSION or ALTER EXTENSION engine UPDATE commits.
+ */
+static Oid
 wait_for_extension(void)
 {
 	char		announced[ENGINE_DETAIL_MAX] = "";
 
 	for (;;)
 	{
-		char		version[EXT_VERSION_MAX];
 		char		detail[ENGINE_DETAIL_MAX];
-		Oid			oid;
 
-		StartTransactionCommand();
-		oid = installed_extension(version, sizeof(version));
-		CommitTransactionCommand();
-
-		if (OidIsValid(oid) && strcmp(version, ENGINE_SQL_VERSION) == 0)
-			return oid;
-		if (!OidIsValid(oid))
-			snprintf(detail, sizeof(detail), "extension \"engine\" is not created in database \"%s\"",
-					 engine_database);
-		else if (version_older(version, ENGINE_SQL_VERSION))
+		if (session_database_allows_connections(detail, sizeof(detail)))
 		{
-			if (!recovery_log_replayable(detail, sizeof(detail)))
-			{
-				elog(LOG, "engine: the update cannot go on: %s", detail);
-				status_set_state(ENGINE_FAILED, "%s", detail);
-				failed_loop();
-			}
-			snprintf(detail, sizeof(detail),
-					 "extension \"engine\" is at version %s and this library serves version %s: "
-					 "run ALTER EXTENSION engine UPDATE in database \"%s\"",
-					 version, ENGINE_SQL_VERSION, engine_database);
+			Oid			oid = extension_to_serve(detail, sizeof(detail));
+
+			if (OidIsValid(oid))
+				return oid;
 		}
-		else
-			snprintf(detail, sizeof(detail),
-					 "extension \"engine\" is at version %s and this library serves version %s: "
-					 "install the engine library of version %s and restart the server",
-					 version, ENGINE_SQL_VERSION, version);
 		if (strcmp(detail, announced) != 0)
 		{
 			status_set_state(ENGINE_WAITING, "%s", detail);
@@ -284,6 +249,53 @@ wait_for_extension(void)
 		}
 		wait_latch(WORKER_EXT_POLL_MS);
 		handle_signals();
+	}
+}
+
+/*
+ * A restored installation is recovered only once it is whole: sleep in
+ * state "restoring", with a detail naming what is missing, until the
+ * restore has brought the manifest row and every table it calls non-empty
+ * (manifest.c).  Returns at once for an installation that is not a
+ * restore.
+ */
+static void
+wait_for_restore(void)
+{
+	char		announced[ENGINE_DETAIL_MAX] = "";
+	char		detail[ENGINE_DETAIL_MAX];
+
+	while (manifest_restore_pending(detail, sizeof(detail)))
+	{
+		if (strcmp(detail, announced) != 0)
+		{
+			status_set_state(ENGINE_RESTORING, "%s", detail);
+			elog(LOG, "engine: restoring: %s", detail);
+			strlcpy(announced, detail, sizeof(announced));
+		}
+		wait_latch(WORKER_EXT_POLL_MS);
+		handle_signals();
+	}
+	if (announced[0] != '\0')
+		elog(LOG, "engine: the restore is whole; recovering from the restored tables");
+}
+
+/*
+ * The worker cannot run with the settings it needs: say why, and wait for
+ * a reload or a restart to try again.
+ */
+static void
+unpinned_loop(const char *why)
+{
+	elog(LOG, "engine: %s", why);
+	status_set_state(ENGINE_FAILED, "%s", why);
+	for (;;)
+	{
+		wait_latch(WORKER_FAILED_POLL_MS);
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		if (ConfigReloadPending)
+			proc_exit(1);		/* the next worker tries again */
 	}
 }
 
@@ -299,10 +311,12 @@ tables_fingerprint(char *out, size_t len)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (SPI_execute("SELECT concat_ws(' ', (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'engine'), "
+	if (SPI_execute("SELECT pg_catalog.concat_ws(' ', (SELECT oid FROM pg_catalog.pg_extension "
+					"WHERE extname OPERATOR(pg_catalog.=) 'engine'), "
 					"(SELECT pg_catalog.min(seq) FROM engine.command_log), "
 					"(SELECT pg_catalog.max(seq) FROM engine.command_log), "
-					"(SELECT pg_catalog.string_agg(seq::text || ':' || digest, ',' ORDER BY seq) FROM engine.snapshots))",
+					"(SELECT pg_catalog.string_agg(pg_catalog.concat(seq, ':', digest), ',' ORDER BY seq) "
+					"FROM engine.snapshots))",
 					true, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "engine: could not read the engine tables");
 	strlcpy(out, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), len);
@@ -345,6 +359,7 @@ worker_main(Datum arg pg_attribute_unused())
 	TimestampTz last_ts;
 	TimestampTz last_ext_check;
 	int		   *taken;
+	const char *why;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
@@ -352,14 +367,12 @@ worker_main(Datum arg pg_attribute_unused())
 	before_shmem_exit(worker_on_exit, 0);
 
 	status_worker_started();
-	status_set_state(ENGINE_STARTING, "connecting to database \"%s\"", engine_database);
-
-	BackgroundWorkerInitializeConnection(engine_database, NULL, 0);
-	pgstat_report_appname("engine");
-	apply_synchronous_commit();
+	if ((why = session_connect()) != NULL)
+		unpinned_loop(why);
 
 	slots_reclaim_before_recovery();
 	ext_oid = wait_for_extension();
+	wait_for_restore();
 
 	c = ready_begin_recovery();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
@@ -370,6 +383,7 @@ worker_main(Datum arg pg_attribute_unused())
 		failed_loop();
 	}
 	slots_reclaim_after_recovery(core_seq(c), true);
+	manifest_load();
 	checkpoint_init();
 
 	ready_serve(ext_oid);

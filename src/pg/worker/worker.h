@@ -1,10 +1,11 @@
 /*
  * worker.h — the engine's own processes (src/pg/worker/): the worker's main
- * loop (worker.c), one batch (batch.c), duplicate detection (dedup.c), the
- * journal writers (journal.c), replaying the log (replay.c), recovery
- * (recovery.c), when to take a snapshot and copies (checkpoint.c; the rows
- * and the snapshot writer process are snapshot.h's), and the prewarm
- * process (prewarm.c).
+ * loop (worker.c), its database session (session.c: connecting, the settings
+ * it pins), one batch (batch.c), duplicate detection (dedup.c), the journal
+ * writers (journal.c), the manifest of its tables (manifest.c), replaying
+ * the log (replay.c), recovery (recovery.c), when to take a snapshot and
+ * copies (checkpoint.c; the rows and the snapshot writer process are
+ * snapshot.h's), and the prewarm process (prewarm.c).
  *
  * Everything declared here runs only in the worker process, the only writer
  * of the engine state and of the engine tables but for the snapshot tables
@@ -213,5 +214,46 @@ typedef struct log_batch
 void		log_append_batch(const log_batch *b);
 void		log_append_refdata(const core_record *rec, const core_result *res, int64 seq,
 							   TimestampTz ts);
+
+/* ------------------------------------------------------------ manifest.c */
+
+/* A restore that is not whole yet (and what it waits for)?  Own transaction. */
+bool		manifest_restore_pending(char *detail, size_t len);
+
+/* After recovery: the manifest row says what the tables hold.  Own transaction. */
+void		manifest_load(void);
+
+/* In a batch's transaction, after its rows: tables that now hold rows. */
+void		manifest_note_batch(const log_batch *lb, bool refdata);
+
+/* In a snapshot's transaction, after pruning: the log and snapshot tables again. */
+void		manifest_note_snapshot(void);
+
+/*
+ * The snapshot writer's halves of manifest_note_snapshot: in the
+ * transaction that wrote a snapshot, and in the one that pruned after it.
+ */
+void		manifest_note_snapshot_written(void);
+void		manifest_note_prune(void);
+
+/* ------------------------------------------------------------ session.c */
+
+/* Connect to engine.database and pin the settings; NULL, or what could not be pinned. */
+const char *session_connect(void);
+
+/* Pin the worker's own settings again (after a reload); NULL, or what failed. */
+const char *session_pin_settings(void);
+
+/* The worker is exiting: a failed connection's error goes into the status. */
+void		session_exiting(void);
+
+/* Does engine.database allow connections?  If not, why not.  Own transaction. */
+bool		session_database_allows_connections(char *detail, size_t len);
+
+/* Longest extension version text the worker compares. */
+#define EXT_VERSION_MAX 64
+
+/* The installed extension's oid (InvalidOid: none) and version.  In a transaction. */
+Oid			session_extension(char *version, size_t len);
 
 #endif							/* ENGINE_PG_WORKER_H */

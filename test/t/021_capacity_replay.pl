@@ -1,4 +1,4 @@
-# 018_capacity_replay.pl — replaying records the core refused for capacity.
+# 021_capacity_replay.pl — replaying records the core refused for capacity.
 #
 # Replay refuses a PLACE for capacity exactly when the live engine did, or
 # the replayed state would silently differ; recovery checks every such

@@ -1,6 +1,6 @@
 --
--- 13_snapshots: snapshots of format 2 read with plain SQL, and the long
--- reads that run on a copy of the state.
+-- 15_snapshots: snapshots of format 2 read with plain SQL, and the long
+-- reads that run on a copy of the state.  Users 1501..1540.
 --
 -- engine.snapshot() is written by the snapshot writer from a copy of the
 -- state; its chunks are decoded by the engine.snapshot_*_v views, which show
@@ -12,16 +12,16 @@
 SELECT engine.create_asset('SNB', 4);
 SELECT engine.create_asset('SNQ', 2);
 SELECT engine.create_symbol('SNB_SNQ', 'SNB', 'SNQ', 0.01, 0.0001);
-SELECT count(*) FROM generate_series(1301, 1340) u,
+SELECT count(*) FROM generate_series(1501, 1540) u,
        LATERAL engine.deposit(u, 'SNQ', 100000) d1, LATERAL engine.deposit(u, 'SNB', 100) d2;
 -- 400 resting orders on 20 levels per side, a few partly filled.
 SELECT count(*) FROM generate_series(1, 400) i,
-       LATERAL engine.place_order(1301 + i % 40, 'SNB_SNQ', CASE WHEN i % 2 = 0 THEN 'buy' ELSE 'sell' END,
+       LATERAL engine.place_order(1501 + i % 40, 'SNB_SNQ', CASE WHEN i % 2 = 0 THEN 'buy' ELSE 'sell' END,
                                   0.01 * (1 + i % 3),
                                   CASE WHEN i % 2 = 0 THEN 90 - (i % 20) * 0.5 ELSE 110 + (i % 20) * 0.5 END,
                                   client_order_id => 'sn-' || i) r
  WHERE r.status = 'new';
-SELECT status, filled_qty FROM engine.place_order(1301, 'SNB_SNQ', 'buy', 0.015, 110.5);
+SELECT status, filled_qty FROM engine.place_order(1501, 'SNB_SNQ', 'buy', 0.015, 110.5);
 
 SELECT engine.snapshot() AS snap \gset
 SELECT :snap = seq AS snapshot_is_last_seq FROM last_seq;
@@ -43,15 +43,15 @@ SELECT snapshot_seq = :snap AS status_seq, snapshot_rows = (SELECT assets + symb
 SELECT count(*) AS balances_differ
   FROM (SELECT u AS user_id, a.asset_id, b.available * 10::numeric ^ a.decimals AS available,
                b.frozen * 10::numeric ^ a.decimals AS frozen
-          FROM generate_series(1301, 1340) u, LATERAL engine.balances(u) b
+          FROM generate_series(1501, 1540) u, LATERAL engine.balances(u) b
           JOIN engine.assets a ON a.code = b.asset) live
   FULL JOIN (SELECT * FROM engine.snapshot_balances_v
-              WHERE snapshot_seq = :snap AND user_id BETWEEN 1301 AND 1340) s USING (user_id, asset_id)
+              WHERE snapshot_seq = :snap AND user_id BETWEEN 1501 AND 1540) s USING (user_id, asset_id)
  WHERE live.available IS DISTINCT FROM s.available OR live.frozen IS DISTINCT FROM s.frozen;
 -- Its orders are the live open orders; bids come best first, each level in
 -- queue order (order ids rise within a level: nothing was amended).
 SELECT count(*) AS orders_differ
-  FROM (SELECT o.order_id, o.remaining_qty FROM generate_series(1301, 1340) u, LATERAL engine.open_orders(u) o
+  FROM (SELECT o.order_id, o.remaining_qty FROM generate_series(1501, 1540) u, LATERAL engine.open_orders(u) o
          WHERE o.symbol = 'SNB_SNQ') live
   FULL JOIN (SELECT s.order_id, s.remaining_qty FROM engine.snapshot_orders_v s
               JOIN engine.symbols y ON y.symbol_id = s.symbol_id AND y.symbol = 'SNB_SNQ'
@@ -86,6 +86,6 @@ SELECT count(*) AS checks, bool_and(ok) AS all_ok, min(seq) = max(seq) AS one_se
        min(seq) = (SELECT seq FROM last_seq) AS seq_is_last
   FROM engine.verify();
 SELECT engine.state_digest() AS d1 \gset
-SELECT asset, available FROM engine.deposit(1301, 'SNQ', 1);
+SELECT asset, available FROM engine.deposit(1501, 'SNQ', 1);
 SELECT engine.state_digest() <> :'d1' AS digest_follows_commands;
 SELECT min(seq) = (SELECT seq FROM last_seq) AS verify_sees_the_deposit FROM engine.verify();
