@@ -349,8 +349,14 @@ replay_case() {
 	"$TMP/gen_log" "$cap_accounts" "$cap_orders" 0 "$emit" "$BENCH_REFUSED" "$cap_orders" \
 		>"$TMP/cap.copy" 3>"$TMP/cap_events.copy"
 	n=$(wc -l <"$TMP/cap.copy")
-	psql_q -c "\\copy engine.command_log FROM '$TMP/cap.copy'"
-	[[ -s $TMP/cap_events.copy ]] && psql_q -c "\\copy engine.order_events FROM '$TMP/cap_events.copy'"
+	# One transaction: the worker must never see the log without the live
+	# refusals its replay is checked against (it would stop, diverged).
+	{
+		echo 'BEGIN;'
+		[[ -s $TMP/cap_events.copy ]] && echo "\\copy engine.order_events FROM '$TMP/cap_events.copy'"
+		echo "\\copy engine.command_log FROM '$TMP/cap.copy'"
+		echo 'COMMIT;'
+	} | psql_q -f - >/dev/null
 	wait_seq "$n" || { say "the $emit case did not replay"; tail -20 "$LOG" >&2; exit 1; }
 	local pid peak
 	pid=$(psql_q -c "SELECT pid FROM pg_stat_activity WHERE backend_type = 'engine'")
