@@ -127,12 +127,19 @@ INSERT INTO public.priv_calls VALUES
 	( 3, 'cancel_order(client_order_id)', $$SELECT engine.cancel_order(1201, 'p-c2'::text)$$),
 	( 4, 'cancel_all', $$SELECT engine.cancel_all(1203)$$),
 	( 5, 'amend_order', format('SELECT engine.amend_order(1201, %s, qty => 0.09)', :o0 + 2)),
+	( 6, 'place_orders', $$SELECT engine.place_orders(1201, '{"(PRVB_PRVQ,buy,0.01,1,,,,,)"}')$$),
+	( 7, 'cancel_orders', $$SELECT engine.cancel_orders(1201, ARRAY[999999999])$$),
+	( 8, 'order_request', $$SELECT engine.order_request('PRVB_PRVQ', 'buy', 0.01, 1)$$),
 	-- live reads
 	(10, 'balances', $$SELECT engine.balances(1201)$$),
 	(11, 'open_orders', $$SELECT engine.open_orders(1201)$$),
 	(12, 'order', $$SELECT engine."order"(1)$$),
 	(13, 'depth', $$SELECT engine.depth('PRVB_PRVQ')$$),
 	(14, 'ready', $$SELECT engine.ready()$$),
+	-- market data
+	(15, 'candles', $$SELECT engine.candles('PRVB_PRVQ', '1h', now() - interval '1 day', now())$$),
+	(16, 'ticker', $$SELECT engine.ticker('PRVB_PRVQ')$$),
+	(17, 'recent_trades', $$SELECT engine.recent_trades('PRVB_PRVQ', 5)$$),
 	-- operations
 	(20, 'create_asset', $$SELECT engine.create_asset('PRVX', 2)$$),
 	(21, 'create_symbol', $$SELECT engine.create_symbol('PRVX_PRVQ', 'PRVX', 'PRVQ', 0.01, 0.01)$$),
@@ -143,12 +150,16 @@ INSERT INTO public.priv_calls VALUES
 	(26, 'status', $$SELECT engine.status()$$),
 	(27, 'verify', $$SELECT engine.verify()$$),
 	(28, 'state_digest', $$SELECT engine.state_digest()$$),
+	(29, 'requests', $$SELECT engine.requests()$$),
 	-- the helpers the views call
 	(30, 'from_units', $$SELECT engine.from_units(1, 2)$$),
 	(31, 'log_desc', $$SELECT engine.log_desc('\x00'::bytea)$$),
 	(32, 'log_crc', $$SELECT engine.log_crc(1, now(), '\x00'::bytea)$$),
 	(33, 'rectype_name', $$SELECT engine.rectype_name(1::smallint)$$),
 	(34, '_install_check', $$SELECT engine._install_check()$$),
+	(35, 'units_numeric', $$SELECT engine.units_numeric(1, 2)$$),
+	(36, '_market', $$SELECT engine._market('PRVB_PRVQ')$$),
+	(37, 'crc32c', $$SELECT engine.crc32c('\x00'::bytea)$$),
 	-- history tables and views
 	(40, 'SELECT command_log', $$SELECT count(*) FROM engine.command_log$$),
 	(41, 'SELECT command_log_decoded', $$SELECT count(*) FROM engine.command_log_decoded$$),
@@ -170,7 +181,6 @@ INSERT INTO public.priv_calls VALUES
 	(57, 'SELECT snapshot_orders_v', $$SELECT count(*) FROM engine.snapshot_orders_v$$),
 	(58, 'SELECT snapshot_balances_v', $$SELECT count(*) FROM engine.snapshot_balances_v$$),
 	(59, '_snapshot_orders', $$SELECT count(*) FROM engine._snapshot_orders('\x'::bytea)$$),
-	(35, 'crc32c', $$SELECT engine.crc32c('\x00'::bytea)$$),
 	-- writes: nobody but the owner, not even to forge a log row
 	(60, 'INSERT command_log', $$INSERT INTO engine.command_log VALUES (999999999, 1, now(), '\x01'::bytea, 0)$$),
 	(61, 'UPDATE assets', $$UPDATE engine.assets SET decimals = 0 WHERE false$$),
@@ -188,8 +198,9 @@ SELECT c.name, r.role, attempt_as(r.role, c.cmd) AS outcome
  ORDER BY c.n, r.k;
 
 -- Exactly the allowed commands reached the engine, once each: the
--- trader's place, two cancels, cancel_all and amend, and the operator's
--- create_asset, create_symbol, set_symbol_status, deposit and withdraw.
+-- trader's place, two cancels, cancel_all, amend, batch place and batch
+-- cancel, and the operator's create_asset, create_symbol,
+-- set_symbol_status, deposit and withdraw.
 SELECT seq - :s_before AS n, rectype, decoded->>'user_id' AS user_id
   FROM engine.command_log_decoded WHERE seq > :s_before ORDER BY seq;
 SELECT asset, available, frozen FROM engine.balances(1203);

@@ -252,6 +252,242 @@ SELECT EXISTS (SELECT FROM engine.command_log), EXISTS (SELECT FROM engine.order
        EXISTS (SELECT FROM engine.snapshot_orders), EXISTS (SELECT FROM engine.snapshot_chunks)
  WHERE (SELECT i.state FROM engine.installation i) OPERATOR(pg_catalog.<>) 'restoring';
 
+------------------------------------------------------------- batches
+
+-- engine.place_orders takes an array of engine.order_request (one element
+-- per order, fields as engine.place_order's arguments) and returns one
+-- engine.order_result per element, in order; engine.cancel_orders the same
+-- for order ids.  One call is one request to the worker: consecutive seqs,
+-- each command applied on its own; malformed input anywhere is an ERROR
+-- for the whole call and nothing is submitted; at most engine.max_batch
+-- elements.  See src/pg/api/batches.c.
+CREATE TYPE engine.order_request AS (
+	symbol          text,
+	side            text,
+	qty             numeric,
+	price           numeric,
+	tif             text,       -- NULL: 'gtc'
+	post_only       boolean,    -- NULL: false
+	client_order_id text,
+	stp             text,       -- NULL: 'none'
+	quote_qty       numeric
+);
+
+-- An engine.order_request with engine.place_order's argument names and
+-- defaults: ARRAY[engine.order_request('BTC_USDT', 'buy', 0.5, 30000, client_order_id => 'q-1'), ...]
+CREATE FUNCTION engine.order_request(symbol text, side text, qty numeric,
+                                     price numeric DEFAULT NULL,
+                                     tif text DEFAULT 'gtc',
+                                     post_only boolean DEFAULT false,
+                                     client_order_id text DEFAULT NULL,
+                                     stp text DEFAULT 'none',
+                                     quote_qty numeric DEFAULT NULL)
+	RETURNS engine.order_request
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	RETURN ROW(symbol, side, qty, price, tif, post_only, client_order_id, stp, quote_qty)::engine.order_request;
+
+CREATE FUNCTION engine.place_orders(user_id bigint, orders engine.order_request[])
+	RETURNS SETOF engine.order_result
+	AS 'MODULE_PATHNAME', 'engine_place_orders' LANGUAGE C VOLATILE ROWS 100;
+
+CREATE FUNCTION engine.cancel_orders(user_id bigint, order_ids bigint[])
+	RETURNS SETOF engine.order_result
+	AS 'MODULE_PATHNAME', 'engine_cancel_orders' LANGUAGE C VOLATILE ROWS 100;
+
+-- Requests in flight (every request slot that is not free), for operators:
+-- what is waiting in the engine, and whether anything is stuck.
+CREATE FUNCTION engine.requests()
+	RETURNS TABLE(pid integer, state text, commands integer, ticket bigint, seq bigint,
+	              attempts integer)
+	AS 'MODULE_PATHNAME', 'engine_requests' LANGUAGE C VOLATILE;
+
+------------------------------------------------------------- market data
+
+-- Candles, ticker and recent trades are read from engine.trades.  They
+-- look up a bucket's first and last trade by trade_id in scalar subqueries
+-- (a join let the planner scan the whole primary key when it misjudged a
+-- window's size), and run without JIT (planned for short reads).  This
+-- index serves all three: a symbol's trades in time order (trade_id breaks
+-- ties within one batch), with the amounts inside the index so that
+-- aggregates over a window read the index alone once the table's
+-- visibility map is set (autovacuum does that for an append-only table).
+CREATE INDEX trades_symbol_ts ON engine.trades (symbol_id, ts, trade_id)
+	INCLUDE (price, qty, quote_qty);
+
+-- units (an integer, or a sum of integers) of an asset with `decimals`
+-- decimal places, as an exact numeric at that scale: multiplying by
+-- 1e-decimals never rounds (dividing could).
+CREATE FUNCTION engine.units_numeric(units numeric, decimals integer) RETURNS numeric
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	RETURN units OPERATOR(pg_catalog.*) CAST(pg_catalog.concat('1e-', decimals) AS pg_catalog.numeric);
+
+-- The symbol's id and scales; ERROR P0002 if there is no such symbol.
+CREATE FUNCTION engine._market(symbol text, OUT symbol_id integer, OUT base_decimals integer,
+                               OUT quote_decimals integer)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF symbol IS NULL THEN
+		RAISE EXCEPTION 'symbol must not be null' USING ERRCODE = '22004';
+	END IF;
+	SELECT s.symbol_id, b.decimals, q.decimals INTO symbol_id, base_decimals, quote_decimals
+	  FROM engine.symbols s
+	  JOIN engine.assets b ON b.asset_id = s.base_asset_id
+	  JOIN engine.assets q ON q.asset_id = s.quote_asset_id
+	 WHERE s.symbol = _market.symbol;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'unknown symbol "%"', pg_catalog.left(symbol, 64) USING ERRCODE = 'P0002';
+	END IF;
+END
+$$;
+
+-- engine.candles(symbol, interval, from, to): OHLCV candles from
+-- engine.trades.  interval is one of 1m, 5m, 15m, 1h, 4h, 1d; buckets are
+-- aligned to UTC (to whole minutes, hours, and to 00:00 UTC for 1d and the
+-- 4h buckets 00-04-...-20 UTC), whatever the session's time zone.  Every
+-- bucket that overlaps [from, to) is returned whole (from rounds down to
+-- its bucket's start, to up to its bucket's end); buckets without trades
+-- are left out.  open is the price of the bucket's first trade (by
+-- trade_id), close of its last; volume is in base, quote_volume in quote,
+-- both at the asset's scale; prices at the quote asset's scale.
+CREATE FUNCTION engine.candles(symbol text, "interval" text, "from" timestamptz, "to" timestamptz)
+	RETURNS TABLE(open_time timestamptz, open numeric, high numeric, low numeric, close numeric,
+	              volume numeric, quote_volume numeric, trades bigint)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET jit = off
+	AS $$
+DECLARE
+	m record;
+	stride interval;
+	origin constant timestamptz := '2000-01-01 00:00:00+00';
+	lo timestamptz;
+	hi timestamptz;
+BEGIN
+	m := engine._market(symbol);
+	stride := CASE candles."interval"
+		WHEN '1m' THEN interval '1 minute' WHEN '5m' THEN interval '5 minutes'
+		WHEN '15m' THEN interval '15 minutes' WHEN '1h' THEN interval '1 hour'
+		WHEN '4h' THEN interval '4 hours' WHEN '1d' THEN interval '24 hours' END;
+	IF stride IS NULL THEN
+		RAISE EXCEPTION 'invalid interval "%"', pg_catalog.left(candles."interval", 64)
+			USING ERRCODE = '22023', HINT = 'interval is 1m, 5m, 15m, 1h, 4h or 1d.';
+	END IF;
+	IF candles."from" IS NULL OR candles."to" IS NULL THEN
+		RAISE EXCEPTION '% must not be null', CASE WHEN candles."from" IS NULL THEN 'from' ELSE 'to' END
+			USING ERRCODE = '22004';
+	END IF;
+	IF candles."from" >= candles."to" THEN
+		RAISE EXCEPTION 'from % is not earlier than to %', candles."from", candles."to"
+			USING ERRCODE = '22023';
+	END IF;
+	lo := date_bin(stride, candles."from", origin);
+	hi := date_bin(stride, candles."to", origin);
+	IF hi < candles."to" THEN
+		hi := hi + stride;
+	END IF;
+	RETURN QUERY
+	WITH b AS (
+		SELECT date_bin(stride, t.ts, origin) AS t0, min(t.trade_id) AS first_id,
+		       max(t.trade_id) AS last_id, max(t.price) AS hi_price, min(t.price) AS lo_price,
+		       sum(t.qty) AS base_sum, sum(t.quote_qty) AS quote_sum, count(*) AS n
+		  FROM engine.trades t
+		 WHERE t.symbol_id = m.symbol_id AND t.ts >= lo AND t.ts < hi
+		 GROUP BY 1)
+	SELECT b.t0,
+	       engine.from_units((SELECT o.price FROM engine.trades o WHERE o.trade_id = b.first_id),
+	                         m.quote_decimals),
+	       engine.from_units(b.hi_price, m.quote_decimals),
+	       engine.from_units(b.lo_price, m.quote_decimals),
+	       engine.from_units((SELECT c.price FROM engine.trades c WHERE c.trade_id = b.last_id),
+	                         m.quote_decimals),
+	       engine.units_numeric(b.base_sum, m.base_decimals),
+	       engine.units_numeric(b.quote_sum, m.quote_decimals),
+	       b.n
+	  FROM b
+	 ORDER BY b.t0;
+END
+$$;
+
+-- engine.ticker(symbol): the last 24 hours of trades (ts >= now() - 24 h;
+-- now() is the transaction's start) and the best levels of the live book.
+-- open/high/low are NULL and volume 0 when nothing traded in the window;
+-- last is the price of the symbol's latest trade, however old (NULL if it
+-- never traded).  best_bid/best_ask (and their quantities) come from
+-- engine.depth(symbol, 1), NULL for an empty side.
+CREATE FUNCTION engine.ticker(symbol text)
+	RETURNS TABLE(open numeric, high numeric, low numeric, last numeric,
+	              volume numeric, quote_volume numeric, trades bigint,
+	              best_bid numeric, best_bid_qty numeric, best_ask numeric, best_ask_qty numeric,
+	              window_start timestamptz)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	SET jit = off
+	AS $$
+DECLARE
+	m record;
+	since constant timestamptz := now() - interval '24 hours';
+BEGIN
+	m := engine._market(ticker.symbol);
+	RETURN QUERY
+	WITH w AS (
+		SELECT min(t.trade_id) AS first_id, max(t.price) AS hi_price, min(t.price) AS lo_price,
+		       sum(t.qty) AS base_sum, sum(t.quote_qty) AS quote_sum, count(*) AS n
+		  FROM engine.trades t
+		 WHERE t.symbol_id = m.symbol_id AND t.ts >= since),
+	     l AS (
+		SELECT t.price FROM engine.trades t
+		 WHERE t.symbol_id = m.symbol_id
+		 ORDER BY t.ts DESC, t.trade_id DESC LIMIT 1),
+	     d AS (SELECT * FROM engine.depth(ticker.symbol, 1))
+	SELECT engine.from_units((SELECT o.price FROM engine.trades o WHERE o.trade_id = w.first_id),
+	                         m.quote_decimals),
+	       engine.from_units(w.hi_price, m.quote_decimals),
+	       engine.from_units(w.lo_price, m.quote_decimals),
+	       engine.from_units(l.price, m.quote_decimals),
+	       engine.units_numeric(coalesce(w.base_sum, 0), m.base_decimals),
+	       engine.units_numeric(coalesce(w.quote_sum, 0), m.quote_decimals),
+	       w.n,
+	       (SELECT d.price FROM d WHERE d.side = 'bid'),
+	       (SELECT d.qty FROM d WHERE d.side = 'bid'),
+	       (SELECT d.price FROM d WHERE d.side = 'ask'),
+	       (SELECT d.qty FROM d WHERE d.side = 'ask'),
+	       since
+	  FROM w
+	  LEFT JOIN l ON true;
+END
+$$;
+
+-- engine.recent_trades(symbol, limit): the symbol's latest trades, newest
+-- first; limit 1 to 1000.
+CREATE FUNCTION engine.recent_trades(symbol text, "limit" integer DEFAULT 100)
+	RETURNS TABLE(trade_id bigint, seq bigint, price numeric, qty numeric, quote_qty numeric,
+	              taker_side text, ts timestamptz)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	m record;
+BEGIN
+	m := engine._market(recent_trades.symbol);
+	IF recent_trades."limit" IS NULL OR recent_trades."limit" NOT BETWEEN 1 AND 1000 THEN
+		RAISE EXCEPTION 'invalid limit %', coalesce(recent_trades."limit"::text, 'NULL')
+			USING ERRCODE = '22023', DETAIL = 'limit is 1 to 1000.';
+	END IF;
+	RETURN QUERY
+	SELECT t.trade_id, t.seq,
+	       engine.from_units(t.price, m.quote_decimals),
+	       engine.from_units(t.qty, m.base_decimals),
+	       engine.from_units(t.quote_qty, m.quote_decimals),
+	       t.taker_side, t.ts
+	  FROM engine.trades t
+	 WHERE t.symbol_id = m.symbol_id
+	 ORDER BY t.ts DESC, t.trade_id DESC
+	 LIMIT recent_trades."limit";
+END
+$$;
+
 ------------------------------------------------------------- Privileges
 --
 -- Keep this section last (see the header).
@@ -265,12 +501,14 @@ SELECT EXISTS (SELECT FROM engine.command_log), EXISTS (SELECT FROM engine.order
 -- are shared by the cluster and outlive DROP EXTENSION; an existing role of
 -- that name is used as it is.
 --
---   engine_trading     place, cancel, amend, cancel_all; the live reads
---                      (balances, open_orders, order, depth, ready)
+--   engine_trading     place, cancel, amend, cancel_all, the batch commands
+--                      (place_orders, cancel_orders, order_request); the
+--                      live reads (balances, open_orders, order, depth, ready)
 --   engine_operations  reference data (create_asset, create_symbol,
 --                      set_symbol_status), deposit, withdraw, snapshot,
---                      status, verify, state_digest, ready
---   engine_reading     the live reads, and SELECT on the history tables and
+--                      status, verify, state_digest, requests, ready
+--   engine_reading     the live reads, market data (candles, ticker,
+--                      recent_trades), and SELECT on the history tables and
 --                      views (command_log, trades, order_events, client_keys,
 --                      assets, symbols and their views)
 --
@@ -348,20 +586,23 @@ GRANT USAGE ON SCHEMA engine TO engine_trading, engine_operations, engine_readin
 GRANT EXECUTE ON FUNCTION
 	engine.place_order, engine.cancel_order(bigint, bigint), engine.cancel_order(bigint, text),
 	engine.cancel_all, engine.amend_order,
+	engine.place_orders, engine.cancel_orders, engine.order_request,
 	engine.balances, engine.open_orders, engine."order", engine.depth, engine.ready
 	TO engine_trading;
 
 GRANT EXECUTE ON FUNCTION
 	engine.create_asset, engine.create_symbol, engine.set_symbol_status,
 	engine.deposit, engine.withdraw,
-	engine.snapshot, engine.status, engine.verify, engine.state_digest, engine.ready
+	engine.snapshot, engine.status, engine.verify, engine.state_digest, engine.ready,
+	engine.requests
 	TO engine_operations;
 
 -- The views call from_units, log_desc, log_crc and rectype_name, and a view
 -- checks EXECUTE on the functions it calls as its reader.
 GRANT EXECUTE ON FUNCTION
 	engine.balances, engine.open_orders, engine."order", engine.depth, engine.ready,
-	engine.from_units, engine.log_desc, engine.log_crc, engine.rectype_name
+	engine.from_units, engine.log_desc, engine.log_crc, engine.rectype_name,
+	engine.candles, engine.ticker, engine.recent_trades, engine._market, engine.units_numeric
 	TO engine_reading;
 GRANT SELECT ON
 	engine.command_log, engine.command_log_decoded,

@@ -39,6 +39,13 @@ limits_ok(const core_limits *l)
 		l->max_orders >= 1 && l->max_orders < MAX_SLOTS;
 }
 
+/* Slots of an open-addressing table for n records: load at most 1/2. */
+static uint32_t
+table_cap(uint32_t n)
+{
+	return 2 * n + 1;
+}
+
 /* Computes the offsets of every array; returns the total size. */
 static size_t
 layout(const core_limits *l, core_engine *c)
@@ -53,12 +60,16 @@ layout(const core_limits *l, core_engine *c)
 	PLACE(off_asset_hash, hash_size(l->max_assets), uint32_t);
 	PLACE(off_symbols, l->max_symbols + 1, symbol);
 	PLACE(off_symbol_hash, hash_size(l->max_symbols), uint32_t);
-	PLACE(off_accounts, l->max_accounts + 1, account);
-	PLACE(off_account_hash, hash_size(l->max_accounts), uint32_t);
-	PLACE(off_balances, l->max_balances + 1, balance);
+	PLACE(off_accounts, table_cap(l->max_accounts) + 1, account);
+	PLACE(off_account_seq, l->max_accounts + 1, uint32_t);
+	PLACE(off_balances, table_cap(l->max_balances) + 1, balance);
 	PLACE(off_orders, l->max_orders + 1, order);
+	PLACE(off_order_cold, l->max_orders + 1, order_cold);
+	PLACE(off_order_text, l->max_orders + 1, order_text);
+	PLACE(off_order_links, l->max_orders + 1, order_link);
 	PLACE(off_order_hash, hash_size(l->max_orders), uint32_t);
 	PLACE(off_levels, l->max_orders + 1, level);
+	PLACE(off_pages, LADDER_PAGES(l->max_orders) + 1, page);
 #undef PLACE
 	return off;
 }
@@ -85,23 +96,30 @@ core_create(void *mem, size_t size, const core_limits *limits)
 
 	/*
 	 * Zero only what an empty engine reads: the header, the hash buckets
-	 * (all NIL) and the NIL slot of every pool.  Pool slots are cleared when
-	 * they are handed out and nothing reads a slot that was not, so the
-	 * pools — nearly all of the arena — are left as they are.  That keeps a
+	 * (all NIL), the account and balance tables (all slots empty) and the
+	 * NIL slot of every pool.  Pool slots are written when they are handed
+	 * out and nothing reads a slot that was not, so the order and level
+	 * pools — most of the arena — are left as they are.  That keeps a
 	 * worker restart from touching hundreds of megabytes of shared memory.
 	 */
 	memset(mem, 0, sizeof(struct core));
 	layout(limits, c);
+	c->account_cap = table_cap(limits->max_accounts);
+	c->balance_cap = table_cap(limits->max_balances);
 	memset(ASSET_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_assets));
 	memset(SYMBOL_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_symbols));
-	memset(ACCOUNT_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_accounts));
 	memset(ORDER_HASH(c), 0, sizeof(uint32_t) * hash_size(limits->max_orders));
+	memset(ACCOUNTS(c), 0, sizeof(account) * ((size_t) c->account_cap + 1));
+	memset(BALANCES(c), 0, sizeof(balance) * ((size_t) c->balance_cap + 1));
+	memset(ACCOUNT_SEQ(c), 0, sizeof(uint32_t));
 	memset(ASSETS(c), 0, sizeof(asset));
 	memset(SYMBOLS(c), 0, sizeof(symbol));
-	memset(ACCOUNTS(c), 0, sizeof(account));
-	memset(BALANCES(c), 0, sizeof(balance));
 	memset(ORDERS(c), 0, sizeof(order));
+	memset(ORDER_COLD(c), 0, sizeof(order_cold));
+	memset(ORDER_TEXT(c), 0, sizeof(order_text));
+	memset(ORDER_LINKS(c), 0, sizeof(order_link));
 	memset(LEVELS(c), 0, sizeof(level));
+	memset(PAGES(c), 0, sizeof(page));
 	c->magic = CORE_MAGIC;
 	c->limits = *limits;
 	c->size = need;
@@ -109,11 +127,12 @@ core_create(void *mem, size_t size, const core_limits *limits)
 	c->next_trade_id = 1;
 	c->asset_hmask = hash_size(limits->max_assets) - 1;
 	c->symbol_hmask = hash_size(limits->max_symbols) - 1;
-	c->account_hmask = hash_size(limits->max_accounts) - 1;
 	c->order_hmask = hash_size(limits->max_orders) - 1;
+	c->page_max = LADDER_PAGES(limits->max_orders);
 
-	/* The fee account, user 0, always exists and is account slot 1. */
-	if (ledger_add_account(c, 0) != FEE_ACCOUNT)
+	/* The fee account, user 0, always exists and is the first account. */
+	c->fee_account = ledger_add_account(c, 0);
+	if (c->fee_account == NIL)
 		return NULL;
 	return c;
 }

@@ -3,15 +3,16 @@
  *
  * Both only read.  core_verify walks every structure and cross-checks the
  * redundant ones (locks against frozen balances, level totals against their
- * queues, the treap against the level list, the id index and the account
- * lists against the books).  The digest hashes the state in canonical order
+ * queues, the price ladder against the level list, the id index, the
+ * account and balance tables, the rows each order and symbol keeps and the
+ * account lists against the books).  The digest hashes the state in canonical order
  * (ids, account creation order, book priority order), never in slot or hash
  * order, so equal states give equal digests.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "core_int.h"
+#include "book.h"
 
 #define VERIFY_ASSET_CHUNK 256	/* assets summed per pass over the balances */
 
@@ -36,21 +37,27 @@ report(checker *k, const char *name, bool ok)
 		k->fn(k->ctx, name, ok, ok ? NULL : k->detail);
 }
 
+/* The account with creation number seq. */
+static inline const account *
+account_seq(const core_engine *c, uint32_t seq)
+{
+	return &ACCOUNTS(c)[ACCOUNT_SEQ(c)[seq]];
+}
+
 static bool
 check_balances_non_negative(checker *k)
 {
 	const core_engine *c = k->c;
-	const account *accts = ACCOUNTS(c);
-	const balance *bals = BALANCES(c);
+	const balance *rows = BALANCES(c);
 
 	for (uint32_t a = 1; a <= c->naccounts; a++)
-		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
-			if (bals[b].available < 0 || bals[b].frozen < 0)
+		for (uint32_t b = account_seq(c, a)->balances; b != NIL; b = rows[b].next)
+			if (rows[b].available < 0 || rows[b].frozen < 0)
 			{
 				snprintf(k->detail, sizeof(k->detail),
 						 "user %lld asset %u: available %lld frozen %lld",
-						 (long long) accts[a].user_id, bals[b].asset,
-						 (long long) bals[b].available, (long long) bals[b].frozen);
+						 (long long) rows[b].user_id, rows[b].asset,
+						 (long long) rows[b].available, (long long) rows[b].frozen);
 				return false;
 			}
 	return true;
@@ -60,7 +67,7 @@ static bool
 check_conservation(checker *k)
 {
 	const core_engine *c = k->c;
-	const balance *bals = BALANCES(c);
+	const balance *rows = BALANCES(c);
 
 	for (uint32_t first = 1; first <= c->nassets; first += VERIFY_ASSET_CHUNK)
 	{
@@ -68,9 +75,9 @@ check_conservation(checker *k)
 		uint32_t	last = first + VERIFY_ASSET_CHUNK - 1;
 
 		memset(sum, 0, sizeof(sum));
-		for (uint32_t b = 1; b <= c->nbalances; b++)
-			if (bals[b].asset >= first && bals[b].asset <= last)
-				sum[bals[b].asset - first] += (i128) bals[b].available + bals[b].frozen;
+		for (uint32_t b = 1; b <= c->balance_cap; b++)
+			if (rows[b].asset >= first && rows[b].asset <= last)
+				sum[rows[b].asset - first] += (i128) rows[b].available + rows[b].frozen;
 		for (uint32_t id = first; id <= last && id <= c->nassets; id++)
 			if (sum[id - first] != ASSETS(c)[id].supply)
 			{
@@ -87,19 +94,28 @@ static bool
 check_order_locks(checker *k)
 {
 	const core_engine *c = k->c;
-	const account *accts = ACCOUNTS(c);
 
 	for (uint32_t a = 1; a <= c->naccounts; a++)
-		for (uint32_t o = accts[a].orders_head; o != NIL; o = ORDERS(c)[o].unext)
+		for (uint32_t o = account_seq(c, a)->orders_head; o != NIL; o = ORDER_LINKS(c)[o].next)
 		{
 			const order *ord = &ORDERS(c)[o];
-			int64_t		need = order_lock_needed(&SYMBOLS(c)[ord->symbol], ord);
+			const order_cold *oc = &ORDER_COLD(c)[o];
+			const symbol *s = &SYMBOLS(c)[ord->symbol];
+			int64_t		need = order_lock_needed(s, ord);
 
-			if (ord->locked != need)
+			if (oc->locked != need)
 			{
 				snprintf(k->detail, sizeof(k->detail),
 						 "order %lld locks %lld, its remainder needs %lld",
-						 (long long) ord->id, (long long) ord->locked, (long long) need);
+						 (long long) ord->id, (long long) oc->locked, (long long) need);
+				return false;
+			}
+			if (oc->base_row != ledger_find_row(c, ord->user_id, s->base, NULL) ||
+				oc->quote_row != ledger_find_row(c, ord->user_id, s->quote, NULL))
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "order %lld: the balance rows it keeps are not its owner's",
+						 (long long) ord->id);
 				return false;
 			}
 		}
@@ -110,31 +126,34 @@ static bool
 check_frozen(checker *k)
 {
 	const core_engine *c = k->c;
-	const account *accts = ACCOUNTS(c);
-	const balance *bals = BALANCES(c);
+	const balance *rows = BALANCES(c);
 
 	for (uint32_t a = 1; a <= c->naccounts; a++)
-		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+	{
+		const account *acct = account_seq(c, a);
+
+		for (uint32_t b = acct->balances; b != NIL; b = rows[b].next)
 		{
 			i128		locks = 0;
 
-			for (uint32_t o = accts[a].orders_head; o != NIL; o = ORDERS(c)[o].unext)
+			for (uint32_t o = acct->orders_head; o != NIL; o = ORDER_LINKS(c)[o].next)
 			{
 				const order *ord = &ORDERS(c)[o];
 				const symbol *s = &SYMBOLS(c)[ord->symbol];
 
-				if ((ord->side == CORE_BUY ? s->quote : s->base) == bals[b].asset)
-					locks += ord->locked;
+				if ((ord->side == CORE_BUY ? s->quote : s->base) == rows[b].asset)
+					locks += ORDER_COLD(c)[o].locked;
 			}
-			if (locks != bals[b].frozen)
+			if (locks != rows[b].frozen)
 			{
 				snprintf(k->detail, sizeof(k->detail),
 						 "user %lld asset %u: frozen %lld, resting orders lock %lld",
-						 (long long) accts[a].user_id, bals[b].asset,
-						 (long long) bals[b].frozen, (long long) locks);
+						 (long long) acct->user_id, rows[b].asset,
+						 (long long) rows[b].frozen, (long long) locks);
 				return false;
 			}
 		}
+	}
 	return true;
 }
 
@@ -159,64 +178,43 @@ check_not_crossed(checker *k)
 	return true;
 }
 
-/* Treap: keys ordered, heap on priority; returns its size or -1. */
-static int64_t
-treap_check(const level *L, uint32_t t, int64_t lo, int64_t hi, bool has_lo, bool has_hi)
-{
-	int64_t		l,
-				r;
-
-	if (t == NIL)
-		return 0;
-	if ((has_lo && L[t].key <= lo) || (has_hi && L[t].key >= hi))
-		return -1;
-	if ((L[t].left != NIL && L[L[t].left].prio > L[t].prio) ||
-		(L[t].right != NIL && L[L[t].right].prio > L[t].prio))
-		return -1;
-	l = treap_check(L, L[t].left, lo, L[t].key, has_lo, true);
-	r = treap_check(L, L[t].right, L[t].key, hi, true, has_hi);
-	return (l < 0 || r < 0) ? -1 : l + r + 1;
-}
-
 static bool
 check_levels(checker *k)
 {
 	const core_engine *c = k->c;
 	const level *L = LEVELS(c);
-	uint32_t	total = 0;
+	uint32_t	total = 0,
+				pages = 0;
 
 	for (uint32_t id = 1; id <= c->nsymbols; id++)
 		for (int side = 0; side < 2; side++)
 		{
-			const book_side *bs = &SYMBOLS(c)[id].sides[side];
-			uint32_t	n = 0,
-						prev = NIL;
+			const symbol *s = &SYMBOLS(c)[id];
+			const book_side *bs = &s->sides[side];
+			char		why[160];
 
-			for (uint32_t l = bs->best; l != NIL; prev = l, l = L[l].next, n++)
+			if (!ladder_verify(c, bs, &pages, why, sizeof(why)))
 			{
-				if (L[l].prev != prev || (prev != NIL && L[prev].key >= L[l].key) ||
-					L[l].key != (side == CORE_BUY ? -L[l].price : L[l].price) ||
-					L[l].price <= 0 || book_level_find(c, bs, L[l].key) != l)
-				{
-					snprintf(k->detail, sizeof(k->detail),
-							 "symbol %s %s: level at price %lld out of order or not in the tree",
-							 SYMBOLS(c)[id].name, side ? "asks" : "bids", (long long) L[l].price);
-					return false;
-				}
-			}
-			if (n != bs->nlevels || treap_check(L, bs->root, 0, 0, false, false) != n)
-			{
-				snprintf(k->detail, sizeof(k->detail),
-						 "symbol %s %s: %u levels listed, %u counted, tree disagrees",
-						 SYMBOLS(c)[id].name, side ? "asks" : "bids", n, bs->nlevels);
+				snprintf(k->detail, sizeof(k->detail), "symbol %s %s: %s",
+						 s->name, side ? "asks" : "bids", why);
 				return false;
 			}
-			total += n;
+			for (uint32_t l = bs->best; l != NIL; l = L[l].next)
+				if (L[l].price <= 0 || !core_price_on_tick(L[l].price, s->tick) ||
+					L[l].t.key != ladder_pos(s, side, L[l].price))
+				{
+					snprintf(k->detail, sizeof(k->detail),
+							 "symbol %s %s: level at price %lld has the wrong position",
+							 s->name, side ? "asks" : "bids", (long long) L[l].price);
+					return false;
+				}
+			total += bs->nlevels;
 		}
-	if (total != c->nlevels)
+	if (total != c->nlevels || pages != c->npages)
 	{
-		snprintf(k->detail, sizeof(k->detail), "%u levels in books, %u allocated",
-				 total, c->nlevels);
+		snprintf(k->detail, sizeof(k->detail),
+				 "%u levels in books, %u allocated; %u pages in books, %u allocated",
+				 total, c->nlevels, pages, c->npages);
 		return false;
 	}
 	return true;
@@ -262,7 +260,8 @@ check_queues(checker *k)
 					if (ord->prev != prev || ord->level != l || ord->symbol != id ||
 						ord->side != side || ord->price != L[l].price ||
 						ord->remaining <= 0 ||
-						(prev != NIL && orders[prev].queued_seq >= ord->queued_seq) ||
+						(prev != NIL && ORDER_COLD(c)[prev].queued_seq >=
+						 ORDER_COLD(c)[o].queued_seq) ||
 						book_find_order(c, ord->id) != o)
 					{
 						snprintf(k->detail, sizeof(k->detail),
@@ -296,7 +295,7 @@ check_index(checker *k)
 {
 	const core_engine *c = k->c;
 	const order *orders = ORDERS(c);
-	const account *accts = ACCOUNTS(c);
+	const order_link *U = ORDER_LINKS(c);
 	uint32_t	indexed = 0,
 				listed = 0;
 
@@ -314,29 +313,31 @@ check_index(checker *k)
 		}
 	for (uint32_t a = 1; a <= c->naccounts; a++)
 	{
+		uint32_t	slot = ACCOUNT_SEQ(c)[a];
+		const account *acct = &ACCOUNTS(c)[slot];
 		uint32_t	n = 0,
 					prev = NIL;
 
-		if (ledger_find_account(c, accts[a].user_id) != a)
+		if (slot < 1 || slot > c->account_cap || acct->seq != a ||
+			ledger_find_account(c, acct->user_id) != slot)
 		{
-			snprintf(k->detail, sizeof(k->detail), "user %lld: account index disagrees",
-					 (long long) accts[a].user_id);
+			snprintf(k->detail, sizeof(k->detail), "account %u: account index disagrees", a);
 			return false;
 		}
-		for (uint32_t o = accts[a].orders_head; o != NIL; prev = o, o = orders[o].unext, n++)
-			if (orders[o].account != a || orders[o].user_id != accts[a].user_id ||
-				orders[o].uprev != prev ||
+		for (uint32_t o = acct->orders_head; o != NIL; prev = o, o = U[o].next, n++)
+			if (orders[o].account != slot || orders[o].user_id != acct->user_id ||
+				U[o].prev != prev || n >= c->norders ||
 				(prev != NIL && orders[prev].id >= orders[o].id))
 			{
 				snprintf(k->detail, sizeof(k->detail),
 						 "user %lld: order list broken at order %lld",
-						 (long long) accts[a].user_id, (long long) orders[o].id);
+						 (long long) acct->user_id, (long long) orders[o].id);
 				return false;
 			}
-		if (n != accts[a].norders || prev != accts[a].orders_tail)
+		if (n != acct->norders || prev != acct->orders_tail)
 		{
 			snprintf(k->detail, sizeof(k->detail), "user %lld: %u orders listed, %u recorded",
-					 (long long) accts[a].user_id, n, accts[a].norders);
+					 (long long) acct->user_id, n, acct->norders);
 			return false;
 		}
 		listed += n;
@@ -347,6 +348,79 @@ check_index(checker *k)
 				 "%u orders resting, %u indexed by id, %u in account lists",
 				 c->norders, indexed, listed);
 		return false;
+	}
+	return true;
+}
+
+/*
+ * The account and balance tables: every record is found by its key where
+ * it is, belongs to a listed account, and each account's rows are its own,
+ * in asset order; the counts agree.  The rows symbols keep are the fee
+ * account's.
+ */
+static bool
+check_ledger(checker *k)
+{
+	const core_engine *c = k->c;
+	const balance *rows = BALANCES(c);
+	uint32_t	accounts = 0,
+				in_table = 0,
+				in_lists = 0;
+
+	for (uint32_t i = 1; i <= c->account_cap; i++)
+		accounts += ACCOUNTS(c)[i].seq != 0;
+	for (uint32_t b = 1; b <= c->balance_cap; b++)
+		if (rows[b].asset != 0)
+		{
+			if (rows[b].asset > c->nassets ||
+				ledger_find_row(c, rows[b].user_id, rows[b].asset, NULL) != b ||
+				ledger_find_account(c, rows[b].user_id) == NIL)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "balance of user %lld asset %u: not found where it is",
+						 (long long) rows[b].user_id, rows[b].asset);
+				return false;
+			}
+			in_table++;
+		}
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+	{
+		const account *acct = account_seq(c, a);
+		uint32_t	last = 0;
+
+		for (uint32_t b = acct->balances; b != NIL; b = rows[b].next)
+		{
+			if (rows[b].user_id != acct->user_id || rows[b].asset <= last ||
+				in_lists >= in_table)
+			{
+				snprintf(k->detail, sizeof(k->detail),
+						 "user %lld: balance list broken at asset %u",
+						 (long long) acct->user_id, rows[b].asset);
+				return false;
+			}
+			last = rows[b].asset;
+			in_lists++;
+		}
+	}
+	if (accounts != c->naccounts || in_table != c->nbalances || in_lists != c->nbalances)
+	{
+		snprintf(k->detail, sizeof(k->detail),
+				 "%u accounts in the table, %u recorded; %u balance rows in the table, "
+				 "%u in account lists, %u recorded",
+				 accounts, c->naccounts, in_table, in_lists, c->nbalances);
+		return false;
+	}
+	for (uint32_t id = 1; id <= c->nsymbols; id++)
+	{
+		const symbol *s = &SYMBOLS(c)[id];
+
+		if (s->fee_base != ledger_find_row(c, 0, s->base, NULL) ||
+			s->fee_quote != ledger_find_row(c, 0, s->quote, NULL))
+		{
+			snprintf(k->detail, sizeof(k->detail),
+					 "symbol %s: its fee rows are not the fee account's", s->name);
+			return false;
+		}
 	}
 	return true;
 }
@@ -368,7 +442,7 @@ core_verify(const core_engine *c, core_check_fn fn, void *ctx)
 	report(&k, "book_not_crossed", check_not_crossed(&k));
 	report(&k, "levels_sorted", check_levels(&k));
 	report(&k, "queues_fifo", check_queues(&k));
-	report(&k, "indexes_agree", check_index(&k));
+	report(&k, "indexes_agree", check_index(&k) && check_ledger(&k));
 	return k.all_ok;
 }
 
@@ -517,8 +591,7 @@ core_digest
 core_state_digest(const core_engine *c)
 {
 	hasher		h = {UINT64_C(0x656e67696e650001), UINT64_C(0x6469676573740001)};
-	const account *accts = ACCOUNTS(c);
-	const balance *bals = BALANCES(c);
+	const balance *rows = BALANCES(c);
 	const level *L = LEVELS(c);
 	const order *orders = ORDERS(c);
 	core_digest d;
@@ -562,12 +635,14 @@ core_state_digest(const core_engine *c)
 	}
 	for (uint32_t a = 1; a <= c->naccounts; a++)
 	{
-		h_u64(&h, (uint64_t) accts[a].user_id);
-		for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+		const account *acct = account_seq(c, a);
+
+		h_u64(&h, (uint64_t) acct->user_id);
+		for (uint32_t b = acct->balances; b != NIL; b = rows[b].next)
 		{
-			h_u64(&h, bals[b].asset);
-			h_u64(&h, (uint64_t) bals[b].available);
-			h_u64(&h, (uint64_t) bals[b].frozen);
+			h_u64(&h, rows[b].asset);
+			h_u64(&h, (uint64_t) rows[b].available);
+			h_u64(&h, (uint64_t) rows[b].frozen);
 		}
 	}
 	for (uint32_t id = 1; id <= c->nsymbols; id++)
@@ -578,18 +653,20 @@ core_state_digest(const core_engine *c)
 				for (uint32_t o = L[l].head; o != NIL; o = orders[o].next)
 				{
 					const order *ord = &orders[o];
+					const order_cold *oc = &ORDER_COLD(c)[o];
 
 					h_u64(&h, (uint64_t) ord->id);
 					h_u64(&h, (uint64_t) ord->user_id);
 					h_u64(&h, (uint64_t) ord->remaining);
-					h_u64(&h, (uint64_t) ord->filled);
-					h_u64(&h, (uint64_t) ord->locked);
-					h_u64(&h, (uint64_t) ord->created_ts);
-					h_u64(&h, (uint64_t) ord->queued_seq);
-					h_u64(&h, (uint64_t) (ord->notional >> 64));
-					h_u64(&h, (uint64_t) ord->notional);
+					h_u64(&h, (uint64_t) oc->filled);
+					h_u64(&h, (uint64_t) oc->locked);
+					h_u64(&h, (uint64_t) oc->created_ts);
+					h_u64(&h, (uint64_t) oc->queued_seq);
+					h_u64(&h, (uint64_t) (oc->notional >> 64));
+					h_u64(&h, (uint64_t) oc->notional);
 					h_u64(&h, (uint64_t) ord->stp << 8 | (uint64_t) ord->post_only);
-					h_text(&h, ord->client_order_id, CORE_CLIENT_ID_MAX);
+					h_text(&h, ord->has_client_id ? ORDER_TEXT(c)[o].client_order_id : "",
+						   CORE_CLIENT_ID_MAX);
 				}
 			}
 	d.hi = h.a;

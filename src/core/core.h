@@ -100,6 +100,57 @@ typedef struct core_limits
 /* Alignment core_create requires of the arena (a cache line). */
 #define CORE_ARENA_ALIGN 64
 
+/*
+ * The price ladder's geometry (see "Memory layout" below): tick positions
+ * per ladder page, pages a book side's window maps, and pages in the pool
+ * shared by every book of an engine with max_orders orders.
+ */
+#define CORE_LADDER_PAGE_TICKS   64
+#define CORE_LADDER_WINDOW_PAGES 64
+#define CORE_LADDER_PAGES(max_orders) ((max_orders) / 16 + 4)
+
+/*
+ * Memory layout.  The arena is one array per kind of object, each starting
+ * on a cache line, and core_arena_size is exactly their sum.  Slot 0 of
+ * each array is unused (index 0 means "none"); every link is a 32-bit index.
+ *
+ *   header         256 B
+ *   assets         (max_assets + 1) x 40 B, and a code hash: 4 B x the
+ *                  least power of two >= 2 max_assets (at least 16)
+ *   symbols        (max_symbols + 1) x 728 B: each holds both sides of its
+ *                  book (level list ends, the ladder window and its summary
+ *                  bitmap, treap roots); a name hash as above
+ *   accounts       (2 max_accounts + 2) x 32 B: an open-addressing table,
+ *                  at most half full; 4 B x (max_accounts + 1) of them in
+ *                  creation order
+ *   balance rows   (2 max_balances + 2) x 32 B: open addressing, at most
+ *                  half full
+ *   orders         (max_orders + 1) x (64 B hot record + 64 B cold record
+ *                  + 37 B client id + 8 B links in its account's list); an
+ *                  id hash of 4 B x the least power of two >= 2 max_orders;
+ *                  (max_orders + 1) x 64 B price levels
+ *   ladder pages   (CORE_LADDER_PAGES(max_orders) + 1) x 280 B
+ *
+ * That is about 263 bytes per order, 324 per account with four balance
+ * rows and 736 per symbol.
+ *
+ * A level's position on the price ladder is its price in ticks (bids
+ * mirrored, so that a smaller position is a better price on both sides).
+ * CORE_LADDER_PAGE_TICKS consecutive positions form a page, which maps each
+ * position to its level directly and marks the occupied ones in a bitmap.
+ * Pages exist only while they hold a level and come from one pool of
+ * CORE_LADDER_PAGES(max_orders) pages for all books.  A book side finds
+ * its pages through a window of CORE_LADDER_WINDOW_PAGES pages (4,096
+ * ticks) that follows its best price, with a summary bitmap of the pages
+ * present — a load or two — and beyond the window through a treap of its
+ * pages (O(log pages)).  A level whose page cannot be had because the pool
+ * is used up (a book spread over that many 64-tick ranges: orders
+ * scattered over a huge span of prices) is kept in a treap of its side
+ * instead (O(log levels)) and moves into a page once one is made for its
+ * range.  So every price from one tick to INT64_MAX works, and the ladder
+ * never takes more memory than the pages above, whatever the prices.
+ */
+
 /* Bytes of arena needed for these limits (0 if a limit is 0 or too large). */
 size_t		core_arena_size(const core_limits *limits);
 
@@ -107,7 +158,8 @@ size_t		core_arena_size(const core_limits *limits);
  * Lay out an empty engine in mem (size bytes, at least core_arena_size(),
  * aligned to CORE_ARENA_ALIGN).  Returns the engine, or NULL if mem is
  * misaligned, size is too small or a limit is invalid.  Only the header,
- * the hash buckets and the NIL slots are written; the rest of mem may hold
+ * the hash buckets, the account and balance tables and the NIL slots are
+ * written; the rest of mem (the order, level and page pools) may hold
  * anything.
  * The fee account (user 0) exists from the start.
  */
@@ -337,7 +389,12 @@ typedef enum core_value_check
 	CORE_VALUE_OVERFLOW			/* price * qty / 10^base_decimals exceeds int64 */
 } core_value_check;
 
-int64_t		core_min_order_value(int64_t min_notional);
+static inline int64_t
+core_min_order_value(int64_t min_notional)
+{
+	return min_notional > 1 ? min_notional : 1;
+}
+
 core_value_check core_check_order_value(int64_t price, int64_t qty,
 										unsigned base_decimals,
 										int64_t min_notional, int64_t *value);
@@ -351,14 +408,32 @@ core_value_check core_check_order_value(int64_t price, int64_t qty,
 /* 10^n, for 0 <= n <= CORE_MAX_DECIMALS. */
 int64_t		core_pow10(unsigned n);
 
+/*
+ * The tick, lot and minimum rules are inline: the core asks them of every
+ * PLACE and AMEND, and the shell of every order it checks, each without a
+ * call.
+ */
+
 /* price is a whole number of ticks (0, a market order's price, is). */
-bool		core_price_on_tick(int64_t price, int64_t tick_size);
+static inline bool
+core_price_on_tick(int64_t price, int64_t tick_size)
+{
+	return price % tick_size == 0;
+}
 
 /* qty is a whole number of lots (0, a quote_qty-only market buy, is). */
-bool		core_qty_on_lot(int64_t qty, int64_t lot_size);
+static inline bool
+core_qty_on_lot(int64_t qty, int64_t lot_size)
+{
+	return qty % lot_size == 0;
+}
 
 /* qty is at least min_qty (min_qty 0: no minimum; qty 0 as above). */
-bool		core_qty_meets_min(int64_t qty, int64_t min_qty);
+static inline bool
+core_qty_meets_min(int64_t qty, int64_t min_qty)
+{
+	return qty == 0 || qty >= min_qty;
+}
 
 /*
  * The quote value of qty base units at price, floor(price * qty /
@@ -396,13 +471,21 @@ core_place_args core_place_args_check(bool market, core_side side, core_tif tif,
 									  bool post_only, bool has_qty, bool has_quote_qty);
 
 /* The status of a resting order: partially_filled once it traded, else new. */
-core_status core_resting_status(int64_t filled_qty);
+static inline core_status
+core_resting_status(int64_t filled_qty)
+{
+	return filled_qty > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+}
 
 /*
  * An order's status from its last order event: an amend leaves it resting
  * (core_resting_status); any other event's status is the order's.
  */
-core_status core_order_status(core_status last_event, int64_t filled_qty);
+static inline core_status
+core_order_status(core_status last_event, int64_t filled_qty)
+{
+	return last_event == CORE_ST_AMENDED ? core_resting_status(filled_qty) : last_event;
+}
 
 /* The status whose core_status_name is name; false if none is. */
 bool		core_status_from_name(const char *name, core_status *out);
@@ -487,6 +570,16 @@ typedef struct core_result
  */
 void		core_apply(core_engine *c, const core_record *rec,
 					   core_event_fn fn, void *ctx, core_result *out);
+
+/*
+ * A hint that rec will be applied soon: starts loading the account and
+ * balance rows (and a CANCEL's or AMEND's order) it will touch, and changes
+ * nothing.  Any record may be given, well formed or not.  With many
+ * accounts each of those is a cache miss; a caller holding the records to
+ * come (a batch, a log being replayed) calls it one or two records ahead
+ * of core_apply.  Reads the state: needs what a read needs.
+ */
+void		core_prefetch(const core_engine *c, const core_record *rec);
 
 /* Number of records applied so far (the seq of the last one). */
 int64_t		core_seq(const core_engine *c);

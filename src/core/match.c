@@ -18,82 +18,102 @@
  */
 #include <string.h>
 
-#include "core_int.h"
+#include "book.h"
 
 /* The incoming side of a match: a new order, or an amended one re-entering. */
 typedef struct taker
 {
 	apply_ctx  *a;
 	core_engine *c;
-	symbol	   *s;
+	const symbol *s;
 	uint32_t	sym;
 	uint32_t	acct;
-	balance    *base;
+	balance    *base;			/* its balance rows, found once per command */
 	balance    *quote;
 	int64_t		id;
 	int64_t		user;
 	uint8_t		side;
 	uint8_t		stp;
+	bool		market_buy;
 	int64_t		price;			/* 0 = market */
-	int64_t		qty;			/* the order's total quantity */
 	int64_t		remaining;
 	int64_t		filled;
 	u128		notional;
 	int64_t		locked;			/* funds this order holds frozen */
-	bool		market_buy;
 	int64_t		budget;			/* market buy: quote it may still spend */
 	core_reason budget_reason;	/* why the budget ends: funds or quote_qty */
 	core_reason stop;			/* why matching ended early */
 	int32_t		trades;
 } taker;
 
-void
-emit(apply_ctx *a, const core_event *ev)
-{
-	if (a->fn)
-		a->fn(a->fnctx, ev);
-}
-
 static int64_t
 avg_price(int64_t filled, u128 notional)
 {
-	return filled > 0 ? (int64_t) (notional / (u128) filled) : 0;
+	if (filled <= 0)
+		return 0;
+	if ((uint64_t) (notional >> 64) == 0)
+		return (int64_t) ((uint64_t) notional / (uint64_t) filled);
+	return (int64_t) (notional / (u128) filled);
 }
 
-static void
+/* Events are built field by field: only the member of the union in use. */
+HOT_INLINE void
+order_event(core_event *ev, int64_t id, int64_t user, uint32_t sym, uint8_t side,
+			core_status st, core_reason why, int64_t price, int64_t qty, int64_t filled,
+			int64_t remaining)
+{
+	ev->type = CORE_EV_ORDER;
+	ev->u.order.order_id = id;
+	ev->u.order.user_id = user;
+	ev->u.order.symbol = sym;
+	ev->u.order.side = side;
+	ev->u.order.status = st;
+	ev->u.order.reason = why;
+	ev->u.order.price = price;
+	ev->u.order.qty = qty;
+	ev->u.order.filled_qty = filled;
+	ev->u.order.remaining_qty = remaining;
+}
+
+/* The order event of a resting order, from its records. */
+HOT_INLINE void
+resting_event(core_event *ev, const order *o, const order_cold *oc, core_status st,
+			  core_reason why)
+{
+	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
+		st == CORE_ST_AMENDED;
+
+	order_event(ev, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
+				oc->filled + o->remaining, oc->filled, open ? o->remaining : 0);
+}
+
+HOT_INLINE void
 emit_order_event(apply_ctx *a, int64_t id, int64_t user, uint32_t sym,
 				 uint8_t side, core_status st, core_reason why, int64_t price,
 				 int64_t qty, int64_t filled, int64_t remaining)
 {
 	core_event	ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = CORE_EV_ORDER;
-	ev.u.order.order_id = id;
-	ev.u.order.user_id = user;
-	ev.u.order.symbol = sym;
-	ev.u.order.side = side;
-	ev.u.order.status = st;
-	ev.u.order.reason = why;
-	ev.u.order.price = price;
-	ev.u.order.qty = qty;
-	ev.u.order.filled_qty = filled;
-	ev.u.order.remaining_qty = remaining;
-	emit(a, &ev);
+	if (a->fn == NULL)
+		return;
+	order_event(&ev, id, user, sym, side, st, why, price, qty, filled, remaining);
+	a->fn(a->fnctx, &ev);
 }
 
-static void
-emit_resting_event(apply_ctx *a, const order *o, core_status st, core_reason why)
+HOT_INLINE void
+emit_resting_event(apply_ctx *a, const order *o, const order_cold *oc, core_status st,
+				   core_reason why)
 {
-	bool		open = st == CORE_ST_NEW || st == CORE_ST_PARTIALLY_FILLED ||
-		st == CORE_ST_AMENDED;
+	core_event	ev;
 
-	emit_order_event(a, o->id, o->user_id, o->symbol, o->side, st, why, o->price,
-					 o->filled + o->remaining, o->filled, open ? o->remaining : 0);
+	if (a->fn == NULL)
+		return;
+	resting_event(&ev, o, oc, st, why);
+	a->fn(a->fnctx, &ev);
 }
 
 /* Fill the caller's answer from an order's figures. */
-static void
+HOT_INLINE void
 set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
 				 int64_t filled, int64_t remaining, u128 notional, int32_t trades)
 {
@@ -106,12 +126,11 @@ set_order_result(apply_ctx *a, int64_t id, core_status st, core_reason why,
 	a->res->trades = trades;
 }
 
-static balance *
-lock_balance(core_engine *c, const order *o)
+/* The balance row a resting order's lock is frozen in. */
+static inline balance *
+lock_row(core_engine *c, const order *o, const order_cold *oc)
 {
-	const symbol *s = &SYMBOLS(c)[o->symbol];
-
-	return ledger_find(c, o->account, o->side == CORE_BUY ? s->quote : s->base);
+	return &BALANCES(c)[o->side == CORE_BUY ? oc->quote_row : oc->base_row];
 }
 
 /*
@@ -119,14 +138,15 @@ lock_balance(core_engine *c, const order *o)
  * available, and its slot is freed.  The caller has emitted (or emits from
  * a copy) whatever event the removal needs.
  */
-static void
+HOT_INLINE void
 retire_resting(core_engine *c, uint32_t o)
 {
 	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
 
-	if (ord->locked > 0)
-		ledger_release(lock_balance(c, ord), ord->locked);
-	ord->locked = 0;
+	if (oc->locked > 0)
+		ledger_release(lock_row(c, ord, oc), oc->locked);
+	oc->locked = 0;
 	if (ord->level != NIL)
 		book_dequeue(c, o);
 	book_unlink_account(c, o);
@@ -134,16 +154,31 @@ retire_resting(core_engine *c, uint32_t o)
 	book_free_order(c, o);
 }
 
-static void
+HOT_INLINE void
 cancel_resting(apply_ctx *a, uint32_t o, core_reason why)
 {
-	order	   *ord = &ORDERS(a->c)[o];
+	core_event	ev;
 
-	emit_resting_event(a, ord, CORE_ST_CANCELED, why);
+	/* The event is taken before the order leaves, and told after. */
+	resting_event(&ev, &ORDERS(a->c)[o], &ORDER_COLD(a->c)[o], CORE_ST_CANCELED, why);
 	retire_resting(a->c, o);
+	emit(a, &ev);
 }
 
-static bool
+/* Would an order at price (0: market) on side trade with the book now? */
+HOT_INLINE bool
+price_crosses(const core_engine *c, const symbol *s, int side, int64_t price)
+{
+	uint32_t	best = s->sides[!side].best;
+	int64_t		p;
+
+	if (best == NIL)
+		return false;
+	p = LEVELS(c)[best].price;
+	return price == 0 || (side == CORE_BUY ? p <= price : p >= price);
+}
+
+static inline bool
 crosses(const taker *t, int64_t resting_price)
 {
 	if (t->price == 0)
@@ -156,6 +191,8 @@ crosses(const taker *t, int64_t resting_price)
 /*
  * One fill of q base units against maker m, for quote = floor(maker price *
  * q / 10^bd) quote units (at least 1: match() never fills for nothing).
+ * The maker's rows come from its order, the fee account's from the symbol:
+ * nothing is looked up.
  */
 static void
 trade(taker *t, uint32_t m, int64_t q, int64_t quote)
@@ -163,13 +200,13 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 	core_engine *c = t->c;
 	const symbol *s = t->s;
 	order	   *mk = &ORDERS(c)[m];
+	order_cold *mc = &ORDER_COLD(c)[m];
+	balance    *rows = BALANCES(c);
+	balance    *m_base = &rows[mc->base_row];
+	balance    *m_quote = &rows[mc->quote_row];
 	int64_t		p = mk->price;
 	int64_t		taker_fee,
 				maker_fee;
-	balance    *m_base = ledger_find(c, mk->account, s->base);
-	balance    *m_quote = ledger_find(c, mk->account, s->quote);
-	balance    *fee_base = ledger_find(c, FEE_ACCOUNT, s->base);
-	balance    *fee_quote = ledger_find(c, FEE_ACCOUNT, s->quote);
 	core_event	ev;
 
 	if (t->side == CORE_BUY)
@@ -179,7 +216,7 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 
 		/* maker sells: its base lock shrinks by q, it receives quote */
 		m_base->frozen -= q;
-		mk->locked -= q;
+		mc->locked -= q;
 		m_quote->available += quote - maker_fee;
 
 		/* taker buys: pays quote from its lock (limit) or available (market) */
@@ -190,7 +227,7 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 		}
 		else
 		{
-			int64_t		new_lock;
+			int64_t		new_lock = 0;
 
 			quote_value(t->price, t->remaining - q, s->base_scale, &new_lock);
 			t->quote->frozen -= t->locked - new_lock;
@@ -198,69 +235,74 @@ trade(taker *t, uint32_t m, int64_t q, int64_t quote)
 			t->locked = new_lock;
 		}
 		t->base->available += q - taker_fee;
-		fee_base->available += taker_fee;
-		fee_quote->available += maker_fee;
+		rows[s->fee_base].available += taker_fee;
+		rows[s->fee_quote].available += maker_fee;
 	}
 	else
 	{
-		int64_t		new_lock;
+		int64_t		new_lock = 0;
 
 		taker_fee = fee_of(quote, s->taker_ppm);
 		maker_fee = fee_of(q, s->maker_ppm);
 
 		/* maker buys: its quote lock shrinks to what the rest needs */
 		quote_value(p, mk->remaining - q, s->base_scale, &new_lock);
-		m_quote->frozen -= mk->locked - new_lock;
-		m_quote->available += mk->locked - new_lock - quote;
-		mk->locked = new_lock;
+		m_quote->frozen -= mc->locked - new_lock;
+		m_quote->available += mc->locked - new_lock - quote;
+		mc->locked = new_lock;
 		m_base->available += q - maker_fee;
 
 		/* taker sells: its base lock shrinks by q, it receives quote */
 		t->base->frozen -= q;
 		t->locked -= q;
 		t->quote->available += quote - taker_fee;
-		fee_base->available += maker_fee;
-		fee_quote->available += taker_fee;
+		rows[s->fee_base].available += maker_fee;
+		rows[s->fee_quote].available += taker_fee;
 	}
 
 	mk->remaining -= q;
-	mk->filled += q;
-	mk->notional += (u128) p * (u128) q;
+	mc->filled += q;
+	mc->notional += (u128) p * (u128) q;
 	LEVELS(c)[mk->level].qty -= q;
 	t->remaining -= q;
 	t->filled += q;
 	t->notional += (u128) p * (u128) q;
 	t->trades++;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.type = CORE_EV_TRADE;
-	ev.u.trade.trade_id = c->next_trade_id++;
-	ev.u.trade.symbol = t->sym;
-	ev.u.trade.taker_side = t->side;
-	ev.u.trade.price = p;
-	ev.u.trade.qty = q;
-	ev.u.trade.quote_qty = quote;
-	ev.u.trade.taker_order_id = t->id;
-	ev.u.trade.taker_user_id = t->user;
-	ev.u.trade.maker_order_id = mk->id;
-	ev.u.trade.maker_user_id = mk->user_id;
-	ev.u.trade.taker_fee = taker_fee;
-	ev.u.trade.maker_fee = maker_fee;
-	emit(t->a, &ev);
+	if (t->a->fn)
+	{
+		ev.type = CORE_EV_TRADE;
+		ev.u.trade.trade_id = c->next_trade_id;
+		ev.u.trade.symbol = t->sym;
+		ev.u.trade.taker_side = t->side;
+		ev.u.trade.price = p;
+		ev.u.trade.qty = q;
+		ev.u.trade.quote_qty = quote;
+		ev.u.trade.taker_order_id = t->id;
+		ev.u.trade.taker_user_id = t->user;
+		ev.u.trade.maker_order_id = mk->id;
+		ev.u.trade.maker_user_id = mk->user_id;
+		ev.u.trade.taker_fee = taker_fee;
+		ev.u.trade.maker_fee = maker_fee;
+		emit(t->a, &ev);
+	}
+	c->next_trade_id++;
 
 	if (mk->remaining == 0)
 	{
-		emit_resting_event(t->a, mk, CORE_ST_FILLED, CORE_R_NONE);
+		resting_event(&ev, mk, mc, CORE_ST_FILLED, CORE_R_NONE);
 		retire_resting(c, m);
+		emit(t->a, &ev);
 	}
-	else if (worth_nothing(p, mk->remaining, s->base_scale))
+	else if (UNLIKELY(worth_nothing(p, mk->remaining, s->base_scale)))
 	{
 		/* A remainder worth less than one quote unit does not rest. */
-		emit_resting_event(t->a, mk, CORE_ST_CANCELED, CORE_R_DUST);
+		resting_event(&ev, mk, mc, CORE_ST_CANCELED, CORE_R_DUST);
 		retire_resting(c, m);
+		emit(t->a, &ev);
 	}
 	else
-		emit_resting_event(t->a, mk, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
+		emit_resting_event(t->a, mk, mc, CORE_ST_PARTIALLY_FILLED, CORE_R_NONE);
 }
 
 /* ------------------------------------------------------------- matching */
@@ -286,18 +328,19 @@ affordable(const taker *t, int64_t p)
  * dry_match below must make exactly the same decisions.
  */
 static void
-match(taker *t)
+match_book(taker *t)
 {
 	core_engine *c = t->c;
 	const symbol *s = t->s;
+	const level *L = LEVELS(c);
 	uint32_t	l = s->sides[!t->side].best;
 
 	while (l != NIL && t->remaining > 0)
 	{
-		uint32_t	next_level = LEVELS(c)[l].next;
-		uint32_t	m = LEVELS(c)[l].head;
+		uint32_t	next_level = L[l].next;
+		uint32_t	m = L[l].head;
 
-		if (!crosses(t, LEVELS(c)[l].price))
+		if (!crosses(t, L[l].price))
 			return;
 		/* Orders leave only this level here, so next_level stays valid. */
 		while (m != NIL && t->remaining > 0)
@@ -305,7 +348,7 @@ match(taker *t)
 			order	   *mk = &ORDERS(c)[m];
 			uint32_t	next = mk->next;
 			int64_t		q,
-						quote;
+						quote = 0;
 			bool		cut = false;
 
 			if (mk->user_id == t->user && t->stp != CORE_STP_NONE)
@@ -356,6 +399,16 @@ match(taker *t)
 		}
 		l = next_level;
 	}
+}
+
+/* match_book, after a check (inline) that the taker crosses at all. */
+static inline void
+match(taker *t)
+{
+	uint32_t	best = t->s->sides[!t->side].best;
+
+	if (best != NIL && crosses(t, LEVELS(t->c)[best].price))
+		match_book(t);
 }
 
 /*
@@ -468,6 +521,29 @@ release_taker_lock(taker *t)
 	t->locked = 0;
 }
 
+/* The fields of a taker that every command sets the same way. */
+static void
+taker_init(taker *t, apply_ctx *a, const symbol *s, uint32_t sym, int64_t id,
+		   int64_t user, uint8_t side, uint8_t stp)
+{
+	t->a = a;
+	t->c = a->c;
+	t->s = s;
+	t->sym = sym;
+	t->id = id;
+	t->user = user;
+	t->side = side;
+	t->stp = stp;
+	t->market_buy = false;
+	t->filled = 0;
+	t->notional = 0;
+	t->locked = 0;
+	t->budget = 0;
+	t->budget_reason = CORE_R_NONE;
+	t->stop = CORE_R_NONE;
+	t->trades = 0;
+}
+
 /* ---------------------------------------------------------------- PLACE */
 
 static void
@@ -485,13 +561,50 @@ redo_place_malformed(apply_ctx *a)
 	reject_place(a, &a->rec->u.place, a->c->next_order_id++, CORE_R_INVALID);
 }
 
-/* Shape checks that need the symbol: tick, lot, minimum (rules.c). */
-static bool
+/* Shape checks that need the symbol: tick, lot, minimum (core.h's rules). */
+static inline bool
 fits_symbol(const symbol *s, int64_t price, int64_t qty, bool check_min)
 {
 	if (!core_price_on_tick(price, s->tick) || !core_qty_on_lot(qty, s->lot))
 		return false;
 	return !check_min || core_qty_meets_min(qty, s->min_qty);
+}
+
+/* The new order rests: fill its records and put it in the book. */
+static void
+rest_order(apply_ctx *a, const core_rec_place *r, const taker *t, uint32_t o,
+		   uint32_t base_row, uint32_t quote_row)
+{
+	core_engine *c = a->c;
+	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
+	core_status st = t->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
+
+	ord->id = t->id;
+	ord->user_id = r->user_id;
+	ord->price = r->price;
+	ord->remaining = t->remaining;
+	ord->account = t->acct;
+	ord->symbol = r->symbol;
+	ord->side = r->side;
+	ord->stp = r->stp;
+	ord->post_only = r->post_only;
+	oc->filled = t->filled;
+	oc->locked = t->locked;
+	oc->created_ts = a->rec->ts;
+	oc->notional = t->notional;
+	oc->base_row = base_row;
+	oc->quote_row = quote_row;
+	ord->has_client_id = r->client_order_id[0] != '\0';
+	if (ord->has_client_id)
+		memcpy(ORDER_TEXT(c)[o].client_order_id, r->client_order_id,
+			   sizeof(r->client_order_id));
+	book_index_order(c, o);
+	book_append_account(c, o);
+	book_enqueue(c, o);
+	emit_resting_event(a, ord, oc, st, CORE_R_NONE);
+	set_order_result(a, t->id, st, CORE_R_NONE, t->filled, t->remaining, t->notional,
+					 t->trades);
 }
 
 void
@@ -500,53 +613,57 @@ redo_place(apply_ctx *a)
 	const core_rec_place *r = &a->rec->u.place;
 	core_engine *c = a->c;
 	int64_t		id = c->next_order_id++;
-	symbol	   *s = symbol_at(c, r->symbol);
+	const symbol *s = symbol_at(c, r->symbol);
 	bool		market = r->price == 0;
-	bool		may_rest = !market && r->tif == CORE_GTC;
-	uint32_t	o = NIL;
+	uint32_t	o,
+				base_row,
+				quote_row,
+				base_at = NIL,
+				quote_at = NIL;
+	uint64_t	uh;
+	balance    *rows;
 	taker		t;
-	uint32_t	need_rows;
 	int64_t		avail;
 	core_reason why;
 	core_status st;
 
-	if (s == NULL)
+	if (UNLIKELY(s == NULL))
 		{ reject_place(a, r, id, CORE_R_UNKNOWN_SYMBOL); return; }
-	if (s->status == CORE_HALTED)
+	if (UNLIKELY(s->status == CORE_HALTED))
 		{ reject_place(a, r, id, CORE_R_HALTED); return; }
-	if (!fits_symbol(s, r->price, r->qty, true))
+	if (UNLIKELY(!fits_symbol(s, r->price, r->qty, true)))
 		{ reject_place(a, r, id, CORE_R_INVALID); return; }
 
-	memset(&t, 0, sizeof(t));
-	t.a = a;
-	t.c = c;
-	t.s = s;
-	t.sym = r->symbol;
-	t.id = id;
-	t.user = r->user_id;
-	t.side = r->side;
-	t.stp = r->stp;
-	t.price = r->price;
-	t.qty = r->qty;
-	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
-	t.acct = ledger_find_account(c, r->user_id);
-	if (t.acct == NIL)
+	/*
+	 * The account and its two rows: each looked up once, from one hash of
+	 * the user, and none waiting for another (three cache misses at most,
+	 * in parallel).
+	 */
+	uh = user_hash(r->user_id);
+	base_row = ledger_probe_row(c, row_home(c, uh, s->base), r->user_id, s->base, &base_at);
+	quote_row = ledger_probe_row(c, row_home(c, uh, s->quote), r->user_id, s->quote, &quote_at);
+	t.acct = ledger_probe_account(c, account_home(c, uh), r->user_id);
+	if (UNLIKELY(t.acct == NIL))
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
 
 	/*
 	 * The order needs a balance row for both assets before money moves; rows
 	 * are created only once every check has passed, so a refused order
-	 * leaves no trace but its order id.
+	 * leaves no trace but its order id.  Until then a missing row reads as
+	 * the table's NIL slot, which is all zeros and never written.
 	 */
-	t.base = ledger_find(c, t.acct, s->base);
-	t.quote = ledger_find(c, t.acct, s->quote);
-	need_rows = (t.base == NULL) + (t.quote == NULL);
-	if (c->nbalances + need_rows > c->limits.max_balances)
+	if (UNLIKELY(base_row == NIL || quote_row == NIL) &&
+		c->nbalances + (base_row == NIL) + (quote_row == NIL) > c->limits.max_balances)
 		{ reject_place(a, r, id, CORE_R_CAPACITY); return; }
-	avail = r->side == CORE_BUY ? (t.quote ? t.quote->available : 0)
-		: (t.base ? t.base->available : 0);
+	rows = BALANCES(c);
+	taker_init(&t, a, s, r->symbol, id, r->user_id, r->side, r->stp);
+	t.base = &rows[base_row];
+	t.quote = &rows[quote_row];
+	t.price = r->price;
+	t.remaining = r->qty > 0 ? r->qty : INT64_MAX;	/* quote_qty-only market buy */
+	avail = r->side == CORE_BUY ? t.quote->available : t.base->available;
 
-	if (!market)
+	if (LIKELY(!market))
 	{
 		int64_t		value = 0;
 
@@ -577,61 +694,48 @@ redo_place(apply_ctx *a)
 		}
 	}
 
-	if (may_rest && (why = room_to_rest(&t, r)) != CORE_R_NONE)
+	if (!market && r->tif == CORE_GTC && (why = room_to_rest(&t, r)) != CORE_R_NONE)
 		{ reject_place(a, r, id, why); return; }
 	if (t.locked > avail)
 		{ reject_place(a, r, id, CORE_R_INSUFFICIENT_FUNDS); return; }
-	if (r->post_only && would_cross(&t))
+	if (UNLIKELY(r->post_only) && would_cross(&t))
 		{ reject_place(a, r, id, CORE_R_POST_ONLY); return; }
 	/* Fill-or-kill counts only what it could really take (stp, dust). */
-	if (r->tif == CORE_FOK && dry_match(&t) != 0)
+	if (UNLIKELY(r->tif == CORE_FOK) && dry_match(&t) != 0)
 		{ reject_place(a, r, id, CORE_R_FOK); return; }
 
-	t.base = ledger_get_or_add(c, t.acct, s->base);
-	t.quote = ledger_get_or_add(c, t.acct, s->quote);
-	CORE_ASSERT(t.base != NULL && t.quote != NULL);	/* need_rows checked above */
+	/* Create the missing rows where their lookups ended (capacity checked). */
+	if (UNLIKELY(base_row == NIL || quote_row == NIL))
+	{
+		if (base_row == NIL)
+			base_row = ledger_add_row(c, t.acct, s->base, base_at);
+		if (quote_row == NIL)
+			quote_row = ledger_add_row(c, t.acct, s->quote, quote_at);
+		t.base = &rows[base_row];
+		t.quote = &rows[quote_row];
+	}
 	if (t.locked > 0)
 		ledger_freeze(r->side == CORE_BUY ? t.quote : t.base, t.locked);
 	match(&t);
 
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
-		worth_nothing(t.price, t.remaining, s->base_scale))
-		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
 	/*
-	 * A slot is free: either the pool had one before matching (which only
-	 * frees slots), or room_to_rest's dry_match found that nothing would
-	 * rest.  Should the two ever disagree, the remainder expires (reason
-	 * capacity) rather than break the pool.
+	 * A gtc remainder rests, unless it is worth nothing.  A slot is free:
+	 * either the pool had one before matching (which only frees slots), or
+	 * room_to_rest's dry_match found that nothing would rest.  Should the
+	 * two ever disagree, the remainder expires (reason capacity) rather
+	 * than break the pool.
 	 */
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE &&
-		(o = book_alloc_order(c)) == NIL)
-		t.stop = CORE_R_CAPACITY;
-	if (may_rest && t.remaining > 0 && t.stop == CORE_R_NONE)
+	if (!market && r->tif == CORE_GTC && t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		order	   *ord = &ORDERS(c)[o];
-
-		CORE_ASSERT(o != NIL);	/* allocated just above */
-		ord->id = id;
-		ord->user_id = r->user_id;
-		ord->price = r->price;
-		ord->remaining = t.remaining;
-		ord->filled = t.filled;
-		ord->locked = t.locked;
-		ord->created_ts = a->rec->ts;
-		ord->notional = t.notional;
-		ord->symbol = r->symbol;
-		ord->account = t.acct;
-		ord->side = r->side;
-		ord->stp = r->stp;
-		ord->post_only = r->post_only;
-		memcpy(ord->client_order_id, r->client_order_id, sizeof(ord->client_order_id));
-		book_index_order(c, o);
-		book_link_account(c, o);
-		book_enqueue(c, o);
-		st = t.filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW;
-		emit_resting_event(a, ord, st, CORE_R_NONE);
-		set_order_result(a, id, st, CORE_R_NONE, t.filled, t.remaining, t.notional, t.trades);
-		return;
+		if (UNLIKELY(worth_nothing(t.price, t.remaining, s->base_scale)))
+			t.stop = CORE_R_DUST;
+		else if (UNLIKELY((o = book_alloc_order(c)) == NIL))
+			t.stop = CORE_R_CAPACITY;
+		else
+		{
+			rest_order(a, r, &t, o, base_row, quote_row);
+			return;
+		}
 	}
 
 	release_taker_lock(&t);
@@ -646,7 +750,7 @@ redo_place(apply_ctx *a)
 /* --------------------------------------------------------------- CANCEL */
 
 /* The caller's own resting order, or NIL. */
-static uint32_t
+HOT_INLINE uint32_t
 own_order(core_engine *c, int64_t user, int64_t order_id)
 {
 	uint32_t	o = book_find_order(c, order_id);
@@ -659,14 +763,14 @@ redo_cancel(apply_ctx *a)
 {
 	const core_rec_cancel *r = &a->rec->u.cancel;
 	uint32_t	o = own_order(a->c, r->user_id, r->order_id);
-	order	   *ord;
+	const order_cold *oc;
 
 	a->res->order_id = r->order_id;
 	if (o == NIL)
 		REJECT(a, CORE_R_UNKNOWN_ORDER);
-	ord = &ORDERS(a->c)[o];
-	set_order_result(a, ord->id, CORE_ST_CANCELED, CORE_R_NONE, ord->filled, 0,
-					 ord->notional, 0);
+	oc = &ORDER_COLD(a->c)[o];
+	set_order_result(a, r->order_id, CORE_ST_CANCELED, CORE_R_NONE, oc->filled, 0,
+					 oc->notional, 0);
 	cancel_resting(a, o, CORE_R_NONE);
 }
 
@@ -686,7 +790,7 @@ redo_cancel_all(apply_ctx *a)
 	o = ACCOUNTS(c)[acct].orders_head;
 	while (o != NIL)
 	{
-		uint32_t	next = ORDERS(c)[o].unext;
+		uint32_t	next = ORDER_LINKS(c)[o].next;
 
 		if (r->symbol == 0 || ORDERS(c)[o].symbol == r->symbol)
 		{
@@ -704,17 +808,47 @@ amend_in_place(apply_ctx *a, uint32_t o, int64_t new_qty)
 {
 	core_engine *c = a->c;
 	order	   *ord = &ORDERS(c)[o];
+	order_cold *oc = &ORDER_COLD(c)[o];
 	int64_t		new_lock;
 
 	LEVELS(c)[ord->level].qty -= ord->remaining - new_qty;
 	ord->remaining = new_qty;
 	new_lock = order_lock_needed(&SYMBOLS(c)[ord->symbol], ord);
-	ledger_release(lock_balance(c, ord), ord->locked - new_lock);
-	ord->locked = new_lock;
-	emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
-	set_order_result(a, ord->id,
-					 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
+	ledger_release(lock_row(c, ord, oc), oc->locked - new_lock);
+	oc->locked = new_lock;
+	emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+	set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+					 oc->filled, ord->remaining, oc->notional, 0);
+}
+
+/* An amended order that does not rest again: it ends, and leaves the book. */
+static __attribute__((noinline)) void
+amend_ends(apply_ctx *a, uint32_t o, taker *t)
+{
+	const order *ord = &ORDERS(a->c)[o];
+	const order_cold *oc = &ORDER_COLD(a->c)[o];
+	core_reason why;
+	core_status st;
+
+	release_taker_lock(t);
+	st = finished_status(t, &why);
+	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
+					 ord->price, oc->filled + ord->remaining, oc->filled, 0);
+	set_order_result(a, ord->id, st, why, oc->filled, 0, oc->notional, t->trades);
+	retire_resting(a->c, o);
+}
+
+/* A refused amend leaves the order as it was: answer with its figures. */
+static void
+refuse_amend(apply_ctx *a, uint32_t o, core_reason why)
+{
+	const order *ord = &ORDERS(a->c)[o];
+	const order_cold *oc = &ORDER_COLD(a->c)[o];
+
+	set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+					 oc->filled, ord->remaining, oc->notional, 0);
+	a->res->status = CORE_ST_REJECTED;
+	a->res->reason = why;
 }
 
 void
@@ -724,39 +858,38 @@ redo_amend(apply_ctx *a)
 	core_engine *c = a->c;
 	uint32_t	o = own_order(c, r->user_id, r->order_id);
 	order	   *ord;
-	symbol	   *s;
+	order_cold *oc;
+	const symbol *s;
 	int64_t		new_qty,
 				new_price,
 				value = 0,
 				new_lock;
 	balance    *lockbal;
 	taker		t;
-	core_reason why;
-	core_status st;
 
 	a->res->order_id = r->order_id;
 	if (o == NIL)
 		REJECT(a, CORE_R_UNKNOWN_ORDER);
 	ord = &ORDERS(c)[o];
+	oc = &ORDER_COLD(c)[o];
 	s = &SYMBOLS(c)[ord->symbol];
-	/* A refused amend leaves the order as it was: answer with its figures. */
-	set_order_result(a, ord->id, ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-					 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, 0);
-	if (s->status == CORE_HALTED)
-		REJECT(a, CORE_R_HALTED);
 	new_qty = r->qty > 0 ? r->qty : ord->remaining;
 	new_price = r->price > 0 ? r->price : ord->price;
-	if (!fits_symbol(s, new_price, new_qty, false))
-		REJECT(a, CORE_R_INVALID);
+	if (UNLIKELY(s->status == CORE_HALTED))
+		{ refuse_amend(a, o, CORE_R_HALTED); return; }
+	if (UNLIKELY(!fits_symbol(s, new_price, new_qty, false)))
+		{ refuse_amend(a, o, CORE_R_INVALID); return; }
 	/* Its size (filled + new remaining) must stay an int64 like any order's. */
-	if (new_qty > INT64_MAX - ord->filled)
-		REJECT(a, CORE_R_OVERFLOW);
+	if (UNLIKELY(new_qty > INT64_MAX - oc->filled))
+		{ refuse_amend(a, o, CORE_R_OVERFLOW); return; }
 	switch (order_value_check(s, new_price, new_qty, &value))
 	{
 		case CORE_VALUE_OVERFLOW:
-			REJECT(a, CORE_R_OVERFLOW);
+			refuse_amend(a, o, CORE_R_OVERFLOW);
+			return;
 		case CORE_VALUE_TOO_SMALL:
-			REJECT(a, CORE_R_INVALID);
+			refuse_amend(a, o, CORE_R_INVALID);
+			return;
 		case CORE_VALUE_OK:
 			break;
 	}
@@ -767,57 +900,63 @@ redo_amend(apply_ctx *a)
 
 	/* Otherwise cancel-and-replace under the same id. */
 	new_lock = ord->side == CORE_BUY ? value : new_qty;
-	lockbal = lock_balance(c, ord);
-	if (new_lock > lockbal->available + ord->locked)
-		REJECT(a, CORE_R_INSUFFICIENT_FUNDS);
+	lockbal = lock_row(c, ord, oc);
+	if (new_lock > lockbal->available + oc->locked)
+		{ refuse_amend(a, o, CORE_R_INSUFFICIENT_FUNDS); return; }
 
-	memset(&t, 0, sizeof(t));
-	t.a = a;
-	t.c = c;
-	t.s = s;
-	t.sym = ord->symbol;
+	/*
+	 * Nothing on the other side at the new price: the order only moves to
+	 * the back of its new level (it is worth at least one quote unit, so it
+	 * rests), as the general path below would find after matching nothing.
+	 */
+	if (LIKELY(!price_crosses(c, s, ord->side, new_price)))
+	{
+		book_dequeue(c, o);
+		ledger_release(lockbal, oc->locked);
+		ledger_freeze(lockbal, new_lock);
+		ord->price = new_price;
+		ord->remaining = new_qty;
+		oc->locked = new_lock;
+		book_enqueue(c, o);
+		emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+		set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+						 oc->filled, new_qty, oc->notional, 0);
+		return;
+	}
+
+	taker_init(&t, a, s, ord->symbol, ord->id, ord->user_id, ord->side, ord->stp);
 	t.acct = ord->account;
-	t.base = ledger_find(c, ord->account, s->base);
-	t.quote = ledger_find(c, ord->account, s->quote);
-	t.id = ord->id;
-	t.user = ord->user_id;
-	t.side = ord->side;
-	t.stp = ord->stp;
+	t.base = &BALANCES(c)[oc->base_row];
+	t.quote = &BALANCES(c)[oc->quote_row];
 	t.price = new_price;
 	t.remaining = new_qty;
-	t.filled = ord->filled;
-	t.notional = ord->notional;
+	t.filled = oc->filled;
+	t.notional = oc->notional;
 	if (ord->post_only && would_cross(&t))
-		REJECT(a, CORE_R_POST_ONLY);
+		{ refuse_amend(a, o, CORE_R_POST_ONLY); return; }
 
 	book_dequeue(c, o);
-	ledger_release(lockbal, ord->locked);
-	ord->locked = 0;
+	ledger_release(lockbal, oc->locked);
+	oc->locked = 0;
 	t.locked = new_lock;
 	ledger_freeze(lockbal, new_lock);
 	match(&t);
 
 	ord->price = new_price;
 	ord->remaining = t.remaining;
-	ord->filled = t.filled;
-	ord->notional = t.notional;
+	oc->filled = t.filled;
+	oc->notional = t.notional;
 	if (t.remaining > 0 && t.stop == CORE_R_NONE &&
 		worth_nothing(new_price, t.remaining, s->base_scale))
 		t.stop = CORE_R_DUST;	/* a remainder worth nothing does not rest */
 	if (t.remaining > 0 && t.stop == CORE_R_NONE)
 	{
-		ord->locked = t.locked;
+		oc->locked = t.locked;
 		book_enqueue(c, o);
-		emit_resting_event(a, ord, CORE_ST_AMENDED, CORE_R_NONE);
-		set_order_result(a, ord->id,
-						 ord->filled > 0 ? CORE_ST_PARTIALLY_FILLED : CORE_ST_NEW,
-						 CORE_R_NONE, ord->filled, ord->remaining, ord->notional, t.trades);
+		emit_resting_event(a, ord, oc, CORE_ST_AMENDED, CORE_R_NONE);
+		set_order_result(a, ord->id, core_resting_status(oc->filled), CORE_R_NONE,
+						 oc->filled, ord->remaining, oc->notional, t.trades);
 		return;
 	}
-	release_taker_lock(&t);
-	st = finished_status(&t, &why);
-	emit_order_event(a, ord->id, ord->user_id, ord->symbol, ord->side, st, why,
-					 ord->price, ord->filled + ord->remaining, ord->filled, 0);
-	set_order_result(a, ord->id, st, why, ord->filled, 0, ord->notional, t.trades);
-	retire_resting(c, o);
+	amend_ends(a, o, &t);
 }

@@ -2,25 +2,15 @@
  * money.c — exact integer arithmetic for amounts, prices and fees, and the
  * small hashing helpers the arena's indexes use.
  *
- * Every product of two int64 goes through a 128-bit intermediate; a result
- * that does not fit int64 is reported, never wrapped.  Division truncates
- * toward zero, which for the non-negative amounts used here is floor.
+ * Every product of two int64 is exact: it is formed in 64 bits when it
+ * fits (checked), else in 128 bits; a result that does not fit int64 is
+ * reported, never wrapped.  Division truncates toward zero, which for the
+ * non-negative amounts used here is floor.  The fast paths are inline in
+ * core_int.h; this file holds the slow ones.
  */
 #include <string.h>
 
 #include "core_int.h"
-
-/* A strong 64-bit finaliser (splitmix64's): good spread for sequential keys. */
-uint64_t
-mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return x;
-}
 
 /* FNV-1a over a NUL-terminated string. */
 uint32_t
@@ -46,8 +36,9 @@ pow10_i64(unsigned n)
 	return r;
 }
 
+/* quote_value's slow path: a product beyond 64 bits, or a negative input. */
 bool
-quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out)
+quote_value_wide(int64_t price, int64_t qty, int64_t scale, int64_t *out)
 {
 	i128		v = (i128) price * (i128) qty / scale;
 
@@ -57,49 +48,40 @@ quote_value(int64_t price, int64_t qty, int64_t scale, int64_t *out)
 	return true;
 }
 
-int64_t
-core_min_order_value(int64_t min_notional)
+/*
+ * The divisor d (>= 1) as odd * 2^shift and the inverse of odd modulo 2^64
+ * (Newton's iteration: each step doubles the correct low bits, from 3).
+ * Then a multiple x of d divided by d is (x >> shift) * inverse, exactly.
+ */
+exact_divisor
+exact_divisor_of(int64_t d)
 {
-	return min_notional > 1 ? min_notional : 1;
-}
+	exact_divisor r;
+	uint64_t	odd = (uint64_t) d;
+	uint64_t	x;
 
-static core_value_check
-value_check(int64_t price, int64_t qty, int64_t scale, int64_t min_value, int64_t *value)
-{
-	int64_t		v;
-
-	if (!quote_value(price, qty, scale, &v))
-		return CORE_VALUE_OVERFLOW;
-	if (value)
-		*value = v;
-	return v < min_value ? CORE_VALUE_TOO_SMALL : CORE_VALUE_OK;
-}
-
-core_value_check
-order_value_check(const symbol *s, int64_t price, int64_t qty, int64_t *value)
-{
-	return value_check(price, qty, s->base_scale, s->min_value, value);
+	r.shift = (uint32_t) __builtin_ctzll(odd);
+	odd >>= r.shift;
+	x = odd;
+	for (int i = 0; i < 5; i++)
+		x *= 2 - odd * x;
+	r.inv = x;
+	return r;
 }
 
 core_value_check
 core_check_order_value(int64_t price, int64_t qty, unsigned base_decimals,
 					   int64_t min_notional, int64_t *value)
 {
+	int64_t		v;
+
 	if (base_decimals > CORE_MAX_DECIMALS)
 		base_decimals = CORE_MAX_DECIMALS;
-	return value_check(price, qty, pow10_i64(base_decimals),
-					   core_min_order_value(min_notional), value);
-}
-
-int64_t
-fee_of(int64_t amount, int32_t ppm)
-{
-	int64_t		fee;
-
-	if (amount <= 0 || ppm <= 0)
-		return 0;
-	fee = (int64_t) ((i128) amount * ppm / CORE_FEE_SCALE);
-	return fee > 0 ? fee : 1;
+	if (!quote_value(price, qty, pow10_i64(base_decimals), &v))
+		return CORE_VALUE_OVERFLOW;
+	if (value)
+		*value = v;
+	return v < core_min_order_value(min_notional) ? CORE_VALUE_TOO_SMALL : CORE_VALUE_OK;
 }
 
 /*

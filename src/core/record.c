@@ -61,9 +61,9 @@ validate_create_symbol(const core_record *rec)
 		return "min_qty must not be negative";
 	if (r->min_notional < 0)
 		return "min_notional must not be negative";
-	if (!core_fee_ppm_ok(r->maker_fee_ppm))
+	if (!fee_ppm_ok(r->maker_fee_ppm))
 		return "maker_fee must be at least 0 and less than 1";
-	if (!core_fee_ppm_ok(r->taker_fee_ppm))
+	if (!fee_ppm_ok(r->taker_fee_ppm))
 		return "taker_fee must be at least 0 and less than 1";
 	return NULL;
 }
@@ -93,30 +93,41 @@ validate_funds(const core_record *rec)
 	return NULL;
 }
 
+/*
+ * A PLACE's field checks, with their messages, in the order they are
+ * applied.  Every PLACE runs them: the common case (all pass) is a chain of
+ * tests with nothing else in it, and only a record that fails one looks
+ * for the first that does (place_field_failure).
+ */
+#define PLACE_FIELD_CHECKS(X) \
+	X(r->user_id < 1, "user_id must be at least 1") \
+	X(r->symbol < 1, "symbol must be a symbol id") \
+	X(r->side > CORE_SELL, "side must be buy or sell") \
+	X(r->tif > CORE_FOK, "tif must be gtc, ioc or fok") \
+	X(r->stp > CORE_STP_CANCEL_BOTH, "stp must be none, cancel_taker, cancel_maker or cancel_both") \
+	X(r->price < 0, "price must be positive") \
+	X(r->qty < 0, "qty must be positive") \
+	X(r->quote_qty < 0, "quote_qty must be positive")
+#define FAILS(cond, msg) UNLIKELY(cond) ||
+#define FIRST_FAILURE(cond, msg) if (cond) return msg;
+
+static __attribute__((noinline, cold)) const char *
+place_field_failure(const core_rec_place *r)
+{
+	PLACE_FIELD_CHECKS(FIRST_FAILURE)
+	return NULL;
+}
+
 static const char *
 validate_place(const core_record *rec)
 {
 	const core_rec_place *r = &rec->u.place;
 	bool		market = r->price == 0;
 
-	if (r->user_id < 1)
-		return "user_id must be at least 1";
-	if (r->symbol < 1)
-		return "symbol must be a symbol id";
-	if (r->side > CORE_SELL)
-		return "side must be buy or sell";
-	if (r->tif > CORE_FOK)
-		return "tif must be gtc, ioc or fok";
-	if (r->stp > CORE_STP_CANCEL_BOTH)
-		return "stp must be none, cancel_taker, cancel_maker or cancel_both";
-	if (r->price < 0)
-		return "price must be positive";
-	if (r->qty < 0)
-		return "qty must be positive";
-	if (r->quote_qty < 0)
-		return "quote_qty must be positive";
-	switch (core_place_args_check(market, (core_side) r->side, (core_tif) r->tif, r->post_only,
-								  r->qty > 0, r->quote_qty > 0))
+	if (PLACE_FIELD_CHECKS(FAILS) false)
+		return place_field_failure(r);
+	switch (place_args_check(market, (core_side) r->side, (core_tif) r->tif, r->post_only,
+							 r->qty > 0, r->quote_qty > 0))
 	{
 		case CORE_PLACE_ARGS_OK:
 			break;
@@ -130,7 +141,7 @@ validate_place(const core_record *rec)
 			return market && r->side == CORE_BUY ?
 				"a market buy needs qty or quote_qty" : "qty must be positive";
 	}
-	if (!core_client_id_ok(r->client_order_id))
+	if (UNLIKELY(!client_id_ok(r->client_order_id)))
 		return "client_order_id must be at most 36 printable characters without quotes or backslashes";
 	return NULL;
 }
@@ -269,11 +280,7 @@ core_rectype_name(core_rectype t)
 const char *
 core_record_validate(const core_record *rec)
 {
-	const rectype_def *def = rectype_of(rec->type);
-
-	if (def == NULL)
-		return "unknown record type";
-	return def->validate(rec);
+	return record_validate(rec);
 }
 
 /* ------------------------------------------------------- codec */

@@ -10,18 +10,6 @@
 
 #include "core_int.h"
 
-asset *
-asset_at(core_engine *c, uint32_t id)
-{
-	return (id >= 1 && id <= c->nassets) ? &ASSETS(c)[id] : NULL;
-}
-
-symbol *
-symbol_at(core_engine *c, uint32_t id)
-{
-	return (id >= 1 && id <= c->nsymbols) ? &SYMBOLS(c)[id] : NULL;
-}
-
 uint32_t
 asset_lookup(const core_engine *c, const char *code)
 {
@@ -107,7 +95,7 @@ asset_insert(core_engine *c, const core_asset_info *in)
 	a->hnext = *bucket;
 	*bucket = id;
 	c->nassets = id;
-	ledger_get_or_add(c, FEE_ACCOUNT, id);
+	ledger_get_or_add(c, c->fee_account, id);
 	return NULL;
 }
 
@@ -150,6 +138,12 @@ symbol_insert(core_engine *c, const core_symbol_info *in)
 	s->maker_ppm = in->maker_fee_ppm;
 	s->taker_ppm = in->taker_fee_ppm;
 	s->status = in->status;
+	s->tick_div = exact_divisor_of(in->tick_size);
+	/* The fee account has a row for every asset (asset_insert). */
+	s->fee_base = ledger_find_row(c, 0, s->base, NULL);
+	s->fee_quote = ledger_find_row(c, 0, s->quote, NULL);
+	ladder_init(&s->sides[CORE_BUY]);
+	ladder_init(&s->sides[CORE_SELL]);
 	bucket = &SYMBOL_HASH(c)[hash_text(s->name) & c->symbol_hmask];
 	s->hnext = *bucket;
 	*bucket = id;

@@ -9,13 +9,12 @@
  */
 #include <string.h>
 
-#include "core_int.h"
+#include "book.h"
 
 void
 core_walk(const core_engine *c, const core_walker *w, void *ctx)
 {
-	const account *accts = ACCOUNTS(c);
-	const balance *bals = BALANCES(c);
+	const balance *rows = BALANCES(c);
 	const level *L = LEVELS(c);
 
 	if (w->counters)
@@ -42,15 +41,15 @@ core_walk(const core_engine *c, const core_walker *w, void *ctx)
 		}
 	if (w->balance)
 		for (uint32_t a = 1; a <= c->naccounts; a++)
-			for (uint32_t b = accts[a].balances; b != NIL; b = bals[b].next)
+			for (uint32_t b = ACCOUNTS(c)[ACCOUNT_SEQ(c)[a]].balances; b != NIL; b = rows[b].next)
 			{
 				core_balance_info info;
 
 				memset(&info, 0, sizeof(info));
-				info.user_id = accts[a].user_id;
-				info.asset = bals[b].asset;
-				info.available = bals[b].available;
-				info.frozen = bals[b].frozen;
+				info.user_id = rows[b].user_id;
+				info.asset = rows[b].asset;
+				info.available = rows[b].available;
+				info.frozen = rows[b].frozen;
 				w->balance(ctx, &info);
 			}
 	if (w->order)
@@ -83,7 +82,8 @@ core_restore_symbol(core_engine *c, const core_symbol_info *s)
 const char *
 core_restore_balance(core_engine *c, const core_balance_info *b)
 {
-	uint32_t	acct;
+	uint32_t	acct,
+				row;
 	balance    *bal;
 
 	if (b->user_id < 0 || asset_at(c, b->asset) == NULL)
@@ -95,9 +95,10 @@ core_restore_balance(core_engine *c, const core_balance_info *b)
 		acct = ledger_add_account(c, b->user_id);
 	if (acct == NIL)
 		return "capacity: too many accounts";
-	bal = ledger_get_or_add(c, acct, b->asset);
-	if (bal == NULL)
+	row = ledger_get_or_add(c, acct, b->asset);
+	if (row == NIL)
 		return "capacity: too many balances";
+	bal = &BALANCES(c)[row];
 	bal->available = b->available;
 	bal->frozen = b->frozen;
 	return NULL;
@@ -108,13 +109,18 @@ core_restore_order(core_engine *c, const core_order_info *o)
 {
 	symbol	   *s = symbol_at(c, o->symbol);
 	uint32_t	acct = ledger_find_account(c, o->user_id);
-	uint32_t	slot;
+	uint32_t	slot,
+				base_row,
+				quote_row;
 	order	   *ord;
+	order_cold *oc;
 	int64_t		value;
 
-	if (s == NULL || acct == NIL || acct == FEE_ACCOUNT)
+	if (s == NULL || acct == NIL || acct == c->fee_account)
 		return "order refers to an unknown symbol or user";
-	if (ledger_find(c, acct, s->base) == NULL || ledger_find(c, acct, s->quote) == NULL)
+	base_row = ledger_find_row(c, o->user_id, s->base, NULL);
+	quote_row = ledger_find_row(c, o->user_id, s->quote, NULL);
+	if (base_row == NIL || quote_row == NIL)
 		return "order's user has no balance rows for the symbol";
 	if (o->order_id < 1 ||
 		book_find_order(c, o->order_id) != NIL)
@@ -131,25 +137,33 @@ core_restore_order(core_engine *c, const core_order_info *o)
 	if (slot == NIL)
 		return "capacity: too many orders";
 	ord = &ORDERS(c)[slot];
+	oc = &ORDER_COLD(c)[slot];
 	ord->id = o->order_id;
 	ord->user_id = o->user_id;
 	ord->price = o->price;
 	ord->remaining = o->remaining_qty;
-	ord->filled = o->filled_qty;
-	ord->locked = o->locked;
-	ord->created_ts = o->created_ts;
-	ord->notional = ((u128) (uint64_t) o->notional_hi << 64) | o->notional_lo;
-	ord->symbol = o->symbol;
 	ord->account = acct;
+	ord->symbol = o->symbol;
 	ord->side = o->side;
 	ord->stp = o->stp;
 	ord->post_only = o->post_only;
-	memcpy(ord->client_order_id, o->client_order_id, sizeof(ord->client_order_id));
-	ord->client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	oc->filled = o->filled_qty;
+	oc->locked = o->locked;
+	oc->created_ts = o->created_ts;
+	oc->notional = ((u128) (uint64_t) o->notional_hi << 64) | o->notional_lo;
+	oc->base_row = base_row;
+	oc->quote_row = quote_row;
+	ord->has_client_id = o->client_order_id[0] != '\0';
+	if (ord->has_client_id)
+	{
+		memcpy(ORDER_TEXT(c)[slot].client_order_id, o->client_order_id,
+			   sizeof(o->client_order_id));
+		ORDER_TEXT(c)[slot].client_order_id[CORE_CLIENT_ID_MAX] = '\0';
+	}
 	book_index_order(c, slot);
 	book_link_account(c, slot);
 	book_enqueue(c, slot);
-	ord->queued_seq = o->queued_seq;
+	oc->queued_seq = o->queued_seq;
 	return NULL;
 }
 

@@ -33,6 +33,7 @@ int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
 bool		engine_keep_log = false;
+int			engine_max_batch = 1000;
 int			engine_max_open_orders = ENGINE_MAX_OPEN_ORDERS_DEFAULT;
 
 bool		engine_preloaded = false;
@@ -46,6 +47,9 @@ static const struct config_enum_entry sync_commit_options[] = {
 	{"remote_apply", 4, false},
 	{NULL, 0, false}
 };
+
+/* Largest engine.max_batch accepted (about 42 MB of shared memory per call). */
+#define ENGINE_MAX_BATCH_LIMIT 100000
 
 /* Largest capacity a GUC accepts; the core's own ceiling is 2^30 slots. */
 #define ENGINE_CAPACITY_MAX (1 << 29)
@@ -87,6 +91,16 @@ settings_init(void)
 							NULL, &engine_snapshot_keep, 2, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
 
+	/*
+	 * A batch request holds its commands in shared memory while it is in
+	 * flight (about 420 bytes each): the limit is the operator's, so only a
+	 * superuser may change it for a session.
+	 */
+	DefineCustomIntVariable("engine.max_batch",
+							"Most commands in one engine.place_orders or engine.cancel_orders call.",
+							"A larger call is an error and submits nothing.",
+							&engine_max_batch, 1000, 1, ENGINE_MAX_BATCH_LIMIT,
+							PGC_SUSET, 0, NULL, NULL, NULL);
 	/*
 	 * Reloadable: the worker stamps the value in force into each PLACE
 	 * record when it sequences it, so replay applies the limit that was

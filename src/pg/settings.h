@@ -4,7 +4,7 @@
  * Capacities (engine.max_*) and engine.database are PGC_POSTMASTER: they
  * exist only when the library is preloaded and size shared memory at server
  * start.  The rest reload on SIGHUP; engine.request_timeout is also
- * settable per session.
+ * settable per session, engine.max_batch by superusers per session.
  */
 #ifndef ENGINE_PG_SETTINGS_H
 #define ENGINE_PG_SETTINGS_H
@@ -36,6 +36,7 @@ extern int	engine_snapshot_interval_s;
 extern int	engine_snapshot_every;
 extern int	engine_snapshot_keep;
 extern bool engine_keep_log;
+extern int	engine_max_batch;
 extern int	engine_max_open_orders;
 
 /*

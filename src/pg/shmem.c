@@ -109,6 +109,7 @@ init_control(engine_shared *shm)
 	st->worker_procno = -1;
 	ConditionVariableInit(&shm->status_cv);
 	pg_atomic_init_u64(&shm->next_ticket, 1);
+	pg_atomic_init_u32(&shm->request_wake, 0);
 	shm->ext_oid = InvalidOid;
 	pg_atomic_init_u32(&shm->ext_recheck, 0);
 	pg_atomic_init_u64(&shm->snapshot_requests, 0);
@@ -127,7 +128,7 @@ init_control(engine_shared *shm)
 
 		memset(slot, 0, sizeof(*slot));
 		pg_atomic_init_u32(&slot->state, SLOT_FREE);
-		ConditionVariableInit(&slot->cv);
+		slot->segment = DSM_HANDLE_INVALID;
 	}
 }
 

@@ -26,6 +26,7 @@ typedef struct engine_shared
 	engine_status status;
 	ConditionVariable status_cv;	/* broadcast whenever status.state changes */
 	pg_atomic_uint64 next_ticket;
+	pg_atomic_uint32 request_wake;	/* callers wait on this word for answers (wake.h) */
 	Size		core_offset;	/* core_engine within the arena, set by the worker */
 	Oid			ext_oid;		/* the extension the worker serves (InvalidOid: none) */
 	pg_atomic_uint32 ext_recheck;	/* a backend saw another extension: look again */

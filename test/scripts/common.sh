@@ -15,8 +15,10 @@ export PATH="$PG_BINDIR:$PATH"
 
 die() { echo "error: $*" >&2; exit 1; }
 
-# Debian packages the build, the tests and the benchmarks use.
-NEEDED_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl clang make gcc rsync"
+# Debian packages the build, the tests and the benchmarks use (pgbouncer and
+# wal2json for the pooler and change-data-capture tests, gnuplot for make
+# bench's plot).
+NEEDED_PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-contrib libipc-run-perl clang make gcc rsync pgbouncer postgresql-15-wal2json gnuplot-nox"
 
 install_dependencies() {
 	local missing=()
@@ -29,13 +31,26 @@ install_dependencies() {
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q >/dev/null
 	apt-get install -y -q "${missing[@]}" >/dev/null
-	# Debian starts a default cluster; the project's tests and demo make their own.
+	# Debian starts a default cluster and pgbouncer; the project's tests,
+	# demo and benchmarks start their own.
 	if command -v pg_ctlcluster >/dev/null 2>&1; then
 		pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
+	fi
+	service pgbouncer stop >/dev/null 2>&1 || true
+}
+
+# A private installation (test/scripts/pg_prefix.sh) copied Debian's
+# library directory before wal2json was installed: give it the plugin too.
+install_wal2json_into_prefix() {
+	local lib
+	lib=$("$PG_CONFIG" --pkglibdir)
+	if [ ! -f "$lib/wal2json.so" ] && [ -f /usr/lib/postgresql/15/lib/wal2json.so ] && [ -w "$lib" ]; then
+		cp /usr/lib/postgresql/15/lib/wal2json.so "$lib/"
 	fi
 }
 
 build_and_install() {
+	install_wal2json_into_prefix
 	make -s PG_CONFIG="$PG_CONFIG" >/dev/null || die "build failed"
 	if [ "$(id -u)" -eq 0 ] || [ -w "$("$PG_CONFIG" --pkglibdir)" ]; then
 		make -s PG_CONFIG="$PG_CONFIG" install >/dev/null || die "make install failed"

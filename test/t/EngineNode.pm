@@ -339,12 +339,12 @@ SELECT count(*) FROM pg_stat_activity
 # "idx \t state \t answer \t stderr" lines to $file.
 sub _client_main
 {
-	my ($node, $cmds, $file, $deadline) = @_;
+	my ($node, $cmds, $file, $deadline, $connstr) = @_;
 	my $n = scalar @$cmds;
 	my (@state, @answer, @err);
 	my $i = 0;
 	my $psql = $node->installed_command('psql');
-	my $connstr = $node->connstr($DB);
+	$connstr //= $node->connstr($DB);
 	while ($i < $n && time < $deadline)
 	{
 		my $script = "SELECT 'CONNECTED';\n"
@@ -405,6 +405,8 @@ sub _client_main
 }
 
 # Fork one client per command list.  Returns a handle for wait_clients.
+# connstr => '...' connects the clients elsewhere than straight to the node
+# (e.g. through a connection pooler).
 sub start_clients
 {
 	my ($node, $cmdsets, %opt) = @_;
@@ -418,7 +420,7 @@ sub start_clients
 		die "fork: $!" unless defined $pid;
 		if ($pid == 0)
 		{
-			my $ok = eval { _client_main($node, $cmdsets->[$c], $file, $deadline); 1 };
+			my $ok = eval { _client_main($node, $cmdsets->[$c], $file, $deadline, $opt{connstr}); 1 };
 			if (!$ok)
 			{
 				if (open my $fh, '>', "$file.err") { print $fh $@; close $fh }

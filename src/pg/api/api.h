@@ -37,6 +37,27 @@ typedef struct symbol_ref
 	core_asset_info quote;
 } symbol_ref;
 
+/* One order's arguments, parsed (orders.c); NULL pointers are SQL NULLs. */
+typedef struct order_spec
+{
+	char	   *symbol;
+	core_side	side;
+	Numeric		qty;
+	Numeric		price;			/* NULL: a market order */
+	core_tif	tif;
+	bool		post_only;
+	char	   *coid;
+	core_stp	stp;
+	Numeric		quote_qty;
+} order_spec;
+
+/* Orders (orders.c): the checks and the record that place_order and place_orders share. */
+void		order_spec_check(const order_spec *o);
+void		order_spec_encode(int64 user_id, const order_spec *o, const symbol_ref *ref,
+							  core_record *rec);
+bool		find_own_order(int64 user_id, int64 order_id, TimestampTz deadline,
+						   core_order_info *o);
+
 /* Note how CREATE EXTENSION engine runs (install.c; from _PG_init). */
 void		install_init(void);
 
@@ -80,12 +101,23 @@ TimestampTz request_deadline(void);
 void		execute(const core_record *rec, int64 key_user, const char *key,
 					TimestampTz deadline, engine_reply *out);
 
+/* The same for many commands in one request (submit.c). */
+void		request_item_set(request_item *item, const core_record *rec, int64 key_user,
+							 const char *key);
+void		execute_items(request_item *items, int n, TimestampTz deadline);
+
+#define ORDER_RESULT_COLUMNS 8
+void		order_result_row(const engine_reply *r, int base_decimals, int quote_decimals,
+							 Datum *v, bool *n);
 /*
  * engine.order_result from a reply, or from its values at the given scales.
  * Decimals ORDER_FIGURES_UNKNOWN: the answer is about no order of the
  * caller's, and filled_qty, remaining_qty and avg_price are NULL.
  */
 #define ORDER_FIGURES_UNKNOWN (-1)
+void		order_result_fill(Datum *v, bool *n, int64 order_id, const char *client_order_id,
+							  const char *status, int64 filled, int64 remaining, int64 avg_price,
+							  int32 trades, const char *reason, int base_decimals, int quote_decimals);
 Datum		order_result_datum(FunctionCallInfo fcinfo, const engine_reply *r,
 							   int base_decimals, int quote_decimals);
 Datum		order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,

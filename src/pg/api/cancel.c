@@ -40,7 +40,7 @@ PG_FUNCTION_INFO_V1(engine_cancel_order_by_client_id);
 PG_FUNCTION_INFO_V1(engine_amend_order);
 
 /* A resting order of this user, from the core; false if there is none. */
-static bool
+bool
 find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_info *o)
 {
 	core_engine *c = read_begin(deadline);

@@ -1,6 +1,8 @@
 /*
- * orders.c — engine.place_order and engine.cancel_all, and the checks of an
- * order's arguments against its symbol that amend_order (cancel.c) shares.
+ * orders.c — engine.place_order and engine.cancel_all; the checks of an
+ * order's arguments against its symbol that amend_order (cancel.c) shares,
+ * and the checks and encoding of one order that engine.place_orders
+ * (batches.c) shares.
  *
  * Owns: the errors for order arguments that break the symbol's rules
  * (scale, tick, lot, min_qty, the order's value against min_notional and
@@ -151,6 +153,54 @@ check_place_args(bool market, core_side side, core_tif tif, bool post_only,
 }
 
 /*
+ * An order's own checks, before any lookup: its client_order_id and the
+ * argument combinations the core allows (price NULL: market).
+ */
+void
+order_spec_check(const order_spec *o)
+{
+	if (o->coid != NULL)
+		check_client_order_id(o->coid);
+	check_place_args(o->price == NULL, o->side, o->tif, o->post_only,
+					 o->qty != NULL, o->quote_qty != NULL);
+}
+
+/*
+ * The PLACE record of order o of user_id on the symbol ref (o->symbol's):
+ * its amounts checked against the symbol's scales, tick, lot and min_qty.
+ */
+void
+order_spec_encode(int64 user_id, const order_spec *o, const symbol_ref *ref, core_record *rec)
+{
+	core_rec_place *p = &rec->u.place;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->type = CORE_REC_PLACE;
+	p->user_id = user_id;
+	p->symbol = ref->sym.id;
+	p->side = (uint8) o->side;
+	p->tif = (uint8) o->tif;
+	p->stp = (uint8) o->stp;
+	p->post_only = o->post_only;
+	if (o->qty != NULL)
+	{
+		p->qty = amount_positive(o->qty, ref->base.decimals, "qty", ref->base.code);
+		check_lot(p->qty, o->qty, ref);
+		check_min_qty(p->qty, o->qty, ref);
+	}
+	if (o->price != NULL)
+	{
+		p->price = amount_positive(o->price, ref->quote.decimals, "price", ref->quote.code);
+		check_tick(p->price, o->price, ref);
+		check_order_value(p->price, p->qty, ref);
+	}
+	if (o->quote_qty != NULL)
+		p->quote_qty = amount_positive(o->quote_qty, ref->quote.decimals, "quote_qty", ref->quote.code);
+	if (o->coid != NULL)
+		strlcpy(p->client_order_id, o->coid, sizeof(p->client_order_id));
+}
+
+/*
  * engine.place_order(user_id, symbol, side, qty, price DEFAULT NULL, tif
  *     DEFAULT 'gtc', post_only DEFAULT false, client_order_id DEFAULT NULL,
  *     stp DEFAULT 'none', quote_qty DEFAULT NULL) RETURNS engine.order_result
@@ -159,57 +209,30 @@ Datum
 engine_place_order(PG_FUNCTION_ARGS)
 {
 	int64		user_id = arg_user_id(fcinfo, 0, false);
-	char	   *symbol = arg_text(fcinfo, 1, "symbol");
-	core_side	side = parse_side(arg_text(fcinfo, 2, "side"));
-	Numeric		qty = arg_numeric_or_null(fcinfo, 3);
-	Numeric		price = arg_numeric_or_null(fcinfo, 4);
-	core_tif	tif = parse_tif(arg_text(fcinfo, 5, "tif"));
-	bool		post_only;
-	char	   *coid = arg_text_or_null(fcinfo, 7);
-	core_stp	stp = parse_stp(arg_text(fcinfo, 8, "stp"));
-	Numeric		quote_qty = arg_numeric_or_null(fcinfo, 9);
-	bool		market = price == NULL;
-	TimestampTz deadline = request_deadline();
+	order_spec	o;
+	TimestampTz deadline;
 	symbol_ref	ref;
 	core_record rec;
-	core_rec_place *p = &rec.u.place;
 	engine_reply reply;
 
+	o.symbol = arg_text(fcinfo, 1, "symbol");
+	o.side = parse_side(arg_text(fcinfo, 2, "side"));
+	o.qty = arg_numeric_or_null(fcinfo, 3);
+	o.price = arg_numeric_or_null(fcinfo, 4);
+	o.tif = parse_tif(arg_text(fcinfo, 5, "tif"));
 	arg_require(fcinfo, 6, "post_only");
-	post_only = PG_GETARG_BOOL(6);
-	if (coid != NULL)
-		check_client_order_id(coid);
-	check_place_args(market, side, tif, post_only, qty != NULL, quote_qty != NULL);
+	o.post_only = PG_GETARG_BOOL(6);
+	o.coid = arg_text_or_null(fcinfo, 7);
+	o.stp = parse_stp(arg_text(fcinfo, 8, "stp"));
+	o.quote_qty = arg_numeric_or_null(fcinfo, 9);
+	deadline = request_deadline();
+	order_spec_check(&o);
 
 	ready_wait(deadline);
-	lookup_symbol(symbol, deadline, &ref);
+	lookup_symbol(o.symbol, deadline, &ref);
+	order_spec_encode(user_id, &o, &ref, &rec);
 
-	memset(&rec, 0, sizeof(rec));
-	rec.type = CORE_REC_PLACE;
-	p->user_id = user_id;
-	p->symbol = ref.sym.id;
-	p->side = (uint8) side;
-	p->tif = (uint8) tif;
-	p->stp = (uint8) stp;
-	p->post_only = post_only;
-	if (qty != NULL)
-	{
-		p->qty = amount_positive(qty, ref.base.decimals, "qty", ref.base.code);
-		check_lot(p->qty, qty, &ref);
-		check_min_qty(p->qty, qty, &ref);
-	}
-	if (price != NULL)
-	{
-		p->price = amount_positive(price, ref.quote.decimals, "price", ref.quote.code);
-		check_tick(p->price, price, &ref);
-		check_order_value(p->price, p->qty, &ref);
-	}
-	if (quote_qty != NULL)
-		p->quote_qty = amount_positive(quote_qty, ref.quote.decimals, "quote_qty", ref.quote.code);
-	if (coid != NULL)
-		strlcpy(p->client_order_id, coid, sizeof(p->client_order_id));
-
-	execute(&rec, user_id, coid, deadline, &reply);
+	execute(&rec, user_id, o.coid, deadline, &reply);
 
 	/* A retried client_order_id answers in its original order's units. */
 	if (reply.kind == REPLY_DUPLICATE && reply.symbol != 0 && reply.symbol != ref.sym.id &&

@@ -125,57 +125,88 @@ validate_record(const core_record *rec)
 				 errmsg("invalid %s command: %s", name ? name : "engine", why)));
 }
 
-/*
- * Submit rec and wait for its answer (see slot_execute for the errors).  key
- * (NULL: none) is the idempotency key of user key_user; its kind is the
- * record type's (records.c).  The answer is durable when this returns.
- * ERROR for an answer whose outcome the caller cannot know.
- */
-void
-execute(const core_record *rec, int64 key_user, const char *key,
-		TimestampTz deadline, engine_reply *out)
+/* ERROR for an outcome whose answers the caller cannot know. */
+static void
+error_unless_answered(uint8 outcome, int64 seq)
 {
-	char		key_kind = KEY_NONE;
-
-	validate_record(rec);
-	if (key != NULL)
-	{
-		key_kind = records_get(rec->type)->key_kind;
-		Assert(key_kind != KEY_NONE);
-	}
-	slot_execute(rec, key_kind, key_user, key, deadline, out);
-	wait_durable(out->commit_lsn);
-	if (out->kind == REPLY_LOST)
+	if (outcome == OUTCOME_LOST)
 		ereport(ERROR,
 				(errcode(ERRCODE_T_R_STATEMENT_COMPLETION_UNKNOWN),
 				 errmsg("engine worker restarted before replying"),
 				 errdetail("The command was committed at seq " INT64_FORMAT "; its result was not delivered.",
-						   out->seq),
+						   seq),
 				 errhint("Look the outcome up in engine.order_events or engine.command_log_decoded by seq.")));
-	if (out->kind == REPLY_FAILED)
+	if (outcome == OUTCOME_FAILED)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
 				 errmsg("engine worker failed %d times while running this command", ENGINE_MAX_ATTEMPTS),
 				 errdetail("The command was not executed."),
 				 errhint("See the server log for the worker's errors.")));
+	if (outcome != OUTCOME_ANSWERED)
+		elog(ERROR, "engine: request answered with unknown outcome %d", outcome);
+}
+
+/*
+ * Fill a request item: the record (validated here) and its idempotency key
+ * (NULL: none) of user key_user, whose kind is the record type's
+ * (records.c).
+ */
+void
+request_item_set(request_item *item, const core_record *rec, int64 key_user, const char *key)
+{
+	validate_record(rec);
+	memset(item, 0, sizeof(*item));
+	item->rec = *rec;
+	item->key_kind = KEY_NONE;
+	if (key != NULL)
+	{
+		item->key_kind = records_get(rec->type)->key_kind;
+		Assert(item->key_kind != KEY_NONE);
+		item->key_user = key_user;
+		strlcpy(item->key, key, sizeof(item->key));
+	}
+}
+
+/*
+ * Submit items[0..n) as one request and wait for every answer (see
+ * slot_execute for the errors): they come back in items[i].reply, durable
+ * when this returns.  ERROR for answers whose outcome the caller cannot know.
+ */
+void
+execute_items(request_item *items, int n, TimestampTz deadline)
+{
+	int64		seq;
+	XLogRecPtr	lsn;
+	uint8		outcome = slot_execute(items, n, deadline, &seq, &lsn);
+
+	wait_durable(lsn);
+	error_unless_answered(outcome, seq);
+}
+
+/*
+ * Submit one command and wait for its answer, into *out.  key (NULL: none)
+ * is the idempotency key of user key_user.
+ */
+void
+execute(const core_record *rec, int64 key_user, const char *key,
+		TimestampTz deadline, engine_reply *out)
+{
+	request_item item;
+
+	request_item_set(&item, rec, key_user, key);
+	execute_items(&item, 1, deadline);
+	*out = item.reply;
 }
 
 /* ------------------------------------------------------------ results */
 
-Datum
-order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,
-					const char *status, int64 filled, int64 remaining, int64 avg_price,
-					int32 trades, const char *reason,
-					int base_decimals, int quote_decimals)
+/* The 8 columns of engine.order_result into v/n. */
+void
+order_result_fill(Datum *v, bool *n, int64 order_id, const char *client_order_id,
+				  const char *status, int64 filled, int64 remaining, int64 avg_price,
+				  int32 trades, const char *reason, int base_decimals, int quote_decimals)
 {
-	TupleDesc	desc;
-	Datum		v[8];
-	bool		n[8] = {false, false, false, false, false, false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "engine: order_result must be a composite type");
-	desc = BlessTupleDesc(desc);
-
+	memset(n, 0, sizeof(bool) * ORDER_RESULT_COLUMNS);
 	v[0] = Int64GetDatum(order_id);
 	n[0] = order_id == 0;
 	n[1] = client_order_id == NULL || client_order_id[0] == '\0';
@@ -189,7 +220,39 @@ order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_
 	v[6] = Int32GetDatum(trades);
 	n[7] = reason == NULL;
 	v[7] = n[7] ? (Datum) 0 : CStringGetTextDatum(reason);
+}
+
+Datum
+order_result_values(FunctionCallInfo fcinfo, int64 order_id, const char *client_order_id,
+					const char *status, int64 filled, int64 remaining, int64 avg_price,
+					int32 trades, const char *reason,
+					int base_decimals, int quote_decimals)
+{
+	TupleDesc	desc;
+	Datum		v[ORDER_RESULT_COLUMNS];
+	bool		n[ORDER_RESULT_COLUMNS];
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "engine: order_result must be a composite type");
+	desc = BlessTupleDesc(desc);
+	order_result_fill(v, n, order_id, client_order_id, status, filled, remaining, avg_price,
+					  trades, reason, base_decimals, quote_decimals);
 	return HeapTupleGetDatum(heap_form_tuple(desc, v, n));
+}
+
+/* What a place/cancel/amend reply says, as the columns of engine.order_result. */
+void
+order_result_row(const engine_reply *r, int base_decimals, int quote_decimals,
+				 Datum *v, bool *n)
+{
+	const core_result *res = &r->res;
+	const char *reason = r->kind == REPLY_DUPLICATE ? "duplicate"
+		: core_reason_name((core_reason) res->reason);
+
+	order_result_fill(v, n, res->order_id, r->client_order_id,
+					  core_status_name((core_status) res->status),
+					  res->filled_qty, res->remaining_qty, res->avg_price,
+					  res->trades, reason, base_decimals, quote_decimals);
 }
 
 /* The engine.order_result row for a place/cancel/amend reply. */
@@ -197,12 +260,13 @@ Datum
 order_result_datum(FunctionCallInfo fcinfo, const engine_reply *r,
 				   int base_decimals, int quote_decimals)
 {
-	const core_result *res = &r->res;
-	const char *reason = r->kind == REPLY_DUPLICATE ? "duplicate"
-		: core_reason_name((core_reason) res->reason);
+	TupleDesc	desc;
+	Datum		v[ORDER_RESULT_COLUMNS];
+	bool		n[ORDER_RESULT_COLUMNS];
 
-	return order_result_values(fcinfo, res->order_id, r->client_order_id,
-							   core_status_name((core_status) res->status),
-							   res->filled_qty, res->remaining_qty, res->avg_price,
-							   res->trades, reason, base_decimals, quote_decimals);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "engine: order_result must be a composite type");
+	desc = BlessTupleDesc(desc);
+	order_result_row(r, base_decimals, quote_decimals, v, n);
+	return HeapTupleGetDatum(heap_form_tuple(desc, v, n));
 }

@@ -13,10 +13,10 @@
  * requests pile up while the previous batch commits, so batches grow with
  * load and one commit (one WAL flush) covers many commands — group commit.
  *
- * Durability: unless engine.synchronous_commit is off, the worker flushes
- * the batch's WAL right after its commit, before it publishes any reply:
- * one flush per batch, and requests that arrive meanwhile make the next
- * batch bigger (group commit).  Measured on the 2-core development VM, this
+ * Durability: unless engine.synchronous_commit is off, the batch's commit
+ * flushes its WAL (the worker commits at synchronous_commit = local, see
+ * worker.c), before it publishes any reply: one flush per batch, and
+ * requests that arrive meanwhile make the next batch bigger (group commit).  Measured on the 2-core development VM, this
  * beats letting every caller flush for itself (which the callers still do,
  * as a no-op, in api/submit.c: that is also where they wait for synchronous
  * standbys at the level of engine.synchronous_commit): 32 clients ran about
@@ -47,6 +47,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "items.h"
 #include "ready.h"
 #include "records.h"
 #include "settings.h"
@@ -71,9 +72,10 @@ typedef struct event_sink
 typedef struct batch
 {
 	MemoryContext cxt;
-	int			n;
 	const int  *idx;			/* the taken slots, in ticket order */
-	dedup_item *items;			/* the same, with what dedup found */
+	int			nslots;
+	int			n;				/* commands: the items of those slots, in order */
+	dedup_item *items;			/* the commands, with what dedup found */
 	int			nduplicates;
 	int		   *refdata;		/* items whose record type writes reference data */
 	int			nrefdata;
@@ -120,23 +122,37 @@ collect_event(void *arg, const core_event *ev)
 
 /* The batch's memory, in its own context (deleted by batch_end). */
 static void
-batch_begin(batch *b, const int *idx, int n)
+batch_begin(batch *b, const int *idx, int nslots)
 {
 	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "engine batch",
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			n = 0;
 
 	memset(b, 0, sizeof(*b));
 	b->cxt = cxt;
-	b->n = n;
 	b->idx = idx;
+	b->nslots = nslots;
+	for (int k = 0; k < nslots; k++)
+		n += (int) slot_at(idx[k])->nitems;
+	b->n = n;
 	b->items = palloc(sizeof(dedup_item) * n);
-	for (int i = 0; i < n; i++)
-		b->items[i].slot = idx[i];
+	n = 0;
+	for (int k = 0; k < nslots; k++)
+	{
+		int			m;
+		request_item *req = items_of(slot_at(idx[k]), idx[k], &m);
+
+		for (int j = 0; j < m; j++, n++)
+		{
+			b->items[n].req = &req[j];
+			b->items[n].slot = idx[k];
+		}
+	}
 	b->refdata = palloc(sizeof(int) * n);
-	b->sink.cap_events = 64;
+	b->sink.cap_events = Max(64, 2 * n);
 	b->sink.events = palloc(sizeof(log_order_event) * b->sink.cap_events);
-	b->sink.cap_trades = 64;
+	b->sink.cap_trades = Max(64, n);
 	b->sink.trades = palloc(sizeof(log_trade) * b->sink.cap_trades);
 	b->lb.seqs = palloc(sizeof(int64) * n);
 	b->lb.rectypes = palloc(sizeof(int16) * n);
@@ -201,14 +217,14 @@ note_target_order(const core_engine *c, const shell_rectype *rt, const core_reco
  * onto that order's events of this record (from first_event on).
  */
 static void
-note_new_order(batch *b, const shell_rectype *rt, const request_slot *slot,
+note_new_order(batch *b, const shell_rectype *rt, const request_item *req,
 			   engine_reply *reply, int first_event)
 {
 	const char *coid;
 
 	if (rt->new_order_client_id == NULL)
 		return;
-	coid = rt->new_order_client_id(&slot->rec);
+	coid = rt->new_order_client_id(&req->rec);
 	strlcpy(reply->client_order_id, coid, sizeof(reply->client_order_id));
 	for (int e = first_event; coid[0] && e < b->sink.nevents; e++)
 		if (b->sink.events[e].ev.order_id == reply->res.order_id)
@@ -233,20 +249,20 @@ add_log_row(batch *b, const core_record *rec, int64 seq)
 	lb->nrecords++;
 }
 
-/* The request's idempotency key, if it carries one: its client_keys row. */
+/* The command's idempotency key, if it carries one: its client_keys row. */
 static void
-add_key_row(batch *b, const request_slot *slot, int64 seq)
+add_key_row(batch *b, const request_item *req, int64 seq)
 {
 	log_key    *k;
 
-	if (slot->key_kind == KEY_NONE)
+	if (req->key_kind == KEY_NONE)
 		return;
 	k = &b->lb.keys[b->lb.nkeys++];
-	k->user_id = slot->key_user;
-	k->kind = slot->key_kind;
-	k->key = slot->key;
+	k->user_id = req->key_user;
+	k->kind = req->key_kind;
+	k->key = req->key;
 	/* An order's key names the order the record created. */
-	k->order_id = slot->key_kind == KEY_ORDER ? slot->reply.res.order_id : 0;
+	k->order_id = req->key_kind == KEY_ORDER ? req->reply.res.order_id : 0;
 	k->seq = seq;
 }
 
@@ -259,15 +275,15 @@ add_key_row(batch *b, const request_slot *slot, int64 seq)
 static void
 apply_one(batch *b, core_engine *c, int i)
 {
-	request_slot *slot = slot_at(b->items[i].slot);
-	const shell_rectype *rt = records_get(slot->rec.type);
-	core_record rec = slot->rec;
-	engine_reply *reply = &slot->reply;
+	request_item *req = b->items[i].req;
+	const shell_rectype *rt = records_get(req->rec.type);
+	core_record rec = req->rec;
+	engine_reply *reply = &req->reply;
 	int64		seq = core_seq(c) + 1;
 	int			first_event = b->sink.nevents;
 
 	if (rt == NULL)
-		elog(ERROR, "engine: request with unknown record type %d", slot->rec.type);
+		elog(ERROR, "engine: request with unknown record type %d", req->rec.type);
 
 	rec.ts = b->lb.ts;
 	if (rt->stamp != NULL)
@@ -284,13 +300,13 @@ apply_one(batch *b, core_engine *c, int i)
 	if (core_seq(c) != seq)
 		elog(ERROR, "engine: seq did not advance by one (expected " INT64_FORMAT ", core at " INT64_FORMAT ")",
 			 seq, core_seq(c));
-	slot->seq = seq;
+	slot_at(b->items[i].slot)->seq = seq;	/* the request's highest seq so far */
 	reply->kind = REPLY_APPLIED;
 	reply->seq = seq;
-	note_new_order(b, rt, slot, reply, first_event);
+	note_new_order(b, rt, req, reply, first_event);
 
 	add_log_row(b, &rec, seq);
-	add_key_row(b, slot, seq);
+	add_key_row(b, req, seq);
 	if (rt->refdata.sql != NULL)
 		b->refdata[b->nrefdata++] = i;
 }
@@ -324,9 +340,9 @@ write_journal(batch *b)
 	log_append_batch(&b->lb);
 	for (int r = 0; r < b->nrefdata; r++)
 	{
-		request_slot *slot = slot_at(b->items[b->refdata[r]].slot);
+		const request_item *req = b->items[b->refdata[r]].req;
 
-		log_append_refdata(&slot->rec, &slot->reply.res, slot->seq, b->lb.ts);
+		log_append_refdata(&req->rec, &req->reply.res, req->reply.seq, b->lb.ts);
 	}
 	manifest_note_batch(&b->lb, b->nrefdata > 0);
 }
@@ -346,8 +362,8 @@ answer_duplicates(batch *b, const core_engine *c)
 		if (!item->duplicate)
 			continue;
 		if (item->original >= 0)
-			order_id = slot_at(item->original)->reply.res.order_id;
-		dedup_reply(c, slot_at(item->slot), order_id);
+			order_id = b->items[item->original].req->reply.res.order_id;
+		dedup_reply(c, item->req, order_id);
 	}
 }
 
@@ -367,8 +383,8 @@ static void
 flush_and_publish(batch *b)
 {
 	if (engine_synchronous_commit_flushes())
-		XLogFlush(XactLastCommitEnd);
-	slots_publish(b->idx, b->n, XactLastCommitEnd);
+		XLogFlush(XactLastCommitEnd);	/* done by the commit; cheap to make sure */
+	slots_publish(b->idx, b->nslots, XactLastCommitEnd);
 }
 
 static void
@@ -379,22 +395,25 @@ batch_end(batch *b)
 }
 
 /*
- * Run one batch.  idx[] are the taken slots in ticket order.  ext_oid is the
- * extension the worker serves.  *last_ts is the previous batch's timestamp,
- * updated.
+ * Run one batch.  idx[0..nslots) are the taken slots in ticket order; their
+ * items, in that order, are the batch's commands.  ext_oid is the
+ * extension the worker serves.  *last_ts is the previous batch's
+ * timestamp, updated.
  */
 void
-batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts)
+batch_run(core_engine *c, const int *idx, int nslots, Oid ext_oid, TimestampTz *last_ts)
 {
 	MemoryContext caller = CurrentMemoryContext;
 	batch		b;
 
-	batch_begin(&b, idx, n);
+	batch_begin(&b, idx, nslots);
 	begin_transaction(&b, ext_oid);
-	dedup_check(b.items, n);
+	dedup_check(b.items, b.n);
 	b.lb.ts = batch_timestamp(*last_ts);
 	apply_all(&b, c);
 	write_journal(&b);
+	if (b.lb.nrecords > 0)
+		events_notify_batch(b.lb.seqs[0], b.lb.seqs[b.lb.nrecords - 1], b.sink.ntrades, b.lb.ts);
 	answer_duplicates(&b, c);
 	commit_transaction();
 	status_note_batch(core_seq(c), b.lb.nrecords, b.nduplicates);

@@ -62,12 +62,12 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 }
 
 static void
-make_key(dedup_key *k, const request_slot *slot)
+make_key(dedup_key *k, const request_item *req)
 {
 	memset(k, 0, sizeof(*k));
-	k->user_id = slot->key_user;
-	k->kind = slot->key_kind;
-	strlcpy(k->key, slot->key, sizeof(k->key));
+	k->user_id = req->key_user;
+	k->kind = req->key_kind;
+	strlcpy(k->key, req->key, sizeof(k->key));
 }
 
 static Datum
@@ -145,10 +145,11 @@ lookup_table(HTAB *hash, int nkeys)
 }
 
 /*
- * Decide which requests of a batch are duplicates.  items are in batch order
- * (ticket order); each names its slot.  Sets duplicate, original (an earlier
- * item's slot in this batch, or -1) and order_id (when the original is
- * already in engine.client_keys).  Needs SPI connected in a transaction.
+ * Decide which commands of a batch are duplicates.  items are in batch
+ * order (ticket order, then the order of each request's items).  Sets
+ * duplicate, original (the index of an earlier item of this batch with the
+ * same key, or -1) and order_id (when the original is already in
+ * engine.client_keys).  Needs SPI connected in a transaction.
  */
 void
 dedup_check(dedup_item *items, int n)
@@ -162,7 +163,7 @@ dedup_check(dedup_item *items, int n)
 		items[i].duplicate = false;
 		items[i].original = -1;
 		items[i].order_id = 0;
-		if (slot_at(items[i].slot)->key_kind != KEY_NONE)
+		if (items[i].req->key_kind != KEY_NONE)
 			nkeys++;
 	}
 	if (nkeys == 0)
@@ -177,14 +178,13 @@ dedup_check(dedup_item *items, int n)
 	nkeys = 0;
 	for (int i = 0; i < n; i++)
 	{
-		const request_slot *slot = slot_at(items[i].slot);
 		dedup_key	k;
 		dedup_entry *e;
 		bool		found;
 
-		if (slot->key_kind == KEY_NONE)
+		if (items[i].req->key_kind == KEY_NONE)
 			continue;
-		make_key(&k, slot);
+		make_key(&k, items[i].req);
 		e = hash_search(hash, &k, HASH_ENTER, &found);
 		if (!found)
 		{
@@ -198,13 +198,12 @@ dedup_check(dedup_item *items, int n)
 
 	for (int i = 0; i < n; i++)
 	{
-		const request_slot *slot = slot_at(items[i].slot);
 		dedup_key	k;
 		dedup_entry *e;
 
-		if (slot->key_kind == KEY_NONE)
+		if (items[i].req->key_kind == KEY_NONE)
 			continue;
-		make_key(&k, slot);
+		make_key(&k, items[i].req);
 		e = hash_search(hash, &k, HASH_FIND, NULL);
 		Assert(e != NULL);
 		if (e->in_table)
@@ -215,7 +214,7 @@ dedup_check(dedup_item *items, int n)
 		else if (e->first != i)
 		{
 			items[i].duplicate = true;
-			items[i].original = items[e->first].slot;
+			items[i].original = e->first;
 		}
 	}
 	hash_destroy(hash);
@@ -272,14 +271,14 @@ order_state_from_tables(int64 order_id, core_result *res, uint32 *symbol)
  * originals from this very batch are visible.
  */
 void
-dedup_reply(const core_engine *c, request_slot *slot, int64 order_id)
+dedup_reply(const core_engine *c, request_item *req, int64 order_id)
 {
-	const shell_rectype *rt = records_get(slot->rec.type);
+	const shell_rectype *rt = records_get(req->rec.type);
 	duplicate_source src = {c, order_state_from_tables};
-	engine_reply *r = &slot->reply;
+	engine_reply *r = &req->reply;
 
 	memset(r, 0, sizeof(*r));
 	r->kind = REPLY_DUPLICATE;
 	r->seq = 0;
-	rt->duplicate(&src, &slot->rec, slot->key, order_id, &r->res, r->client_order_id, &r->symbol);
+	rt->duplicate(&src, &req->rec, req->key, order_id, &r->res, r->client_order_id, &r->symbol);
 }

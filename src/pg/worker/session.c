@@ -84,13 +84,6 @@ static const pinned_setting pinned[] = {
 	{"session_replication_role", "origin"},
 	{"row_security", "on"},
 
-	/*
-	 * The worker's commits are asynchronous: it flushes each batch once
-	 * itself before replying (batch.c) and callers wait for standbys at
-	 * engine.synchronous_commit (api/submit.c).
-	 */
-	{"synchronous_commit", "off"},
-
 	/* Texts the worker parses or writes mean one thing. */
 	{"standard_conforming_strings", "on"},
 	{"transform_null_equals", "off"},
@@ -152,6 +145,20 @@ session_pin_settings(void)
 			return why;
 		}
 	}
+
+	/*
+	 * synchronous_commit follows engine.synchronous_commit, so it is pinned
+	 * here rather than in the table.  The worker's commits flush their WAL
+	 * locally (one flush per batch) and never wait for standbys: callers do
+	 * that (batch.c, api/submit.c).  With engine.synchronous_commit = off
+	 * they do not flush at all.  A local commit also spares the wake-up of
+	 * the WAL writer that every asynchronous commit sends (a kill() per
+	 * batch).
+	 */
+	if (set_config_option("synchronous_commit",
+						  engine_synchronous_commit_flushes() ? "local" : "off",
+						  PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true, WARNING, false) <= 0)
+		return "the worker cannot pin its setting synchronous_commit (see the server log)";
 	return NULL;
 }
 

@@ -123,10 +123,11 @@ version_older(const char *v, const char *than)
 
 /*
  * Idle check that nobody else changed the tables under the worker: the
- * extension is still the one it serves, and the log ends where its state
- * ends.  DROP/CREATE EXTENSION, pg_restore or COPY into the log, or a
- * TRUNCATE break that; the worker then exits and the next one rebuilds from
- * the tables as they are.
+ * extension is still the one it serves, and the log (or, once a snapshot
+ * pruned all of it, the newest snapshot) ends where its state ends.
+ * DROP/CREATE EXTENSION, pg_restore or COPY into the log, or a TRUNCATE
+ * break that; the worker then exits and the next one rebuilds from the
+ * tables as they are.
  */
 static void
 check_tables_unchanged(Oid ext_oid, int64 seq)
@@ -145,7 +146,11 @@ check_tables_unchanged(Oid ext_oid, int64 seq)
 
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute("SELECT pg_catalog.max(seq) FROM engine.command_log", true, 1) != SPI_OK_SELECT)
+		/* A snapshot may have pruned every row of the log: it ends there. */
+		if (SPI_execute("SELECT pg_catalog.max(s) FROM ("
+						"SELECT pg_catalog.max(seq) FROM engine.command_log UNION ALL "
+						"SELECT pg_catalog.max(seq) FROM engine.snapshots) t(s)",
+						true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "engine: could not read the command log");
 		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 		log_seq = isnull ? 0 : DatumGetInt64(d);

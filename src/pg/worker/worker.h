@@ -2,10 +2,11 @@
  * worker.h — the engine's own processes (src/pg/worker/): the worker's main
  * loop (worker.c), its database session (session.c: connecting, the settings
  * it pins), one batch (batch.c), duplicate detection (dedup.c), the journal
- * writers (journal.c), the manifest of its tables (manifest.c), replaying
- * the log (replay.c), recovery (recovery.c), when to take a snapshot and
- * copies (checkpoint.c; the rows and the snapshot writer process are
- * snapshot.h's), and the prewarm process (prewarm.c).
+ * writers (journal.c), the notification after a batch (events.c), the
+ * manifest of its tables (manifest.c), replaying the log (replay.c),
+ * recovery (recovery.c), when to take a snapshot and copies (checkpoint.c;
+ * the rows and the snapshot writer process are snapshot.h's), and the
+ * prewarm process (prewarm.c).
  *
  * Everything declared here runs only in the worker process, the only writer
  * of the engine state and of the engine tables but for the snapshot tables
@@ -154,20 +155,29 @@ void		checkpoint_shutdown(core_engine *c);
 /* ------------------------------------------------------------ batch.c */
 
 /* Run the taken slots idx[0..n) as one batch (see batch.c). */
-void		batch_run(core_engine *c, const int *idx, int n, Oid ext_oid, TimestampTz *last_ts);
+void		batch_run(core_engine *c, const int *idx, int nslots, Oid ext_oid, TimestampTz *last_ts);
+
+/* ------------------------------------------------------------ events.c */
+
+#define ENGINE_EVENTS_CHANNEL "engine_events"
+
+/* Queue the batch's notification (sent when its transaction commits). */
+void		events_notify_batch(int64 first_seq, int64 last_seq, int ntrades, TimestampTz ts);
 
 /* ------------------------------------------------------------ dedup.c */
 
+/* One command of the batch. */
 typedef struct dedup_item
 {
-	int			slot;			/* index into the slot table */
+	request_item *req;			/* the command and its reply */
+	int			slot;			/* index into the slot table of its request */
 	bool		duplicate;
-	int			original;		/* slot index of an earlier request in this batch, or -1 */
+	int			original;		/* index (in the batch) of an earlier command with its key, or -1 */
 	int64		order_id;		/* the original order (from client_keys), or 0 */
 } dedup_item;
 
 void		dedup_check(dedup_item *items, int n);
-void		dedup_reply(const core_engine *c, request_slot *slot, int64 order_id);
+void		dedup_reply(const core_engine *c, request_item *req, int64 order_id);
 
 /* ------------------------------------------------------------ journal.c */
 
