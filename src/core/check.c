@@ -479,27 +479,39 @@ check_one_account(checker *k, uint32_t a)
 	const core_engine *c = k->c;
 	const account *acct = &ACCOUNTS(c)[a];
 	const order *orders = ORDERS(c);
+	const order_cold *cold = ORDER_COLD(c);
+	const order_link *U = ORDER_LINKS(c);
 	const balance *bals = BALANCES(c);
 	uint32_t	n = 0,
 				prev = NIL;
 
-	for (uint32_t o = acct->orders_head; o != NIL; prev = o, o = orders[o].unext, n++)
+	for (uint32_t o = acct->orders_head; o != NIL; prev = o, o = U[o].next, n++)
 	{
 		const order *ord = &orders[o];
+		const symbol *s;
 
 		if (n >= c->limits.max_orders || ord->account != a || ord->user_id != acct->user_id ||
-			ord->uprev != prev || (prev != NIL && orders[prev].id >= ord->id) ||
+			U[o].prev != prev || (prev != NIL && orders[prev].id >= ord->id) ||
 			ord->symbol < 1 || ord->symbol > c->nsymbols)
 		{
 			snprintf(k->detail, sizeof(k->detail), "user %lld: order list broken at order %lld",
 					 (long long) acct->user_id, (long long) ord->id);
 			return "indexes_agree";
 		}
-		if (ord->locked != order_lock_needed(&SYMBOLS(c)[ord->symbol], ord))
+		s = &SYMBOLS(c)[ord->symbol];
+		if (cold[o].locked != order_lock_needed(s, ord))
 		{
 			snprintf(k->detail, sizeof(k->detail), "order %lld locks %lld, its remainder needs %lld",
-					 (long long) ord->id, (long long) ord->locked,
-					 (long long) order_lock_needed(&SYMBOLS(c)[ord->symbol], ord));
+					 (long long) ord->id, (long long) cold[o].locked,
+					 (long long) order_lock_needed(s, ord));
+			return "order_locks";
+		}
+		if (cold[o].base_row != ledger_find_row(c, ord->user_id, s->base, NULL) ||
+			cold[o].quote_row != ledger_find_row(c, ord->user_id, s->quote, NULL))
+		{
+			snprintf(k->detail, sizeof(k->detail),
+					 "order %lld: the balance rows it keeps are not its owner's",
+					 (long long) ord->id);
 			return "order_locks";
 		}
 	}
@@ -513,12 +525,12 @@ check_one_account(checker *k, uint32_t a)
 	{
 		i128		locks = 0;
 
-		for (uint32_t o = acct->orders_head; o != NIL; o = orders[o].unext)
+		for (uint32_t o = acct->orders_head; o != NIL; o = U[o].next)
 		{
 			const symbol *s = &SYMBOLS(c)[orders[o].symbol];
 
 			if ((orders[o].side == CORE_BUY ? s->quote : s->base) == bals[b].asset)
-				locks += orders[o].locked;
+				locks += cold[o].locked;
 		}
 		if (locks != bals[b].frozen)
 		{

@@ -5,9 +5,10 @@
  * pointers), so its bytes are an engine wherever they are put.  core_copy
  * copies what the state uses and skips the never-used tail of every pool:
  * core_create's rule is that a slot nobody handed out is never read, so
- * those bytes may hold anything in the copy.  Regions it does not know
- * about are copied whole, so a pool added to the layout later is copied
- * (just not trimmed).
+ * those bytes may hold anything in the copy.  The account and balance
+ * tables (open addressing: any slot may be in use) and the hash buckets
+ * are copied whole, and so are regions it does not know about, so a pool
+ * added to the layout later is copied (just not trimmed).
  *
  * Never changes the source.
  */
@@ -22,7 +23,7 @@ typedef struct skip_range
 	size_t		to;
 } skip_range;
 
-#define POOLS 6
+#define POOLS 9
 
 /* Unused tails of the pools, in arena order; returns how many. */
 static int
@@ -38,10 +39,13 @@ unused_tails(const core_engine *c, skip_range *out)
 	}			pools[POOLS] = {
 		{c->off_assets, c->nassets, (size_t) l->max_assets + 1, sizeof(asset)},
 		{c->off_symbols, c->nsymbols, (size_t) l->max_symbols + 1, sizeof(symbol)},
-		{c->off_accounts, c->naccounts, (size_t) l->max_accounts + 1, sizeof(account)},
-		{c->off_balances, c->nbalances, (size_t) l->max_balances + 1, sizeof(balance)},
+		{c->off_account_seq, c->naccounts, (size_t) l->max_accounts + 1, sizeof(uint32_t)},
 		{c->off_orders, c->order_fresh, (size_t) l->max_orders + 1, sizeof(order)},
+		{c->off_order_cold, c->order_fresh, (size_t) l->max_orders + 1, sizeof(order_cold)},
+		{c->off_order_text, c->order_fresh, (size_t) l->max_orders + 1, sizeof(order_text)},
+		{c->off_order_links, c->order_fresh, (size_t) l->max_orders + 1, sizeof(order_link)},
 		{c->off_levels, c->level_fresh, (size_t) l->max_orders + 1, sizeof(level)},
+		{c->off_pages, c->page_fresh, (size_t) LADDER_PAGES(l->max_orders) + 1, sizeof(page)},
 	};
 	int			n = 0;
 
@@ -57,7 +61,7 @@ unused_tails(const core_engine *c, skip_range *out)
 			n++;
 		}
 	}
-	/* Sort by start (insertion: six entries). */
+	/* Sort by start (insertion: a few entries). */
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && out[j - 1].from > out[j].from; j--)
 		{

@@ -128,7 +128,13 @@ TEST(copy_skips_never_used_slots_only)
 	f = fx_new_limits(&l);
 	e = fx_new_limits(&l);
 	empty = core_used_bytes(e->c);
-	CHECK(empty < f->size / 20);
+	/*
+	 * An empty engine still copies the order id hash (1 MB here) and the
+	 * account and balance tables (open addressing, copied whole: 3.2 MB),
+	 * about 14 % of the arena; the order, level and page pools (the rest)
+	 * are skipped.
+	 */
+	CHECK(empty < f->size / 5);
 	fx_asset(f, "AAA", 2);
 	fx_asset(f, "QQQ", 2);
 	fx_symbol(f, "AAA_QQQ", B, Q, 1, 1, 0, 0, 0);
