@@ -441,7 +441,8 @@ fi
 	for c in $BENCH_POOL_CLIENTS; do echo "place_pool $c ${TPS[place_pool,$c]}"; done
 	for c in $BENCH_POOL_CLIENTS; do echo "select1_pool $c ${TPS[select1_pool,$c]}"; done
 } | awk 'NF == 3' >"$TMP/plot.dat"
-[[ -s $TMP/plot.dat ]] && gnuplot <<EOF || echo "bench: gnuplot failed or nothing to plot" >&2
+if [[ -s $TMP/plot.dat ]]; then
+	gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal pngcairo size 900,560 font ",10"
 set termoption noenhanced
 set output "$OUT/bench.png"
@@ -460,6 +461,7 @@ plot "< grep '^select1 ' $TMP/plot.dat" using 2:3 with linespoints title "SELECT
      "< grep '^place_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place_order via pgbouncer", \
      "< grep '^select1_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "SELECT 1 via pgbouncer"
 EOF
+fi
 
 # ------------------------------------------------------------ verify fairness
 has_part verify && [[ $BENCH_VERIFY_ORDERS -gt 0 ]] || exit 0
