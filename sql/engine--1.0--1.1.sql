@@ -370,6 +370,9 @@ BEGIN
 		WHEN '1m' THEN interval '1 minute' WHEN '5m' THEN interval '5 minutes'
 		WHEN '15m' THEN interval '15 minutes' WHEN '1h' THEN interval '1 hour'
 		WHEN '4h' THEN interval '4 hours' WHEN '1d' THEN interval '24 hours' END;
+	IF candles."interval" IS NULL THEN
+		RAISE EXCEPTION 'interval must not be null' USING ERRCODE = '22004';
+	END IF;
 	IF stride IS NULL THEN
 		RAISE EXCEPTION 'invalid interval "%"', pg_catalog.left(candles."interval", 64)
 			USING ERRCODE = '22023', HINT = 'interval is 1m, 5m, 15m, 1h, 4h or 1d.';
@@ -471,8 +474,11 @@ DECLARE
 	m record;
 BEGIN
 	m := engine._market(recent_trades.symbol);
-	IF recent_trades."limit" IS NULL OR recent_trades."limit" NOT BETWEEN 1 AND 1000 THEN
-		RAISE EXCEPTION 'invalid limit %', coalesce(recent_trades."limit"::text, 'NULL')
+	IF recent_trades."limit" IS NULL THEN
+		RAISE EXCEPTION 'limit must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF recent_trades."limit" NOT BETWEEN 1 AND 1000 THEN
+		RAISE EXCEPTION 'invalid limit %', recent_trades."limit"
 			USING ERRCODE = '22023', DETAIL = 'limit is 1 to 1000.';
 	END IF;
 	RETURN QUERY
