@@ -190,7 +190,7 @@ shmem_require(void)
 				 errhint("Add to postgresql.conf and restart the server:\n"
 						 "shared_preload_libraries = 'engine'\n"
 						 "engine.database = '%s'",
-						 engine_database ? engine_database : "postgres")));
+						 engine_database_name())));
 }
 
 /*

@@ -90,7 +90,7 @@ engine_status_fn(PG_FUNCTION_ARGS)
 		n[0] = n[10] = n[16] = false;
 		v[0] = CStringGetTextDatum("not_loaded");
 		v[10] = CStringGetTextDatum("the engine library is not in shared_preload_libraries");
-		v[16] = CStringGetTextDatum(engine_database ? engine_database : "postgres");
+		v[16] = CStringGetTextDatum(engine_database_name());
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 		return (Datum) 0;
 	}
