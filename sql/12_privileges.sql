@@ -159,6 +159,7 @@ INSERT INTO public.priv_calls VALUES
 	(34, '_install_check', $$SELECT engine._install_check()$$),
 	(35, 'units_numeric', $$SELECT engine.units_numeric(1, 2)$$),
 	(36, '_market', $$SELECT engine._market('PRVB_PRVQ')$$),
+	(37, 'crc32c', $$SELECT engine.crc32c('\x00'::bytea)$$),
 	-- history tables and views
 	(40, 'SELECT command_log', $$SELECT count(*) FROM engine.command_log$$),
 	(41, 'SELECT command_log_decoded', $$SELECT count(*) FROM engine.command_log_decoded$$),
@@ -175,6 +176,11 @@ INSERT INTO public.priv_calls VALUES
 	(52, 'SELECT snapshot_symbols', $$SELECT count(*) FROM engine.snapshot_symbols$$),
 	(53, 'SELECT snapshot_balances', $$SELECT count(*) FROM engine.snapshot_balances$$),
 	(54, 'SELECT snapshot_orders', $$SELECT count(*) FROM engine.snapshot_orders$$),
+	(55, 'SELECT snapshot_chunks', $$SELECT count(*) FROM engine.snapshot_chunks$$),
+	(56, 'SELECT snapshots_v', $$SELECT count(*) FROM engine.snapshots_v$$),
+	(57, 'SELECT snapshot_orders_v', $$SELECT count(*) FROM engine.snapshot_orders_v$$),
+	(58, 'SELECT snapshot_balances_v', $$SELECT count(*) FROM engine.snapshot_balances_v$$),
+	(59, '_snapshot_orders', $$SELECT count(*) FROM engine._snapshot_orders('\x'::bytea)$$),
 	-- writes: nobody but the owner, not even to forge a log row
 	(60, 'INSERT command_log', $$INSERT INTO engine.command_log VALUES (999999999, 1, now(), '\x01'::bytea, 0)$$),
 	(61, 'UPDATE assets', $$UPDATE engine.assets SET decimals = 0 WHERE false$$),

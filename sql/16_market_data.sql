@@ -79,6 +79,7 @@ SELECT count(*) FROM engine.candles('MDA_MDQ', '1m', '2024-03-10 10:02:00+00', '
 SELECT try($$SELECT * FROM engine.candles('MDA_MDQ', '2m', now() - interval '1 day', now())$$);
 SELECT try($$SELECT * FROM engine.candles('MDA_MDQ', '1m', '2024-03-10 10:00+00', '2024-03-10 09:00+00')$$);
 SELECT try($$SELECT * FROM engine.candles('MDA_MDQ', '1m', NULL, now())$$);
+SELECT try($$SELECT * FROM engine.candles('MDA_MDQ', NULL, now() - interval '1 day', now())$$);
 SELECT try($$SELECT * FROM engine.candles('NO_SUCH', '1m', now() - interval '1 day', now())$$);
 SELECT try($$SELECT * FROM engine.candles(NULL, '1m', now() - interval '1 day', now())$$);
 ROLLBACK;

@@ -25,6 +25,11 @@
 -- engine.status() gains library_version: the SQL version the loaded library
 -- serves (ENGINE_SQL_VERSION in src/pg/engine.h).  Columns are only ever
 -- appended, so the library answers a catalog of an earlier release too.
+-- Snapshots off the worker's path add the snapshot_* columns after it (a
+-- snapshot being written: its seq, items written of total, start and
+-- writer; the last one's write time and the worker's pause for its copy, in
+-- microseconds) and the recovery_* ones (the last recovery's phase, done of
+-- total, per second).
 DROP FUNCTION engine.status();
 CREATE FUNCTION engine.status()
 	RETURNS TABLE(state text, worker_pid integer, last_seq bigint, snapshot_seq bigint,
@@ -34,6 +39,11 @@ CREATE FUNCTION engine.status()
 	              started_at timestamptz, batches bigint, commands bigint,
 	              duplicates bigint, database text, snapshot_ms bigint, snapshot_rows bigint,
 	              library_version text,
+	              snapshot_running_seq bigint, snapshot_items_written bigint,
+	              snapshot_items_total bigint, snapshot_started_at timestamptz,
+	              snapshot_writer_pid integer, snapshot_write_ms bigint, snapshot_copy_us bigint,
+	              recovery_phase text, recovery_done bigint, recovery_total bigint,
+	              recovery_rate bigint,
 	              -- followers (see "status: role, lag" below)
 	              role text, applied_seq bigint, lag_records bigint, lag_ms bigint,
 	              follower_reloads bigint, follower_retries bigint, promote_ms bigint)
@@ -70,6 +80,114 @@ ALTER FUNCTION engine.cancel_order(bigint, bigint)
 ALTER FUNCTION engine.amend_order(bigint, bigint, numeric, numeric)
 	SECURITY DEFINER SET search_path = pg_catalog, engine, pg_temp;
 
+---------------------------------------- snapshots: format 2, off the worker's path
+
+-- Snapshots are written by the "engine snapshot writer" from a copy of the
+-- state while the worker goes on serving (src/pg/worker/checkpoint.c), in
+-- format 2: the engine's canonical walk as items in bytes, in chunks of one
+-- kind each, in walk order.  kind: 1 assets, 2 symbols, 3 balances,
+-- 4 orders; first_item is the chunk's first item's place within its kind;
+-- crc is CRC-32C over data (engine.crc32c).  data is stored inline (STORAGE
+-- PLAIN: a chunk is at most 8000 bytes), so recovery reads a chunk as one
+-- heap page.  engine.snapshots keeps one row per snapshot, format 2 for
+-- these; release 1.0's row tables (format 1) are still read and pruned.
+CREATE TABLE engine.snapshot_chunks (
+	snapshot_seq bigint   NOT NULL,
+	chunk        integer  NOT NULL,
+	kind         smallint NOT NULL,
+	first_item   bigint   NOT NULL,
+	items        integer  NOT NULL,
+	crc          integer  NOT NULL,
+	data         bytea    NOT NULL,
+	PRIMARY KEY (snapshot_seq, chunk)
+);
+ALTER TABLE engine.snapshot_chunks ALTER COLUMN data SET STORAGE PLAIN;
+SELECT pg_catalog.pg_extension_config_dump('engine.snapshot_chunks', '');
+
+CREATE FUNCTION engine.crc32c(data bytea) RETURNS integer
+	AS 'MODULE_PATHNAME', 'engine_crc32c' LANGUAGE C IMMUTABLE STRICT;
+
+-- One chunk's items as rows; n is the item's place in the chunk.
+CREATE FUNCTION engine._snapshot_assets(data bytea)
+	RETURNS TABLE(n integer, asset_id integer, code text, decimals smallint, supply bigint)
+	AS 'MODULE_PATHNAME', 'engine_snapshot_assets' LANGUAGE C IMMUTABLE STRICT;
+CREATE FUNCTION engine._snapshot_symbols(data bytea)
+	RETURNS TABLE(n integer, symbol_id integer, symbol text, base_asset_id integer,
+	              quote_asset_id integer, tick_size bigint, lot_size bigint, min_qty bigint,
+	              maker_fee_ppm integer, taker_fee_ppm integer, status smallint,
+	              min_notional bigint)
+	AS 'MODULE_PATHNAME', 'engine_snapshot_symbols' LANGUAGE C IMMUTABLE STRICT;
+CREATE FUNCTION engine._snapshot_balances(data bytea)
+	RETURNS TABLE(n integer, user_id bigint, asset_id integer, available bigint, frozen bigint)
+	AS 'MODULE_PATHNAME', 'engine_snapshot_balances' LANGUAGE C IMMUTABLE STRICT;
+CREATE FUNCTION engine._snapshot_orders(data bytea)
+	RETURNS TABLE(n integer, order_id bigint, user_id bigint, symbol_id integer, side smallint,
+	              price bigint, filled_qty bigint, remaining_qty bigint, locked bigint,
+	              notional_hi bigint, notional_lo bigint, created_ts bigint, queued_seq bigint,
+	              stp smallint, post_only boolean, client_order_id text)
+	AS 'MODULE_PATHNAME', 'engine_snapshot_orders' LANGUAGE C IMMUTABLE STRICT;
+
+-- What a snapshot holds, in plain SQL, whatever its format: the columns of
+-- release 1.0's row tables (raw smallest units; pos is the item's place in
+-- the canonical walk, so ORDER BY snapshot_seq, pos gives account creation
+-- order for balances and, for orders, each book by symbol, bids then asks,
+-- best level first, each level in queue order).
+CREATE VIEW engine.snapshot_assets_v AS
+	SELECT snapshot_seq, asset_id, code, decimals, supply FROM engine.snapshot_assets
+	UNION ALL
+	SELECT c.snapshot_seq, i.asset_id, i.code, i.decimals, i.supply
+	  FROM engine.snapshot_chunks c, engine._snapshot_assets(c.data) i
+	 WHERE c.kind OPERATOR(pg_catalog.=) 1;
+CREATE VIEW engine.snapshot_symbols_v AS
+	SELECT snapshot_seq, symbol_id, symbol, base_asset_id, quote_asset_id, tick_size, lot_size,
+	       min_qty, maker_fee_ppm, taker_fee_ppm, status, min_notional
+	  FROM engine.snapshot_symbols
+	UNION ALL
+	SELECT c.snapshot_seq, i.symbol_id, i.symbol, i.base_asset_id, i.quote_asset_id, i.tick_size,
+	       i.lot_size, i.min_qty, i.maker_fee_ppm, i.taker_fee_ppm, i.status, i.min_notional
+	  FROM engine.snapshot_chunks c, engine._snapshot_symbols(c.data) i
+	 WHERE c.kind OPERATOR(pg_catalog.=) 2;
+CREATE VIEW engine.snapshot_balances_v AS
+	SELECT snapshot_seq, pos::bigint AS pos, user_id, asset_id, available, frozen
+	  FROM engine.snapshot_balances
+	UNION ALL
+	SELECT c.snapshot_seq, c.first_item OPERATOR(pg_catalog.+) i.n, i.user_id, i.asset_id,
+	       i.available, i.frozen
+	  FROM engine.snapshot_chunks c, engine._snapshot_balances(c.data) i
+	 WHERE c.kind OPERATOR(pg_catalog.=) 3;
+CREATE VIEW engine.snapshot_orders_v AS
+	SELECT snapshot_seq, pos::bigint AS pos, order_id, user_id, symbol_id, side, price,
+	       filled_qty, remaining_qty, locked, notional_hi, notional_lo, created_ts, queued_seq,
+	       stp, post_only, client_order_id
+	  FROM engine.snapshot_orders
+	UNION ALL
+	SELECT c.snapshot_seq, c.first_item OPERATOR(pg_catalog.+) i.n, i.order_id, i.user_id,
+	       i.symbol_id, i.side, i.price, i.filled_qty, i.remaining_qty, i.locked, i.notional_hi,
+	       i.notional_lo, i.created_ts, i.queued_seq, i.stp, i.post_only, i.client_order_id
+	  FROM engine.snapshot_chunks c, engine._snapshot_orders(c.data) i
+	 WHERE c.kind OPERATOR(pg_catalog.=) 4;
+
+-- Each snapshot's counters (engine.snapshots) with what its chunks hold:
+-- chunks, bytes, and chunks_ok = every chunk's bytes match its CRC.
+CREATE VIEW engine.snapshots_v AS
+	SELECT s.seq, s.taken_at, s.format, s.digest, s.next_order_id, s.next_trade_id,
+	       s.assets, s.symbols, s.accounts, s.balances, s.orders,
+	       pg_catalog.count(c.chunk) AS chunks,
+	       pg_catalog.sum(pg_catalog.length(c.data)) AS bytes,
+	       pg_catalog.bool_and(engine.crc32c(c.data) OPERATOR(pg_catalog.=) c.crc) AS chunks_ok
+	  FROM engine.snapshots s
+	  LEFT JOIN engine.snapshot_chunks c ON c.snapshot_seq OPERATOR(pg_catalog.=) s.seq
+	 GROUP BY s.seq;
+
+-------------------------------------------------------- verify: on a copy
+
+-- engine.verify() checks a copy of the state, never under the state lock,
+-- and says which seq it checked (src/pg/api/admin.c).
+DROP FUNCTION engine.verify();
+CREATE FUNCTION engine.verify()
+	RETURNS TABLE(check_name text, ok boolean, detail text, seq bigint)
+	AS 'MODULE_PATHNAME', 'engine_verify' LANGUAGE C VOLATILE;
+
 --------------------------------------------------------------- Restores
 
 -- A restored installation is not served until it is whole (README,
@@ -105,7 +223,8 @@ CREATE TABLE engine.manifest (
 	snapshot_assets   boolean NOT NULL DEFAULT false,
 	snapshot_symbols  boolean NOT NULL DEFAULT false,
 	snapshot_balances boolean NOT NULL DEFAULT false,
-	snapshot_orders   boolean NOT NULL DEFAULT false
+	snapshot_orders   boolean NOT NULL DEFAULT false,
+	snapshot_chunks   boolean NOT NULL DEFAULT false
 );
 SELECT pg_catalog.pg_extension_config_dump('engine.manifest', '');
 
@@ -127,13 +246,13 @@ INSERT INTO engine.installation (state, changed_at)
 -- restore gets its row from the dump.
 INSERT INTO engine.manifest (command_log, order_events, trades, client_keys, assets, symbols,
                              snapshots, snapshot_assets, snapshot_symbols, snapshot_balances,
-                             snapshot_orders)
+                             snapshot_orders, snapshot_chunks)
 SELECT EXISTS (SELECT FROM engine.command_log), EXISTS (SELECT FROM engine.order_events),
        EXISTS (SELECT FROM engine.trades), EXISTS (SELECT FROM engine.client_keys),
        EXISTS (SELECT FROM engine.assets), EXISTS (SELECT FROM engine.symbols),
        EXISTS (SELECT FROM engine.snapshots), EXISTS (SELECT FROM engine.snapshot_assets),
        EXISTS (SELECT FROM engine.snapshot_symbols), EXISTS (SELECT FROM engine.snapshot_balances),
-       EXISTS (SELECT FROM engine.snapshot_orders)
+       EXISTS (SELECT FROM engine.snapshot_orders), EXISTS (SELECT FROM engine.snapshot_chunks)
  WHERE (SELECT i.state FROM engine.installation i) OPERATOR(pg_catalog.<>) 'restoring';
 
 ------------------------------------------------------------- batches
@@ -254,6 +373,9 @@ BEGIN
 		WHEN '1m' THEN interval '1 minute' WHEN '5m' THEN interval '5 minutes'
 		WHEN '15m' THEN interval '15 minutes' WHEN '1h' THEN interval '1 hour'
 		WHEN '4h' THEN interval '4 hours' WHEN '1d' THEN interval '24 hours' END;
+	IF candles."interval" IS NULL THEN
+		RAISE EXCEPTION 'interval must not be null' USING ERRCODE = '22004';
+	END IF;
 	IF stride IS NULL THEN
 		RAISE EXCEPTION 'invalid interval "%"', pg_catalog.left(candles."interval", 64)
 			USING ERRCODE = '22023', HINT = 'interval is 1m, 5m, 15m, 1h, 4h or 1d.';
@@ -355,8 +477,11 @@ DECLARE
 	m record;
 BEGIN
 	m := engine._market(recent_trades.symbol);
-	IF recent_trades."limit" IS NULL OR recent_trades."limit" NOT BETWEEN 1 AND 1000 THEN
-		RAISE EXCEPTION 'invalid limit %', coalesce(recent_trades."limit"::text, 'NULL')
+	IF recent_trades."limit" IS NULL THEN
+		RAISE EXCEPTION 'limit must not be null' USING ERRCODE = '22004';
+	END IF;
+	IF recent_trades."limit" NOT BETWEEN 1 AND 1000 THEN
+		RAISE EXCEPTION 'invalid limit %', recent_trades."limit"
 			USING ERRCODE = '22023', DETAIL = 'limit is 1 to 1000.';
 	END IF;
 	RETURN QUERY

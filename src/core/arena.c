@@ -39,13 +39,6 @@ limits_ok(const core_limits *l)
 		l->max_orders >= 1 && l->max_orders < MAX_SLOTS;
 }
 
-/* Slots of an open-addressing table for n records: load at most 1/2. */
-static uint32_t
-table_cap(uint32_t n)
-{
-	return 2 * n + 1;
-}
-
 /* Computes the offsets of every array; returns the total size. */
 static size_t
 layout(const core_limits *l, core_engine *c)

@@ -721,6 +721,25 @@ typedef void (*core_check_fn) (void *ctx, const char *check, bool ok,
 bool		core_verify(const core_engine *c, core_check_fn fn, void *ctx);
 
 /*
+ * Parts of core_verify for recovery, which must not pay for a whole walk
+ * over the orders after restoring them with core_restore_order_checked
+ * (which checks the rest as the orders arrive).  Both report through fn
+ * like core_verify, with the same check names, and return true when every
+ * check they run holds.
+ *
+ * core_verify_global: balances_non_negative, conservation,
+ * book_not_crossed and levels_sorted — linear in balances and levels.
+ *
+ * core_verify_accounts: order_locks, frozen_equals_locks and the account
+ * lists of indexes_agree, for the accounts of the n users given (unknown
+ * users are skipped; a user may be given twice) — linear in their orders.
+ * Recovery calls it with the users the replayed records touched.
+ */
+bool		core_verify_global(const core_engine *c, core_check_fn fn, void *ctx);
+bool		core_verify_accounts(const core_engine *c, const int64_t *user_ids, size_t n,
+								 core_check_fn fn, void *ctx);
+
+/*
  * 128-bit hash of the canonical state; equal states give equal digests.
  *
  * Digest rule: a field added to the state after release 1.0 is hashed only
@@ -775,5 +794,92 @@ const char *core_restore_symbol(core_engine *c, const core_symbol_info *s);
 const char *core_restore_balance(core_engine *c, const core_balance_info *b);
 const char *core_restore_order(core_engine *c, const core_order_info *o);
 const char *core_restore_finish(core_engine *c, const core_counters *k);
+
+/*
+ * A restore that checks invariants while it runs (recovery's check of a
+ * snapshot, instead of a core_verify afterwards): restore assets, symbols
+ * and balances as above, then core_restore_check_begin, then every order
+ * through core_restore_order_checked, then core_restore_check_finish, then
+ * core_restore_finish.  On top of core_restore_order's own checks it
+ * refuses an order whose lock is not what its remainder needs, orders out
+ * of book order (by symbol, bids then asks, best level first, each level
+ * in queued_seq order, as core_walk gives them), and at the finish any
+ * balance whose frozen amount is not the sum of its orders' locks.  With
+ * core_verify_global afterwards, that is every check of core_verify.
+ * scratch is caller memory of core_restore_check_size() bytes (its
+ * contents do not matter), kept until the finish.
+ */
+typedef struct core_restore_check
+{
+	int64_t    *locks;			/* per balance slot: the locks seen so far */
+	uint64_t	orders;			/* orders restored so far */
+	uint32_t	symbol;			/* the last order's place in book order */
+	uint8_t		side;
+	int64_t		key;
+	int64_t		queued_seq;
+} core_restore_check;
+
+size_t		core_restore_check_size(const core_limits *limits);
+void		core_restore_check_begin(core_engine *c, core_restore_check *rc, void *scratch);
+const char *core_restore_order_checked(core_engine *c, core_restore_check *rc,
+									   const core_order_info *o);
+const char *core_restore_check_finish(core_engine *c, core_restore_check *rc);
+
+/* ---------------------------------------------------------------------
+ * Items as bytes: the snapshot format (format 2 in engine.snapshots)
+ * --------------------------------------------------------------------- */
+
+/*
+ * A snapshot stores the canonical walk as items of four kinds, each kind
+ * in its own chunks.  An item's bytes are little-endian fields in a fixed
+ * order, text as a length byte and its bytes; the layout belongs to the
+ * snapshot format, not to the arena, so it survives changes of the slots.
+ * core_item_encode writes at most CORE_ITEM_MAX_BYTES and returns the
+ * length (0 for an unknown kind).  core_item_decode reads one item of the
+ * given kind from the start of buf (len bytes) and returns the bytes it
+ * took, or 0 (and a zeroed *it) when they are not a well-formed item of
+ * that kind; it checks shapes (lengths, enumerations, printable text), the
+ * restore functions check meanings.
+ */
+typedef enum core_item_kind
+{
+	CORE_ITEM_ASSET = 1,
+	CORE_ITEM_SYMBOL = 2,
+	CORE_ITEM_BALANCE = 3,
+	CORE_ITEM_ORDER = 4
+} core_item_kind;
+
+#define CORE_ITEM_MAX_BYTES 128
+
+typedef struct core_item
+{
+	uint8_t		kind;			/* core_item_kind */
+	union
+	{
+		core_asset_info asset;
+		core_symbol_info symbol;
+		core_balance_info balance;
+		core_order_info order;
+	}			u;
+} core_item;
+
+size_t		core_item_encode(const core_item *it, uint8_t *buf);
+size_t		core_item_decode(uint8_t kind, const uint8_t *buf, size_t len, core_item *it);
+
+/* ---------------------------------------------------------------------
+ * Copies
+ * --------------------------------------------------------------------- */
+
+/*
+ * Copy engine src into dst (dst_size bytes, aligned to CORE_ARENA_ALIGN,
+ * at least src's arena size), which becomes an engine in the same state:
+ * same digest, same walk, and the same outcome for every record applied
+ * to either; the two share nothing.  Only what the state uses is copied:
+ * the pools' slots that were never handed out are skipped (nothing reads
+ * them).  Returns the copy, or NULL (nothing written) if dst is NULL,
+ * misaligned or too small.  core_used_bytes is how many bytes it copies.
+ */
+core_engine *core_copy(void *dst, size_t dst_size, const core_engine *src);
+size_t		core_used_bytes(const core_engine *c);
 
 #endif							/* ENGINE_CORE_H */

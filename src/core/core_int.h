@@ -473,6 +473,13 @@ user_hash(int64_t user_id)
 	return mix64((uint64_t) user_id);
 }
 
+/* Slots of an open-addressing table for n records: load at most 1/2. */
+static inline uint32_t
+table_cap(uint32_t n)
+{
+	return 2 * n + 1;
+}
+
 static inline uint32_t
 table_home(uint64_t h, uint32_t cap)
 {

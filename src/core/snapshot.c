@@ -181,3 +181,79 @@ core_restore_finish(core_engine *c, const core_counters *k)
 	c->next_trade_id = k->next_trade_id;
 	return NULL;
 }
+
+/* ------------------------------------------------------- checked restore */
+
+/*
+ * A restore that checks the invariants as the orders arrive, so that a
+ * restored state needs no separate pass over its orders (core.h): each
+ * order's lock is what its remainder needs, orders come in book order
+ * (symbol, side, best level first, queue order by queued_seq), and the
+ * locks of each (user, asset) add up, in the caller's scratch array (one
+ * sum per slot of the balance table), to the frozen amount of that
+ * balance.
+ */
+size_t
+core_restore_check_size(const core_limits *limits)
+{
+	return ((size_t) table_cap(limits->max_balances) + 1) * sizeof(int64_t);
+}
+
+void
+core_restore_check_begin(core_engine *c, core_restore_check *rc, void *scratch)
+{
+	memset(rc, 0, sizeof(*rc));
+	rc->locks = scratch;
+	memset(rc->locks, 0, ((size_t) c->balance_cap + 1) * sizeof(int64_t));
+}
+
+const char *
+core_restore_order_checked(core_engine *c, core_restore_check *rc, const core_order_info *o)
+{
+	const char *err = core_restore_order(c, o);
+	uint32_t	slot;
+	const order *ord;
+	const order_cold *oc;
+	const symbol *s;
+	int64_t		key;
+	int64_t    *sum;
+
+	if (err)
+		return err;
+	slot = book_find_order(c, o->order_id);
+	ord = &ORDERS(c)[slot];
+	oc = &ORDER_COLD(c)[slot];
+	s = &SYMBOLS(c)[ord->symbol];
+	if (oc->locked != order_lock_needed(s, ord))
+		return "order_locks: an order's lock differs from what its remainder needs";
+	key = ord->side == CORE_BUY ? -ord->price : ord->price;
+	if (rc->orders > 0 &&
+		(ord->symbol < rc->symbol ||
+		 (ord->symbol == rc->symbol && ord->side < rc->side) ||
+		 (ord->symbol == rc->symbol && ord->side == rc->side &&
+		  (key < rc->key || (key == rc->key && oc->queued_seq <= rc->queued_seq)))))
+		return "queues_fifo: orders are not in book order (symbol, side, best level first, queue order)";
+	rc->symbol = ord->symbol;
+	rc->side = ord->side;
+	rc->key = key;
+	rc->queued_seq = oc->queued_seq;
+	rc->orders++;
+	/* core_restore_order found the owner's rows for the symbol */
+	sum = &rc->locks[ord->side == CORE_BUY ? oc->quote_row : oc->base_row];
+	if (*sum < 0 || oc->locked < 0 || *sum > INT64_MAX - oc->locked)
+		*sum = -1;				/* more than any frozen amount: a mismatch */
+	else
+		*sum += oc->locked;
+	return NULL;
+}
+
+const char *
+core_restore_check_finish(core_engine *c, core_restore_check *rc)
+{
+	const balance *bals = BALANCES(c);
+
+	for (uint32_t b = 1; b <= c->balance_cap; b++)
+		if (bals[b].asset != 0 && bals[b].frozen != rc->locks[b])
+			return "frozen_equals_locks: a frozen balance differs from the locks of its resting orders";
+	return NULL;
+}

@@ -26,6 +26,7 @@ _PG_init(void)
 	settings_init();
 	records_init();
 	shmem_init();
+	prewarm_init();
 	worker_init();
 	install_init();
 }

@@ -186,6 +186,13 @@ is_ready(const engine_status *st, void *arg pg_attribute_unused())
 		serving_current_extension();
 }
 
+/* Ready in either role: a follower serves reads. */
+static bool
+is_serving(const engine_status *st, void *arg pg_attribute_unused())
+{
+	return st->state == ENGINE_READY && serving_current_extension();
+}
+
 static bool
 snapshot_served(const engine_status *st, void *arg)
 {
@@ -215,6 +222,22 @@ ready_wait(TimestampTz deadline)
 		serving_current_extension())
 		return;
 	wait_for_status(deadline, is_ready, NULL, &st);
+}
+
+/*
+ * Wait until the engine serves reads (a leader, or a follower on a
+ * standby), at most until deadline: for reads of a copy of the state,
+ * which wait for the worker like a command (shadow.c).
+ */
+void
+ready_wait_serving(TimestampTz deadline)
+{
+	engine_status st;
+
+	shmem_require();
+	if (status_state() == ENGINE_READY && serving_current_extension())
+		return;
+	wait_for_status(deadline, is_serving, NULL, &st);
 }
 
 /*

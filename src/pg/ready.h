@@ -55,6 +55,12 @@ long		deadline_ms_left(TimestampTz deadline);
  */
 void		ready_wait(TimestampTz deadline);
 
+/*
+ * Wait until the engine serves reads (a leader or a follower), at most
+ * until deadline; ERROR like ready_wait when it does not.
+ */
+void		ready_wait_serving(TimestampTz deadline);
+
 /* engine.snapshot(): ask for a snapshot, wait for it, return its seq. */
 int64		ready_request_snapshot(TimestampTz deadline);
 

@@ -18,6 +18,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
+#include "port/pg_crc32c.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -140,8 +141,7 @@ static const shell_rectype rows[] = {
 			"VALUES ($1, $2, $3, $4, $5)",
 			5, {INT4OID, TEXTOID, INT4OID, INT8OID, TIMESTAMPTZOID}, create_asset_args
 		},
-		.capacity_sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.assets "
-		"WHERE seq OPERATOR(pg_catalog.=) $1)",
+		.capacity_sql = "SELECT a.seq FROM engine.assets a WHERE a.seq OPERATOR(pg_catalog.=) ANY ($1)",
 	},
 	{
 		.type = CORE_REC_CREATE_SYMBOL,
@@ -152,8 +152,7 @@ static const shell_rectype rows[] = {
 			12, {INT4OID, TEXTOID, INT4OID, INT4OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
 			INT8OID, TIMESTAMPTZOID, INT8OID}, create_symbol_args
 		},
-		.capacity_sql = "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM engine.symbols "
-		"WHERE seq OPERATOR(pg_catalog.=) $1)",
+		.capacity_sql = "SELECT s.seq FROM engine.symbols s WHERE s.seq OPERATOR(pg_catalog.=) ANY ($1)",
 	},
 	{
 		.type = CORE_REC_SET_SYMBOL_STATUS,
@@ -178,8 +177,15 @@ static const shell_rectype rows[] = {
 		.duplicate = duplicate_order,
 		.new_order_client_id = place_client_id,
 		.stamp = place_stamp,
-		.capacity_sql = "SELECT 1 FROM engine.order_events WHERE seq OPERATOR(pg_catalog.=) $1 "
-		"AND event OPERATOR(pg_catalog.=) 'rejected' AND reason OPERATOR(pg_catalog.=) 'capacity'",
+		/*
+		 * A set difference, not NOT EXISTS: its plan is the same with or
+		 * without statistics (one index scan of the batch's seqs, then a
+		 * hashed EXCEPT), where an anti join planned against a table just
+		 * restored, never analyzed, can rescan it once per seq.
+		 */
+		.capacity_sql = "SELECT q.seq FROM pg_catalog.unnest($1) q(seq) EXCEPT "
+		"SELECT e.seq FROM engine.order_events e WHERE e.seq OPERATOR(pg_catalog.=) ANY ($1) "
+		"AND e.event OPERATOR(pg_catalog.=) 'rejected' AND e.reason OPERATOR(pg_catalog.=) 'capacity'",
 	},
 	{
 		.type = CORE_REC_CANCEL,
@@ -226,13 +232,21 @@ log_crc(int64 seq, TimestampTz ts, const uint8 *payload, size_t len)
 	uint8		head[16];
 	uint64		s = (uint64) seq;
 	uint64		t = (uint64) ts;
-	uint32		crc;
+	pg_crc32c	crc;
 
 	for (int i = 0; i < 8; i++)
 	{
 		head[i] = (uint8) (s >> (8 * i));
 		head[8 + i] = (uint8) (t >> (8 * i));
 	}
-	crc = core_crc32c(0, head, sizeof(head));
-	return core_crc32c(crc, payload, len);
+	/*
+	 * PostgreSQL's CRC-32C (CPU instructions where there are some): the
+	 * same value as core_crc32c over head || payload, several times faster
+	 * in a replay of millions of rows.
+	 */
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, head, sizeof(head));
+	COMP_CRC32C(crc, payload, len);
+	FIN_CRC32C(crc);
+	return (uint32) crc;
 }

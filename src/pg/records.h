@@ -121,9 +121,12 @@ typedef struct shell_rectype
 	refdata_stmt refdata;
 
 	/*
-	 * A query that returns a row when the record at seq $1 was refused for
-	 * capacity when it ran live (recovery compares); NULL: capacity never
-	 * refuses this type.
+	 * Recovery's check that replay refuses for capacity only what was
+	 * refused live: $1 is a bigint[] of seqs of records of this type that
+	 * replay refused for capacity, and the query returns, as its first
+	 * column, those the tables show were NOT refused for capacity when they
+	 * ran live (an empty result: no divergence).  One query checks a whole
+	 * batch of refusals.  NULL: capacity never refuses this type.
 	 */
 	const char *capacity_sql;
 } shell_rectype;

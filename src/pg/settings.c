@@ -182,3 +182,20 @@ engine_limits(void)
 	l.max_orders = (uint32) engine_max_orders;
 	return l;
 }
+
+/*
+ * The database the worker serves, for messages.  Without preloading,
+ * engine.database is not defined: a value in postgresql.conf is then a
+ * placeholder, which is read as it is; without one, "postgres" (the
+ * setting's default).
+ */
+const char *
+engine_database_name(void)
+{
+	const char *v;
+
+	if (engine_preloaded && engine_database != NULL)
+		return engine_database;
+	v = GetConfigOption("engine.database", true, false);
+	return v != NULL && v[0] != '\0' ? v : "postgres";
+}

@@ -25,6 +25,9 @@
 #define ENGINE_SQL_VERSION    "1.1"
 
 extern char *engine_database;
+
+/* engine.database, also as postgresql.conf sets it when not preloaded. */
+const char *engine_database_name(void);
 extern int	engine_max_orders;
 extern int	engine_max_accounts;
 extern int	engine_max_symbols;

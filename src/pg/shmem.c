@@ -15,10 +15,14 @@
  *                     MyProc->pgprocno is i, so a backend never searches);
  *   "engine arena":   the core's arena, sized by core_arena_size() from the
  *                     engine.max_* GUCs;
+ *   "engine shadow":  the same size again, for the shadow copy (shadow.c);
  *   tranche "engine": lock 0 guards the core state (the read protocol is
  *                     status.c's).
  */
 #include "postgres.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "access/twophase.h"
 #include "miscadmin.h"
@@ -38,7 +42,16 @@ engine_shared *engine_shm = NULL;
 LWLock	   *engine_state_lock = NULL;
 
 static char *arena_base = NULL;
+static char *shadow_base = NULL;
 static Size arena_size = 0;
+
+/* Linux 5.14's madvise advice values, for headers that predate them. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -81,6 +94,7 @@ shmem_request(void)
 
 	RequestAddinShmemSpace(control_size());
 	RequestAddinShmemSpace(add_size(arena_bytes(), ARENA_ALIGNMENT));
+	RequestAddinShmemSpace(add_size(arena_bytes(), ARENA_ALIGNMENT));
 	RequestNamedLWLockTranche(ENGINE_TRANCHE, ENGINE_TRANCHE_LOCKS);
 }
 
@@ -100,6 +114,14 @@ init_control(engine_shared *shm)
 	shm->ext_oid = InvalidOid;
 	pg_atomic_init_u32(&shm->ext_recheck, 0);
 	pg_atomic_init_u64(&shm->snapshot_requests, 0);
+	pg_atomic_init_u32(&shm->prewarmed, 0);
+	pg_atomic_init_u32(&shm->log_emptied, 0);
+	pg_atomic_init_u32(&shm->shadow.readers, 0);
+	pg_atomic_init_u32(&shm->shadow.writing, 0);
+	pg_atomic_init_u64(&shm->shadow.requests, 0);
+	ConditionVariableInit(&shm->shadow.cv);
+	SpinLockInit(&shm->shadow.mutex);
+	shm->shadow.seq = -1;
 	shm->nslots = slot_count();
 	for (int i = 0; i < shm->nslots; i++)
 	{
@@ -123,6 +145,7 @@ shmem_startup(void)
 	/* Reset in case this is a restart within the postmaster. */
 	engine_shm = NULL;
 	arena_base = NULL;
+	shadow_base = NULL;
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	engine_shm = ShmemInitStruct("engine control", control_size(), &found);
@@ -131,6 +154,8 @@ shmem_startup(void)
 	arena_size = arena_bytes();
 	raw = ShmemInitStruct("engine arena", add_size(arena_size, ARENA_ALIGNMENT), &found);
 	arena_base = (char *) TYPEALIGN(ARENA_ALIGNMENT, raw);
+	raw = ShmemInitStruct("engine shadow", add_size(arena_size, ARENA_ALIGNMENT), &found);
+	shadow_base = (char *) TYPEALIGN(ARENA_ALIGNMENT, raw);
 	engine_state_lock = &(GetNamedLWLockTranche(ENGINE_TRANCHE))[0].lock;
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -166,7 +191,7 @@ shmem_require(void)
 				 errhint("Add to postgresql.conf and restart the server:\n"
 						 "shared_preload_libraries = 'engine'\n"
 						 "engine.database = '%s'",
-						 engine_database ? engine_database : "postgres")));
+						 engine_database_name())));
 }
 
 /*
@@ -190,4 +215,48 @@ core_engine *
 shmem_core(void)
 {
 	return (core_engine *) (arena_base + engine_shm->core_offset);
+}
+
+char *
+shmem_arena_base(void)
+{
+	return arena_base;
+}
+
+char *
+shmem_shadow_base(void)
+{
+	return shadow_base;
+}
+
+Size
+shmem_arena_bytes(void)
+{
+	return arena_size;
+}
+
+void
+shmem_populate(void *p, Size len, bool write)
+{
+	uintptr_t	start = (uintptr_t) p & ~((uintptr_t) 4095);
+	uintptr_t	end = (uintptr_t) p + len;
+
+	if (len == 0)
+		return;
+	/* EINVAL on kernels without it: the pages then fault in as they are used. */
+	(void) madvise((void *) start, end - start, write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
+}
+
+void
+shmem_touch(const void *p, Size len)
+{
+	const volatile char *c = p;
+	Size		page = (Size) sysconf(_SC_PAGESIZE);
+	char		sink = 0;
+
+	for (Size at = 0; at < len; at += page)
+		sink ^= c[at];
+	if (len > 0)
+		sink ^= c[len - 1];
+	(void) sink;
 }

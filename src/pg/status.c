@@ -39,6 +39,10 @@ status_worker_started(void)
 	st->duplicates = 0;
 	st->replayed = 0;
 	st->replay_total = 0;
+	st->recovery_phase[0] = '\0';
+	st->recovery_done = 0;
+	st->recovery_total = 0;
+	st->recovery_rate = 0;
 	st->role = RecoveryInProgress() ? ENGINE_ROLE_FOLLOWER : ENGINE_ROLE_LEADER;
 	st->follower_reloads = 0;
 	st->follower_retries = 0;
@@ -221,6 +225,32 @@ status_note_snapshot_written(int64 seq, TimestampTz at, int64 ms, int64 rows, ui
 	ConditionVariableBroadcast(&engine_shm->status_cv);
 }
 
+/* How long the last snapshot's write took, and its copy (the pause). */
+void
+status_note_snapshot_write(int64 write_ms, int64 copy_us)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	st->snapshot_write_ms = write_ms;
+	st->snapshot_copy_us = copy_us;
+	SpinLockRelease(&st->mutex);
+}
+
+/* Recovery's phase and its progress (done of total, per second). */
+void
+status_note_recovery_phase(const char *phase, int64 done, int64 total, int64 rate)
+{
+	engine_status *st = &engine_shm->status;
+
+	SpinLockAcquire(&st->mutex);
+	strlcpy(st->recovery_phase, phase, sizeof(st->recovery_phase));
+	st->recovery_done = done;
+	st->recovery_total = total;
+	st->recovery_rate = rate;
+	SpinLockRelease(&st->mutex);
+}
+
 /* engine.snapshot() calls made so far. */
 uint64
 status_snapshot_requests(void)
@@ -331,6 +361,13 @@ status_error_not_ready(const engine_status *st, bool waited)
 				 errdetail("The engine refuses commands and reads until the cause is repaired."),
 				 errhint("Repair the cause, then restart the engine worker: SELECT pg_terminate_backend(%d);",
 						 st->worker_pid)));
+
+	if (st->state == ENGINE_READY && waited)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("engine did not answer within engine.request_timeout (%d ms)",
+						engine_request_timeout_ms),
+				 errdetail("The engine is ready; what the request waits for (a snapshot or a copy of the state) is held up, for example by a snapshot being written: see engine.status().")));
 
 	if (st->state == ENGINE_RECOVERING)
 		ereport(ERROR,

@@ -50,13 +50,19 @@ typedef struct engine_status
 	int64		last_seq;		/* last committed seq */
 	int64		snapshot_seq;	/* newest snapshot loaded or written (0: none) */
 	TimestampTz snapshot_at;
-	int64		snapshot_ms;	/* how long the last snapshot write paused the worker */
-	int64		snapshot_rows;	/* rows the last snapshot wrote */
+	int64		snapshot_ms;	/* how long the last snapshot paused the worker */
+	int64		snapshot_rows;	/* items the last snapshot wrote */
+	int64		snapshot_write_ms;	/* how long writing the last snapshot took */
+	int64		snapshot_copy_us;	/* the copy it was written from (the pause), in us */
 	uint64		snapshots_served;	/* engine.snapshot() requests answered */
 	int64		served_seq;		/* the seq the last answered request got */
 	int64		replay_total;	/* log records to replay at the last start */
 	int64		replayed;		/* ... of which replayed so far */
 	int64		recovery_ms;
+	char		recovery_phase[32];	/* what recovery does now (or "done", "failed") */
+	int64		recovery_done;	/* ... how much of it is done */
+	int64		recovery_total;
+	int64		recovery_rate;	/* ... per second */
 	int64		batches;		/* batches committed by the current worker */
 	int64		commands;		/* records sequenced by the current worker */
 	int64		duplicates;		/* requests answered as duplicates */
@@ -83,6 +89,8 @@ void		status_note_follower_retry(void);
 void		status_note_promoted(int64 ms);
 void		status_note_snapshot_written(int64 seq, TimestampTz at, int64 ms, int64 rows,
 										 uint64 requests);
+void		status_note_snapshot_write(int64 write_ms, int64 copy_us);
+void		status_note_recovery_phase(const char *phase, int64 done, int64 total, int64 rate);
 uint64		status_snapshot_requests(void);
 bool		status_snapshot_requested(void);
 bool		status_extension_recheck_requested(void);

@@ -40,6 +40,15 @@
 # every path, log scale).  Load average before and after is printed: the
 # machine may be shared.
 #
+# Then (part `verify`), on a second cluster with BENCH_VERIFY_ORDERS resting
+# orders over 10,000 accounts (built from command_log rows the core writes,
+# test/bench/gen_log.c, replayed by the engine), the fairness of long reads
+# (issue 7, item 5): place_order throughput at BENCH_VERIFY_CLIENTS clients
+# alone (before and after), and with one more session calling
+# engine.verify() in a loop (verify() checks a copy of the state: the
+# worker only pauses to copy its arena); goal: at least 70 % kept.  Its
+# table is appended to bench.txt.
+#
 # Needs the extension installed (`make install`; done here when run as root
 # and it is missing), pgbouncer and gnuplot.  initdb refuses root, so as root
 # the cluster runs as the user `engine_bench` (created if absent).
@@ -47,9 +56,10 @@
 # Environment: BENCH_SECONDS (throughput run, default 12), BENCH_LAT_SECONDS
 # (latency run, default 6), BENCH_CLIENTS, BENCH_BATCH_CLIENTS,
 # BENCH_POOL_CLIENTS, BENCH_POOL_SIZE, BENCH_BATCH, BENCH_TRADES, BENCH_USERS
-# (default 1000), BENCH_STANDBY_CLIENTS, BENCH_PARTS (default "single batch
-# pool standby market": which parts run), BENCH_KEEP=1 keeps the clusters'
-# directory.
+# (default 1000), BENCH_VERIFY_ORDERS (default 300000), BENCH_VERIFY_CLIENTS
+# (default 32), BENCH_STANDBY_CLIENTS, BENCH_PARTS (default "single batch
+# pool standby market verify": which parts run), BENCH_KEEP=1 keeps the
+# clusters' directory.
 set -euo pipefail
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -63,10 +73,12 @@ BENCH_POOL_CLIENTS=${BENCH_POOL_CLIENTS:-32}
 BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-16}
 BENCH_BATCH=${BENCH_BATCH:-1000}
 BENCH_TRADES=${BENCH_TRADES:-10000000}
+BENCH_VERIFY_ORDERS=${BENCH_VERIFY_ORDERS:-300000}
+BENCH_VERIFY_CLIENTS=${BENCH_VERIFY_CLIENTS:-32}
 BENCH_STANDBY_CLIENTS=${BENCH_STANDBY_CLIENTS:-16}
-BENCH_PARTS=${BENCH_PARTS:-"single batch pool standby market"}
+BENCH_PARTS=${BENCH_PARTS:-"single batch pool standby market verify"}
 BENCH_USER=engine_bench
-BENCH_VARS="BENCH_PARTS BENCH_SECONDS BENCH_LAT_SECONDS BENCH_CLIENTS BENCH_USERS BENCH_BATCH_CLIENTS BENCH_POOL_CLIENTS BENCH_POOL_SIZE BENCH_BATCH BENCH_TRADES BENCH_STANDBY_CLIENTS PG_CONFIG"
+BENCH_VARS="BENCH_PARTS BENCH_SECONDS BENCH_LAT_SECONDS BENCH_CLIENTS BENCH_USERS BENCH_BATCH_CLIENTS BENCH_POOL_CLIENTS BENCH_POOL_SIZE BENCH_BATCH BENCH_TRADES BENCH_VERIFY_ORDERS BENCH_VERIFY_CLIENTS BENCH_STANDBY_CLIENTS PG_CONFIG"
 MID=3000000            # mid price in cents (30000.00 USDT)
 
 # ------------------------------------------------------------------ outer
@@ -89,6 +101,7 @@ if [[ "${1:-}" != "--inner" ]]; then
 	TMP=$(mktemp -d /tmp/engine-bench.XXXXXX)
 	[[ ${BENCH_KEEP:-0} == 1 ]] || trap 'rm -rf "$TMP"' EXIT
 	cp "${BASH_SOURCE[0]}" "$TMP/bench.sh"
+	cc -O2 -std=gnu11 -I"$ROOT/src/core" -o "$TMP/gen_log" "$ROOT/test/bench/gen_log.c" "$ROOT"/src/core/*.c
 	env_line=""
 	for v in $BENCH_VARS; do env_line+="$v='${!v}' "; done
 	rc=0
@@ -503,8 +516,8 @@ fi
 	for c in $BENCH_POOL_CLIENTS; do echo "place_pool $c ${TPS[place_pool,$c]}"; done
 	for c in $BENCH_POOL_CLIENTS; do echo "select1_pool $c ${TPS[select1_pool,$c]}"; done
 } | awk 'NF == 3' >"$TMP/plot.dat"
-[[ -s $TMP/plot.dat ]] || exit 0
-gnuplot <<EOF || echo "bench: gnuplot failed" >&2
+if [[ -s $TMP/plot.dat ]]; then
+	gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal pngcairo size 900,560 font ",10"
 set termoption noenhanced
 set output "$OUT/bench.png"
@@ -523,3 +536,74 @@ plot "< grep '^select1 ' $TMP/plot.dat" using 2:3 with linespoints title "SELECT
      "< grep '^place_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "place_order via pgbouncer", \
      "< grep '^select1_pool ' $TMP/plot.dat" using 2:3 with points pointsize 2 title "SELECT 1 via pgbouncer"
 EOF
+fi
+
+# ------------------------------------------------------------ verify fairness
+has_part verify && [[ $BENCH_VERIFY_ORDERS -gt 0 ]] || exit 0
+stop_all || true
+DATA=$TMP/vdata
+export PGPORT=54331
+initdb -D "$DATA" -A trust >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; exit 1; }
+cat >>"$DATA/postgresql.conf" <<EOF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$TMP'
+shared_preload_libraries = 'engine'
+engine.database = 'postgres'
+engine.max_orders = $(( BENCH_VERIFY_ORDERS + BENCH_VERIFY_ORDERS / 2 + 100000 ))
+engine.max_accounts = 11000
+engine.snapshot_every = 2000000000
+engine.snapshot_interval = '1d'
+fsync = on
+synchronous_commit = on
+max_connections = 150
+shared_buffers = 256MB
+max_wal_size = 8GB
+checkpoint_timeout = 30min
+log_min_messages = warning
+EOF
+pg_ctl -D "$DATA" -l "$TMP/vserver.log" -w start >/dev/null || { cat "$TMP/vserver.log" >&2; exit 1; }
+psql_q -c 'CREATE EXTENSION engine' >/dev/null
+for _ in $(seq 1 600); do [[ $(psql_q -c 'SELECT engine.ready()' 2>/dev/null) == t ]] && break; sleep 0.1; done
+echo "bench: fairness of long reads: building $BENCH_VERIFY_ORDERS resting orders (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+"$TMP/gen_log" 10000 "$BENCH_VERIFY_ORDERS" 0 build >"$TMP/vbuild.copy"
+vrows=$(wc -l <"$TMP/vbuild.copy")
+psql_q -c "\\copy engine.command_log FROM '$TMP/vbuild.copy'"
+rm -f "$TMP/vbuild.copy"
+for _ in $(seq 1 6000); do
+	[[ $(psql_q -c "SELECT engine.ready() AND last_seq = $vrows FROM engine.status()" 2>/dev/null) == t ]] && break
+	sleep 0.05
+done
+vresting=$(psql_q -c 'SELECT resting_orders FROM engine.status()')
+# place_order on the generated book (BTC_USDT, bids 100.00..149.99, asks
+# 200.00..249.99): 70 % passive inside those ranges, 30 % through the spread
+cat >"$TMP/vplace.sql" <<'EOF'
+\set u random(1, 10000)
+\set s random(0, 1)
+\set r random(1, 100)
+\set p random(0, 4999)
+SELECT order_id FROM engine.place_order(:u::bigint, 'BTC_USDT', (ARRAY['buy', 'sell'])[:s::int + 1], 0.001,
+       CASE WHEN :r <= 30 THEN (CASE WHEN :s = 0 THEN 250 ELSE 100 END)
+            ELSE (CASE WHEN :s = 0 THEN 100 ELSE 200 END) + :p * 0.01 END);
+EOF
+echo 'SELECT count(*) FROM engine.verify();' >"$TMP/verify.sql"
+vrun() {
+	pgbench -n -M prepared -c "$BENCH_VERIFY_CLIENTS" -j "$BENCH_VERIFY_CLIENTS" -T "$BENCH_SECONDS" \
+		-f "$TMP/vplace.sql" 2>&1 | awk '/^tps = / { printf "%.0f", $3 }'
+}
+alone=$(vrun)
+pgbench -n -c 1 -j 1 -T "$BENCH_SECONDS" -f "$TMP/verify.sql" >"$TMP/verify.out" 2>&1 &
+vpid=$!
+with=$(vrun)
+wait "$vpid" || { cat "$TMP/verify.out" >&2; exit 1; }
+vcalls=$(awk '/number of transactions actually processed/ { split($NF, a, "/"); print a[1] }' "$TMP/verify.out")
+alone2=$(vrun)
+{
+kept=$(awk -v a="$with" -v b="$alone" -v c="$alone2" 'BEGIN { m = (b + c) / 2; if (m > 0) printf "%.0f", 100 * a / m; else print "-" }')
+echo
+echo "fairness of long reads (issue 7, item 5): $vresting resting orders, $BENCH_VERIFY_CLIENTS clients placing orders, ${BENCH_SECONDS}s runs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '  place_order alone (before, after)    %8s %8s tps\n' "$alone" "$alone2"
+printf '  with one session looping verify()    %8s tps   (%s verify() calls)\n' "$with" "$vcalls"
+printf '  kept                                 %7s %%   (goal >= 70 %%: %s)\n' "$kept" \
+	"$(awk -v k="$kept" 'BEGIN { print (k >= 70) ? "met" : "NOT met" }')"
+} | tee -a "$OUT/bench.txt"

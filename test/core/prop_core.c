@@ -26,7 +26,9 @@
  * PLACE carried, and so on.  At intervals it runs core_verify, walks the
  * state to check conservation (against its own deposit ledger) and every
  * lock (against its own sums), and round-trips the state through
- * core_walk / core_restore_*: the restored engine must have the same digest
+ * core_walk / core_restore_* (in turn: the plain restore, the checked restore
+ * of a snapshot through the items' bytes, and core_copy): the restored
+ * engine must have the same digest
  * and, fed the next commands alongside the original, give the same results
  * and events; the run then goes on with the restored engine.
  *
@@ -552,6 +554,67 @@ p_snap_free(p_snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * Restore s into a fresh engine the way a snapshot of format 2 is loaded:
+ * every item through its bytes (core_item_encode / decode), the orders
+ * through the checked restore, then the global checks.  NULL on success,
+ * else what refused.
+ */
+static const char *
+p_restore_items(const p_snap *s, const core_limits *lim, p_engine *e)
+{
+	uint8_t		buf[CORE_ITEM_MAX_BYTES];
+	core_item	it,
+				back;
+	core_restore_check rc;
+	void	   *scratch;
+	const char *err = NULL;
+
+	if (!p_engine_new(e, lim))
+		return "core_create failed";
+#define P_THROUGH_BYTES(k, field, src) \
+	(it.kind = (k), it.u.field = (src), \
+	 core_item_decode((k), buf, core_item_encode(&it, buf), &back) > 0 \
+	 ? &back.u.field : NULL)
+	for (int i = 0; i < s->na && !err; i++)
+	{
+		const core_asset_info *a = P_THROUGH_BYTES(CORE_ITEM_ASSET, asset, s->a[i]);
+
+		err = a ? core_restore_asset(e->c, a) : "an asset item does not decode";
+	}
+	for (int i = 0; i < s->ns && !err; i++)
+	{
+		const core_symbol_info *y = P_THROUGH_BYTES(CORE_ITEM_SYMBOL, symbol, s->s[i]);
+
+		err = y ? core_restore_symbol(e->c, y) : "a symbol item does not decode";
+	}
+	for (int i = 0; i < s->nb && !err; i++)
+	{
+		const core_balance_info *b = P_THROUGH_BYTES(CORE_ITEM_BALANCE, balance, s->b[i]);
+
+		err = b ? core_restore_balance(e->c, b) : "a balance item does not decode";
+	}
+	if (err)
+		return err;
+	scratch = malloc(core_restore_check_size(lim));
+	core_restore_check_begin(e->c, &rc, scratch);
+	for (int i = 0; i < s->no && !err; i++)
+	{
+		const core_order_info *o = P_THROUGH_BYTES(CORE_ITEM_ORDER, order, s->o[i]);
+
+		err = o ? core_restore_order_checked(e->c, &rc, o) : "an order item does not decode";
+	}
+#undef P_THROUGH_BYTES
+	if (!err)
+		err = core_restore_check_finish(e->c, &rc);
+	free(scratch);
+	if (!err)
+		err = core_restore_finish(e->c, &s->k);
+	if (!err && !core_verify_global(e->c, NULL, NULL))
+		err = "core_verify_global refused a checked restore";
+	return err;
+}
+
 /* Restore s into a fresh engine; NULL on success, else what refused. */
 static const char *
 p_restore(const p_snap *s, const core_limits *lim, p_engine *e)
@@ -711,7 +774,20 @@ p_roundtrip(p_run *P)
 
 	P->st.roundtrips++;
 	p_walk(P->eng.c, &P->snap);
-	err = p_restore(&P->snap, &P->cfg.lim, &P->shadow);
+	/* in turn: the plain restore, a snapshot's checked restore, core_copy */
+	if (P->st.roundtrips % 3 == 1)
+		err = p_restore(&P->snap, &P->cfg.lim, &P->shadow);
+	else if (P->st.roundtrips % 3 == 2)
+		err = p_restore_items(&P->snap, &P->cfg.lim, &P->shadow);
+	else if (!p_engine_new(&P->shadow, &P->cfg.lim))
+		err = "core_create failed";
+	else
+	{
+		/* over garbage: core_copy must not rely on what the memory held */
+		memset(P->shadow.mem, 0x3C, core_arena_size(&P->cfg.lim));
+		P->shadow.c = core_copy(P->shadow.mem, core_arena_size(&P->cfg.lim), P->eng.c);
+		err = P->shadow.c ? NULL : "core_copy refused";
+	}
 	if (err != NULL)
 	{
 		PFAIL(P, "restore refused its own walk: %s", err);

@@ -83,7 +83,8 @@ my @snaps = SnapNode::snapshot_seqs($node);
 is(scalar(@snaps), 2, 'snapshots are pruned to engine.snapshot_keep = 2');
 is($node->safe_psql($DB, q{
 SELECT count(*) FROM (
-  SELECT snapshot_seq FROM engine.snapshot_assets UNION SELECT snapshot_seq FROM engine.snapshot_symbols
+  SELECT snapshot_seq FROM engine.snapshot_chunks
+  UNION SELECT snapshot_seq FROM engine.snapshot_assets UNION SELECT snapshot_seq FROM engine.snapshot_symbols
   UNION SELECT snapshot_seq FROM engine.snapshot_balances UNION SELECT snapshot_seq FROM engine.snapshot_orders) s
 WHERE snapshot_seq NOT IN (SELECT seq FROM engine.snapshots)}), '0',
 	'no snapshot rows outlive their engine.snapshots row');

@@ -3,14 +3,19 @@
 # before it and replays a longer tail, and reaches the same state.
 #
 # Snapshots A and B (engine.snapshot_keep = 2, engine.keep_log = off, so the
-# log before A is pruned).  The worker is restarted with
-# pg_terminate_backend: its shutdown snapshot would be B again, which exists,
-# so nothing new is written.
-#   1. one row of B's engine.snapshot_orders changed: snapshot_seq = A,
-#      replayed = B - A, WARNING "snapshot at seq B is unusable", same digest;
-#   2. the same with one row of B's engine.snapshot_balances;
-#   3. B repaired: recovery uses B again and replays nothing;
-#   4. A and B both damaged: no usable snapshot and the log before A is
+# log before A is pruned), format 2: chunks of items in
+# engine.snapshot_chunks.  The worker is restarted with pg_terminate_backend:
+# its shutdown snapshot would be B again, which exists, so nothing new is
+# written.  In every case below: snapshot_seq = A, replayed = B - A,
+# WARNING "snapshot at seq B is unusable" with the reason, same digest:
+#   1. one byte of an order chunk of B changed: its CRC no longer matches;
+#   2. an order's remaining changed and the chunk's CRC recomputed: the
+#      restore refuses the order;
+#   3. a balance's available changed, CRC recomputed: the global checks
+#      (conservation) refuse the state;
+#   4. a chunk of B deleted: the chunks have a gap;
+#   5. B repaired: recovery uses B again and replays nothing;
+#   6. A and B both damaged: no usable snapshot and the log before A is
 #      pruned, so replay from seq 1 meets a gap: state failed, naming it
 #      (never a silently different state); repaired, it recovers.
 
@@ -75,35 +80,74 @@ sub falls_back
 
 my $log;
 
-# 1. an order row of B
-$node->safe_psql($DB, "UPDATE engine.snapshot_orders SET remaining_qty = remaining_qty + 10000 "
-	  . "WHERE snapshot_seq = $B AND pos = 0");
+# The first chunk of B of a kind (3 balances, 4 orders).
+sub chunk_of
+{
+	my ($seq, $kind) = @_;
+	return $node->safe_psql($DB, "SELECT min(chunk) FROM engine.snapshot_chunks WHERE snapshot_seq = $seq AND kind = $kind");
+}
+
+# XOR one byte of a chunk with $x; with $fix_crc the crc is made to match.
+sub flip
+{
+	my ($seq, $chunk, $byte, $x, $fix_crc) = @_;
+	$node->safe_psql($DB, "UPDATE engine.snapshot_chunks SET data = set_byte(data, $byte, get_byte(data, $byte) # $x) "
+		  . "WHERE snapshot_seq = $seq AND chunk = $chunk");
+	$node->safe_psql($DB, "UPDATE engine.snapshot_chunks SET crc = engine.crc32c(data) "
+		  . "WHERE snapshot_seq = $seq AND chunk = $chunk") if $fix_crc;
+	return;
+}
+
+my $oc = chunk_of($B, 4);
+my $bc = chunk_of($B, 3);
+ok(defined $oc && $oc ne '' && defined $bc && $bc ne '', "B has order ($oc) and balance ($bc) chunks");
+is($node->safe_psql($DB, "SELECT bool_and(chunks_ok) FROM engine.snapshots_v"), 't', 'every chunk matches its CRC');
+
+# 1. a byte of an order chunk: the CRC catches it
+flip($B, $oc, 50, 1, 0);
+is($node->safe_psql($DB, "SELECT chunks_ok FROM engine.snapshots_v WHERE seq = $B"), 'f',
+	'engine.snapshots_v shows the damaged chunk');
 my $st = restart_worker(\$log);
-falls_back('order row of B changed', $st, $log);
-note($_) for $log =~ /(snapshot at seq \d+ is unusable: .*)/g;
-$node->safe_psql($DB, "UPDATE engine.snapshot_orders SET remaining_qty = remaining_qty - 10000 "
-	  . "WHERE snapshot_seq = $B AND pos = 0");
+falls_back('order chunk byte changed', $st, $log);
+like($log, qr/snapshot at seq $B is unusable: engine.snapshot_chunks chunk $oc: CRC mismatch/, 'the reason is the CRC');
+flip($B, $oc, 50, 1, 0);
 
-# 2. a balance row of B
-$node->safe_psql($DB, "UPDATE engine.snapshot_balances SET available = available + 1 "
-	  . "WHERE snapshot_seq = $B AND pos = 3");
+# 2. an order's remaining (byte 39: its lowest byte), CRC recomputed
+flip($B, $oc, 39, 1, 1);
 $st = restart_worker(\$log);
-falls_back('balance row of B changed', $st, $log);
+falls_back('order remaining changed, CRC recomputed', $st, $log);
 note($_) for $log =~ /(snapshot at seq \d+ is unusable: .*)/g;
-$node->safe_psql($DB, "UPDATE engine.snapshot_balances SET available = available - 1 "
-	  . "WHERE snapshot_seq = $B AND pos = 3");
+flip($B, $oc, 39, 1, 1);
 
-# 3. repaired
+# 3. a balance's available (bytes 12..19 of the first item), CRC recomputed
+flip($B, $bc, 12, 1, 1);
+$st = restart_worker(\$log);
+falls_back('balance changed, CRC recomputed', $st, $log);
+like($log, qr/snapshot at seq $B is unusable: invariant check "conservation" failed/, 'the reason is conservation');
+flip($B, $bc, 12, 1, 1);
+
+# 4. a chunk deleted
+my $saved = $node->safe_psql($DB, "SELECT first_item || ' ' || items || ' ' || crc || ' ' || encode(data, 'hex') "
+	  . "FROM engine.snapshot_chunks WHERE snapshot_seq = $B AND chunk = $oc");
+$node->safe_psql($DB, "DELETE FROM engine.snapshot_chunks WHERE snapshot_seq = $B AND chunk = $oc");
+$st = restart_worker(\$log);
+falls_back('an order chunk deleted', $st, $log);
+like($log, qr/snapshot at seq $B is unusable: engine.snapshot_chunks(: expected chunk $oc, found chunk| holds)/,
+	'the reason is the missing chunk');
+my ($first, $items, $crc, $hex) = split / /, $saved;
+$node->safe_psql($DB, "INSERT INTO engine.snapshot_chunks VALUES ($B, $oc, 4, $first, $items, $crc, decode('$hex', 'hex'))");
+
+# 5. repaired
 $st = restart_worker(\$log);
 is("$st->{state} $st->{snapshot_seq} $st->{replayed}", "ready $B 0",
 	'B repaired: recovery uses B again and replays nothing');
 unlike($log, qr/is unusable/, 'and warns about no snapshot');
 is(SnapNode::digest($node), $digest, 'digest unchanged');
 
-# 4. both damaged, log before A pruned
-$node->safe_psql($DB, "UPDATE engine.snapshot_balances SET frozen = frozen + 1 "
-	  . "WHERE snapshot_seq = $A AND pos = 1");
-$node->safe_psql($DB, "DELETE FROM engine.snapshot_orders WHERE snapshot_seq = $B AND pos = 1");
+# 6. both damaged, log before A pruned
+my $ac = chunk_of($A, 3);
+flip($A, $ac, 20, 1, 1);		# a balance's frozen: frozen no longer equals the locks
+flip($B, $oc, 50, 1, 0);
 $st = restart_worker(\$log);
 is($st->{state}, 'failed', 'A and B both unusable, log pruned: state failed');
 like($st->{detail}, qr/gap: expected seq 1, found seq @{[ $A + 1 ]}/, "detail names the gap: $st->{detail}");
@@ -113,8 +157,7 @@ my ($ret, $out, $err) = $node->psql($DB, q{SELECT * FROM engine.deposit(1, 'USDT
 like($err, qr/engine has failed/, 'commands are refused');
 note("both snapshots unusable: $st->{detail}");
 
-$node->safe_psql($DB, "UPDATE engine.snapshot_balances SET frozen = frozen - 1 "
-	  . "WHERE snapshot_seq = $A AND pos = 1");
+flip($A, $ac, 20, 1, 1);
 $st = restart_worker(\$log);
 is("$st->{state} $st->{snapshot_seq} $st->{replayed}", "ready $A " . ($B - $A),
 	'A repaired (B still damaged): recovers from A');

@@ -27,7 +27,7 @@ use SnapNode;
 my $DB = 'postgres';
 
 my $node = SnapNode::new_node('empty', keep_log => 'off');
-my $empty_counts = { snapshots => 0, map { $_ => 0 } @SnapNode::SNAPSHOT_TABLES };
+my $empty_counts = { snapshots => 0, snapshot_chunks => 0, map { $_ => 0 } @SnapNode::SNAPSHOT_TABLES };
 
 # 1. cold start
 my $st = SnapNode::status($node);

@@ -243,5 +243,31 @@ ok(EngineNode::wait_ready($node), 'once it allows connections again, the engine 
 is(EngineNode::digest($node), $digest, 'with the same digest');
 is(sql('SELECT count(*) FROM evil.marker'), $control, 'still no planted object ran');
 
+# ---------------------------------------------------------------- another identity
+# mallory has every session of her database act as her: role and
+# session_authorization set for the database.  The worker and the snapshot
+# writer still act as the superuser they connect as (as mallory they could
+# not write the engine's tables, and would fail in a loop).
+as_mallory(q{
+SET statement_timeout = 0;
+BEGIN READ WRITE;
+ALTER DATABASE postgres SET role = 'mallory';
+ALTER DATABASE postgres SET session_authorization = 'mallory';
+COMMIT});
+$digest = EngineNode::digest($node);
+$pid = $node->safe_psql('template1', "SELECT pid FROM pg_stat_activity WHERE backend_type = 'engine'");
+$node->safe_psql('template1', "SELECT pg_terminate_backend($pid)");
+$node->poll_query_until('template1',
+	qq{SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $pid}) or die 'the worker did not exit';
+ok(EngineNode::wait_ready($node), 'a worker whose database sets role and session_authorization is ready');
+is(EngineNode::digest($node), $digest, 'with the same digest');
+is(as_mallory(q{SELECT current_user || ' ' || session_user}), 'mallory mallory',
+	'while the database\'s sessions act as mallory');
+is(as_mallory(q{SELECT status FROM engine.deposit(4, 'USDT', 1, 'as-mallory')}), 'ok', 'and it serves');
+is(as_mallory(q{BEGIN READ WRITE; SELECT engine.snapshot() > 0; COMMIT}), 't', 'the snapshot writer writes a snapshot');
+$node->safe_psql('template1', q{
+ALTER DATABASE postgres RESET role;
+ALTER DATABASE postgres RESET session_authorization});
+
 $node->stop;
 done_testing();

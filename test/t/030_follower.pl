@@ -6,7 +6,8 @@
 #      digest again.
 #   2. Every command fails at once on the standby (engine.request_timeout
 #      1h: an error, not a wait), with the standby hint; so after a restart
-#      of the standby (a node restarted as a standby never serves commands).
+#      of the standby (a node restarted as a standby never serves commands);
+#      the standby never writes a snapshot.
 #   3. Lag: the follower frozen (SIGSTOP) while the primary commits K
 #      commands and the standby replays them: status() says lag_records = K
 #      and lag_ms > 0; thawed, it applies them, lag 0.
@@ -356,6 +357,12 @@ EngineNode::wait_ready($standby) or die 'follower not ready after restart';
 EngineNode::wait_follower($primary, $standby);
 is(SnapNode::status($standby)->{role}, 'follower', 'restarted standby: a follower again');
 commands_refused('restarted standby');
+# The primary took many snapshots meanwhile; the standby took none (its
+# follower never starts the snapshot writer).
+is($standby->safe_psql($DB,
+	'SELECT snapshot_running_seq IS NULL AND snapshot_write_ms IS NULL AND snapshot_rows IS NULL FROM engine.status()'),
+	't', 'the standby writes no snapshot: none running, none written');
+ok(!$standby->log_contains(qr/engine: (the )?snapshot at seq/), 'no snapshot was written or tried on the standby');
 
 # ---------------------------------------------------------------------------
 # 8. plain promotion: the follower leads in place

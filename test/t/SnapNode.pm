@@ -31,8 +31,12 @@ our $DB = 'postgres';
 
 our @STATUS_COLS = qw(state worker_pid last_seq snapshot_seq replayed recovery_ms
   resting_orders accounts replay_total detail worker_starts snapshot_ms snapshot_rows
+  snapshot_write_ms snapshot_running_seq recovery_phase
   role applied_seq lag_records lag_ms follower_reloads follower_retries promote_ms);
 
+# What a snapshot holds, by kind of item.  The keys name release 1.0's row
+# tables; the counts come from the views that show every snapshot whatever
+# its format (engine.snapshot_orders_v and the others).
 our @SNAPSHOT_TABLES = qw(snapshot_assets snapshot_symbols snapshot_balances snapshot_orders);
 
 # A node for the snapshot tests: EngineNode's defaults, automatic snapshots
@@ -132,21 +136,23 @@ sub snapshot_rows
 {
 	my ($node, $seq) = @_;
 	my $q = join(",\n", "(SELECT count(*) FROM engine.snapshots WHERE seq = $seq)",
-		map { "(SELECT count(*) FROM engine.$_ WHERE snapshot_seq = $seq)" } @SNAPSHOT_TABLES);
+		map { "(SELECT count(*) FROM engine.${_}_v WHERE snapshot_seq = $seq)" } @SNAPSHOT_TABLES);
 	my @n = split /\|/, $node->safe_psql($DB, "SELECT $q");
 	my %r;
 	@r{ 'snapshots', @SNAPSHOT_TABLES } = @n;
 	return \%r;
 }
 
-# All rows of the snapshot tables, { table => count }.
+# Everything the snapshot tables hold, { snapshots => rows, snapshot_chunks =>
+# rows, snapshot_orders => items, ... }.
 sub snapshot_table_counts
 {
 	my ($node) = @_;
-	my $q = join(",\n", map { "(SELECT count(*) FROM engine.$_)" } 'snapshots', @SNAPSHOT_TABLES);
+	my $q = join(",\n", "(SELECT count(*) FROM engine.snapshots)", "(SELECT count(*) FROM engine.snapshot_chunks)",
+		map { "(SELECT count(*) FROM engine.${_}_v)" } @SNAPSHOT_TABLES);
 	my @n = split /\|/, $node->safe_psql($DB, "SELECT $q");
 	my %r;
-	@r{ 'snapshots', @SNAPSHOT_TABLES } = @n;
+	@r{ 'snapshots', 'snapshot_chunks', @SNAPSHOT_TABLES } = @n;
 	return \%r;
 }
 

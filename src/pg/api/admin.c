@@ -4,9 +4,10 @@
  * the right database, a schema "engine" nobody else controls).
  *
  * Owns: what the engine says about itself.
- * Must never: wait for the worker.  status() and ready() answer in every
- * state, even when the library is not preloaded; verify() and
- * state_digest() need the state to be ready.
+ * Must never: hold the state lock for a long read.  status() and ready()
+ * answer in every state, even when the library is not preloaded and
+ * without waiting; verify() and state_digest() read a copy of the state
+ * (shadow.h) and wait like a command for the worker to make it.
  */
 #include "postgres.h"
 
@@ -43,9 +44,9 @@ PG_FUNCTION_INFO_V1(engine_state_digest);
 PG_FUNCTION_INFO_V1(engine_install_check);
 PG_FUNCTION_INFO_V1(engine_snapshot);
 
-#define STATUS_COLS 27
+#define STATUS_COLS 38
 
-/* status() columns 20-26: role, applied_seq, lag, follower counters. */
+/* status() columns 31-37: role, applied_seq, lag, follower counters. */
 static void
 status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
 {
@@ -57,32 +58,40 @@ status_role_columns(const engine_status *st, bool have_state, Datum *v, bool *n)
 
 	if (have_state && role == ENGINE_ROLE_FOLLOWER)
 		have_lag = follower_lag(st->last_seq, &lag_records, &lag_ms);
-	v[20] = CStringGetTextDatum(engine_role_name(role));
-	n[21] = !have_state && st->state != ENGINE_FAILED;
-	v[21] = Int64GetDatum(st->last_seq);
-	n[22] = n[23] = !have_lag;
-	v[22] = Int64GetDatum(lag_records);
-	v[23] = Int64GetDatum(lag_ms);
-	v[24] = Int64GetDatum(st->follower_reloads);
-	v[25] = Int64GetDatum(st->follower_retries);
-	n[26] = st->promote_ms < 0;
-	v[26] = Int64GetDatum(st->promote_ms);
+	v[31] = CStringGetTextDatum(engine_role_name(role));
+	n[32] = !have_state && st->state != ENGINE_FAILED;
+	v[32] = Int64GetDatum(st->last_seq);
+	n[33] = n[34] = !have_lag;
+	v[33] = Int64GetDatum(lag_records);
+	v[34] = Int64GetDatum(lag_ms);
+	v[35] = Int64GetDatum(st->follower_reloads);
+	v[36] = Int64GetDatum(st->follower_retries);
+	n[37] = st->promote_ms < 0;
+	v[37] = Int64GetDatum(st->promote_ms);
 }
 
 /*
  * engine.status() RETURNS TABLE(state, worker_pid, last_seq, snapshot_seq,
  * snapshot_at, replayed, recovery_ms, resting_orders, accounts,
  * replay_total, detail, worker_starts, started_at, batches, commands,
- * duplicates, database, snapshot_ms, snapshot_rows, library_version, role,
- * applied_seq, lag_records, lag_ms, follower_reloads, follower_retries,
- * promote_ms)
+ * duplicates, database, snapshot_ms, snapshot_rows, library_version,
+ * snapshot_running_seq, snapshot_items_written, snapshot_items_total,
+ * snapshot_started_at, snapshot_writer_pid, snapshot_write_ms,
+ * snapshot_copy_us, recovery_phase, recovery_done, recovery_total,
+ * recovery_rate, role, applied_seq, lag_records, lag_ms, follower_reloads,
+ * follower_retries, promote_ms)
  *
- * role is the worker's (leader on a primary, follower on a standby; with no
- * worker, what this server's worker would be).  applied_seq is the seq of
- * the state served (when failed: where it stopped).  lag_records and
- * lag_ms (lag.c) are 0 on a leader and NULL while there is no state.
- * promote_ms: how long the last promotion took the follower, from noticing
- * it to leading (NULL: never promoted).
+ * snapshot_ms is how long the last snapshot paused the worker (the copy,
+ * snapshot_copy_us in microseconds; a shutdown snapshot, written by the
+ * worker itself, pauses it for the whole write), snapshot_write_ms how long
+ * writing it took.  The snapshot_running_* columns describe a snapshot
+ * being written now (NULL when none), the recovery_* ones the worker's last
+ * recovery, phase by phase.
+ *
+ * role: leader or follower (no worker: what this server's would be);
+ * applied_seq: the seq served (failed: where it stopped); lag_records and
+ * lag_ms (lag.c): 0 on a leader, NULL without a state; promote_ms: the
+ * follower's last promotion, from noticing it to leading (NULL: never).
  *
  * Releases only append columns, and the row has the columns the installed
  * catalog declares: a catalog of an earlier release (before ALTER EXTENSION
@@ -112,7 +121,7 @@ engine_status_fn(PG_FUNCTION_ARGS)
 		n[0] = n[10] = n[16] = false;
 		v[0] = CStringGetTextDatum("not_loaded");
 		v[10] = CStringGetTextDatum("the engine library is not in shared_preload_libraries");
-		v[16] = CStringGetTextDatum(engine_database ? engine_database : "postgres");
+		v[16] = CStringGetTextDatum(engine_database_name());
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 		return (Datum) 0;
 	}
@@ -153,6 +162,28 @@ engine_status_fn(PG_FUNCTION_ARGS)
 	n[17] = n[18] = st.snapshot_rows == 0;
 	v[17] = Int64GetDatum(st.snapshot_ms);
 	v[18] = Int64GetDatum(st.snapshot_rows);
+	{
+		snapshot_job job;
+		bool		running;
+
+		shadow_job_get(&job);
+		running = job.state == JOB_QUEUED || job.state == JOB_WRITING;
+		n[20] = n[21] = n[22] = n[23] = n[24] = !running;
+		v[20] = Int64GetDatum(job.seq);
+		v[21] = Int64GetDatum(job.items_written);
+		v[22] = Int64GetDatum(job.items_total);
+		v[23] = TimestampTzGetDatum(job.started_at);
+		n[24] = !running || job.writer_pid == 0;
+		v[24] = Int32GetDatum(job.writer_pid);
+	}
+	n[25] = n[26] = st.snapshot_rows == 0 && st.snapshot_write_ms == 0;
+	v[25] = Int64GetDatum(st.snapshot_write_ms);
+	v[26] = Int64GetDatum(st.snapshot_copy_us);
+	n[27] = n[28] = n[29] = n[30] = st.recovery_phase[0] == '\0';
+	v[27] = n[27] ? (Datum) 0 : CStringGetTextDatum(st.recovery_phase);
+	v[28] = Int64GetDatum(st.recovery_done);
+	v[29] = Int64GetDatum(st.recovery_total);
+	v[30] = Int64GetDatum(st.recovery_rate);
 	status_role_columns(&st, have_counters, v, n);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	return (Datum) 0;
@@ -170,12 +201,17 @@ engine_ready(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(st.state == ENGINE_READY && serving_current_extension());
 }
 
+/* What core_verify reported, in fixed storage: nothing can fail while
+ * the copy is read. */
+#define CHECKS_MAX 32
+
 typedef struct check_rows
 {
 	int			n;
-	char	   *name[64];
-	bool		ok[64];
-	char	   *detail[64];
+	char		name[CHECKS_MAX][64];
+	bool		ok[CHECKS_MAX];
+	bool		has_detail[CHECKS_MAX];
+	char		detail[CHECKS_MAX][256];
 } check_rows;
 
 static void
@@ -183,47 +219,66 @@ add_check(void *arg, const char *check, bool ok, const char *detail)
 {
 	check_rows *r = arg;
 
-	if (r->n >= (int) lengthof(r->name))
+	if (r->n >= CHECKS_MAX)
 		return;
-	r->name[r->n] = pstrdup(check);
+	strlcpy(r->name[r->n], check, sizeof(r->name[r->n]));
 	r->ok[r->n] = ok;
-	r->detail[r->n] = detail ? pstrdup(detail) : NULL;
+	r->has_detail[r->n] = detail != NULL;
+	if (detail)
+		strlcpy(r->detail[r->n], detail, sizeof(r->detail[r->n]));
 	r->n++;
 }
 
-/* engine.verify() RETURNS TABLE(check_name text, ok boolean, detail text) */
+/*
+ * engine.verify() RETURNS TABLE(check_name text, ok boolean, detail text,
+ * seq bigint): every invariant (core_verify), checked on a copy of the
+ * state made after the call (shadow.h), never under the state lock; seq is
+ * the seq of the state it checked (at least the committed seq when the
+ * call began).  Waits like a command (engine.request_timeout) for the
+ * worker to be ready and to make the copy.  A catalog of release 1.0
+ * declares the first three columns only.
+ */
 Datum
 engine_verify(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	check_rows	rows;
+	check_rows *rows = palloc(sizeof(check_rows));
+	int64		seq = 0;
+	const core_engine *copy;
 
-	rows.n = 0;
-	core_verify(read_begin(0), add_check, &rows);
-	read_end();
+	rows->n = 0;
+	copy = shadow_read_fresh(request_deadline(), &seq);
+	/* Nothing between the two can fail: add_check only copies. */
+	core_verify(copy, add_check, rows);
+	shadow_read_end();
 
 	InitMaterializedSRF(fcinfo, 0);
-	for (int i = 0; i < rows.n; i++)
+	for (int i = 0; i < rows->n; i++)
 	{
-		Datum		v[3];
-		bool		n[3] = {false, false, rows.detail[i] == NULL};
+		Datum		v[4];
+		bool		n[4] = {false, false, !rows->has_detail[i], false};
 
-		v[0] = CStringGetTextDatum(rows.name[i]);
-		v[1] = BoolGetDatum(rows.ok[i]);
-		v[2] = n[2] ? (Datum) 0 : CStringGetTextDatum(rows.detail[i]);
+		v[0] = CStringGetTextDatum(rows->name[i]);
+		v[1] = BoolGetDatum(rows->ok[i]);
+		v[2] = n[2] ? (Datum) 0 : CStringGetTextDatum(rows->detail[i]);
+		v[3] = Int64GetDatum(seq);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	}
 	return (Datum) 0;
 }
 
-/* engine.state_digest() RETURNS text: 32 hex digits of the canonical state. */
+/*
+ * engine.state_digest() RETURNS text: 32 hex digits of the canonical
+ * state, computed on a copy made after the call (like engine.verify()).
+ */
 Datum
 engine_state_digest(PG_FUNCTION_ARGS)
 {
 	char		hex[33];
-	core_digest d = core_state_digest(read_begin(0));
+	int64		seq;
+	core_digest d = core_state_digest(shadow_read_fresh(request_deadline(), &seq));
 
-	read_end();
+	shadow_read_end();
 	core_digest_hex(d, hex);
 	PG_RETURN_TEXT_P(cstring_to_text(hex));
 }

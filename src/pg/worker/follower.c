@@ -7,15 +7,15 @@
  * Owns: the follower's loop (when to read the log, what a cancelled read
  * does, when to reload from a snapshot, when to give up), and the end of
  * following at promotion.
- * Must never: write a table or take a request slot (a standby writes
- * nothing and commands fail at once there: ready.c); let a reader see a
- * half-applied record (each record is applied whole under the state lock);
- * go on past a bad log row.
+ * Must never: write a table, take a request slot or start the snapshot
+ * writer (a standby writes nothing and commands fail at once there:
+ * ready.c); let a reader see a half-applied record (each record is applied
+ * whole under the state lock); go on past a bad log row.
  *
  * Following: every FOLLOWER_POLL_MS the follower reads the replay position
  * (GetXLogReplayRecPtr, a shared-memory read).  Only when it moved does it
  * open a short read-only transaction and apply every log row after its
- * seq, through a cursor and the same redo as recovery (recovery.c), so it
+ * seq, through replay.c's index scan and the same redo as recovery, so it
  * is at the same state, bit for bit, as the leader was at that seq.
  *
  * Recovery conflicts: WAL replay may cancel the follower's read (VACUUM on
@@ -26,8 +26,8 @@
  * FOLLOWER_RETRY_MS: the records applied before the cancel are whole (the
  * cancel can only come between records), so the state is exactly the one
  * at its seq and the next read goes on from there.  The one exception, an
- * ERROR while comparing a record's capacity outcome with the live one,
- * reloads the state.  Restarting the process is never the answer to a
+ * ERROR while a capacity refusal it applied is not yet compared with the
+ * live outcome (replay compares them in batches), reloads the state.  Restarting the process is never the answer to a
  * conflict.  engine.status().follower_retries counts them.
  *
  * Behind a prune: when the rows after its seq are gone (the primary pruned
@@ -63,6 +63,7 @@
 
 #include "ready.h"
 #include "settings.h"
+#include "shadow.h"
 #include "status.h"
 #include "worker.h"
 
@@ -73,6 +74,8 @@
 #define FOLLOWER_RETRY_MAX_MS  5000
 /* How often a failed follower looks for a snapshot that covers the bad row. */
 #define FOLLOWER_FAILED_POLL_MS 1000
+/* Copies of the state for readers at most this often (as the leader's). */
+#define FOLLOWER_COPY_MIN_GAP_MS 500
 
 typedef enum follow_step
 {
@@ -83,16 +86,12 @@ typedef enum follow_step
 } follow_step;
 
 /*
- * The seam with recovery (recovery.c): the follower's only two calls into
- * it.  Whatever replaces recovery's loading and replay must offer these
- * two operations with the same contracts.
- */
-
-/*
+ * The seam with recovery: the follower's only two calls into it.
+ *
  * Load the newest usable snapshot into c (freshly laid out, empty) and
  * apply the log after it to the visible end, checking the invariants, as
- * a leader's start does; false (state "failed", with the reason) if it
- * cannot.  The caller is outside any transaction.
+ * a leader's start does (recovery_run); false (state "failed", with the
+ * reason) if it cannot.  The caller is outside any transaction.
  */
 static bool
 load_newest_state(core_engine *c, TimestampTz *last_ts)
@@ -100,19 +99,33 @@ load_newest_state(core_engine *c, TimestampTz *last_ts)
 	return recovery_run(c, last_ts);
 }
 
+/* The last replay_log's figures; in memory when an ERROR leaves it. */
+static replay_result tail;
+
 /*
  * Apply the log rows after core_seq(c) up to the end this transaction
- * sees, each record whole under the state lock (the state is served
- * meanwhile).  The caller runs a transaction with an active snapshot and
- * is SPI-connected.  Returns the number applied, or -1 with a reason on a
- * bad row (gap, CRC, format, payload, capacity outcome).  After an ERROR
- * out of it, recovery_unchecked_seq() says whether the state is still
- * whole.
+ * sees (replay_log), each record whole under the state lock: the state is
+ * served meanwhile.  The caller runs a transaction with an active snapshot
+ * and is SPI-connected.  Returns the number applied, or -1 with a reason
+ * on a bad row (gap, CRC, format, payload, capacity outcome).  After an
+ * ERROR out of it, tail.unchecked_seq says whether a capacity refusal was
+ * applied without its comparison (then the state must be reloaded).
  */
 static int64
 apply_rows_after_seq(core_engine *c, TimestampTz *last_ts, char *reason, size_t len)
 {
-	return recovery_replay_tail(c, true, 0, last_ts, reason, len);
+	replay_options opt;
+	bool		ok;
+
+	memset(&opt, 0, sizeof(opt));
+	opt.serving = true;
+	memset(&tail, 0, sizeof(tail));
+	ok = replay_log(c, &opt, &tail);
+	if (tail.replayed > 0)
+		*last_ts = tail.last_ts;
+	if (!ok)
+		strlcpy(reason, tail.reason, len);
+	return ok ? tail.replayed : -1;
 }
 
 /* The ends of the tables as this transaction sees them (SPI-connected). */
@@ -149,7 +162,8 @@ read_cancelled(MemoryContext cxt, const core_engine *c, const char *what)
 	edata = CopyErrorData();
 	FlushErrorState();
 	AbortCurrentTransaction();
-	unchecked = recovery_unchecked_seq();
+	unchecked = tail.unchecked_seq;
+	tail.unchecked_seq = 0;
 	status_note_follower_retry();
 	ereport(LOG,
 			(errmsg("engine: follower %s at seq " INT64_FORMAT " was cancelled: %s",
@@ -210,6 +224,8 @@ read_tail(core_engine *c, Oid ext_oid, TimestampTz *last_ts, char *reason, size_
 	}
 	PG_CATCH();
 	{
+		if (tail.replayed > 0)
+			*last_ts = tail.last_ts;
 		step = read_cancelled(cxt, c, "read");
 	}
 	PG_END_TRY();
@@ -248,6 +264,22 @@ load_state(core_engine **c, Oid ext_oid, TimestampTz *last_ts)
 		pgstat_report_activity(STATE_IDLE, "engine: following");
 	}
 	return step;
+}
+
+/*
+ * Between reads: a copy of the whole state for readers who asked for one
+ * (engine.verify(), engine.state_digest(): shadow.h), as the leader's.
+ */
+static void
+copy_for_readers(const core_engine *c)
+{
+	static TimestampTz last_copy = 0;
+
+	if (!shadow_warm_step() || !shadow_copy_requested() ||
+		!TimestampDifferenceExceeds(last_copy, GetCurrentTimestamp(), FOLLOWER_COPY_MIN_GAP_MS))
+		return;
+	if (shadow_copy(c, false))
+		last_copy = GetCurrentTimestamp();
 }
 
 static void
@@ -411,6 +443,7 @@ follow_until_promoted(core_engine *c, Oid ext_oid, TimestampTz *last_ts)
 				loaded = false;
 				continue;
 		}
+		copy_for_readers(c);
 		follower_sleep(FOLLOWER_POLL_MS);
 	}
 }

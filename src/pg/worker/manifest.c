@@ -27,10 +27,21 @@
  * Keeping it: flags only go from false to true in a batch (its log rows,
  * events, trades, keys, reference data), which costs a flag test per
  * batch and one UPDATE per table for the life of the installation; a
- * snapshot's pruning may empty the log or a snapshot row table, so the
+ * snapshot's pruning may empty the log or a snapshot table, so the
  * snapshot's transaction looks at those tables again
- * (manifest_note_snapshot).  Whoever writes a snapshot calls it; the
- * worker's own flags are the ones it keeps here.
+ * (manifest_note_snapshot).
+ *
+ * Two processes write the row: the worker (its batches set flags; its own
+ * snapshot at shutdown) and the snapshot writer, whose transactions run
+ * beside the worker's batches.  Each UPDATE sets only the columns its
+ * writer knows about, so neither overwrites the other's with a stale
+ * value (a concurrent UPDATE of the row waits and then applies its own
+ * columns to the newer version).  The writer sets the snapshot tables'
+ * flags, and clears command_log's only with engine.command_log locked
+ * against the worker's inserts until it commits; it tells the worker
+ * through engine_shm->log_emptied, which the worker reads in its next
+ * batch (after its insert into the log, so after the writer committed)
+ * and then sets the flag again.
  */
 #include "postgres.h"
 
@@ -42,6 +53,7 @@
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
 
+#include "shmem.h"
 #include "worker.h"
 
 /* The tables, in the manifest's column order; each column is named like its table. */
@@ -58,6 +70,7 @@ typedef enum manifest_table
 	MT_SNAPSHOT_SYMBOLS,
 	MT_SNAPSHOT_BALANCES,
 	MT_SNAPSHOT_ORDERS,
+	MT_SNAPSHOT_CHUNKS,
 	MT_COUNT
 } manifest_table;
 
@@ -73,15 +86,18 @@ static const char *const table_names[MT_COUNT] = {
 	[MT_SNAPSHOT_SYMBOLS] = "snapshot_symbols",
 	[MT_SNAPSHOT_BALANCES] = "snapshot_balances",
 	[MT_SNAPSHOT_ORDERS] = "snapshot_orders",
+	[MT_SNAPSHOT_CHUNKS] = "snapshot_chunks",
 };
 
 #define BIT(t) ((uint32) 1 << (t))
 /* The tables a snapshot's pruning may empty. */
-#define SNAPSHOT_TABLES (BIT(MT_COMMAND_LOG) | BIT(MT_SNAPSHOT_ASSETS) | BIT(MT_SNAPSHOT_SYMBOLS) | \
-						 BIT(MT_SNAPSHOT_BALANCES) | BIT(MT_SNAPSHOT_ORDERS) | BIT(MT_SNAPSHOTS))
+#define SNAPSHOT_ROWS (BIT(MT_SNAPSHOT_ASSETS) | BIT(MT_SNAPSHOT_SYMBOLS) | \
+					   BIT(MT_SNAPSHOT_BALANCES) | BIT(MT_SNAPSHOT_ORDERS) | BIT(MT_SNAPSHOTS) | \
+					   BIT(MT_SNAPSHOT_CHUNKS))
+#define SNAPSHOT_TABLES (BIT(MT_COMMAND_LOG) | SNAPSHOT_ROWS)
+#define ALL_TABLES (BIT(MT_COUNT) - 1)
 
 static uint32 kept_flags;		/* what this process last wrote or read */
-static SPIPlanPtr update_plan = NULL;
 
 /* ------------------------------------------------------------ SQL */
 
@@ -148,52 +164,54 @@ read_manifest(uint32 *mask)
 	return true;
 }
 
-/* Make the manifest row say mask (inserting it if missing).  SPI connected. */
+/*
+ * Make the manifest row's columns in `columns` say what mask says
+ * (inserting the whole row if it is missing).  SPI connected.  Rare (a
+ * flag changes a few times in an installation's life): no kept plan.
+ */
 static void
-write_manifest(uint32 mask)
+write_manifest(uint32 mask, uint32 columns)
 {
 	Oid			types[MT_COUNT];
 	Datum		args[MT_COUNT];
+	StringInfoData q;
+	int			n = 0;
 	int			ret;
 
+	initStringInfo(&q);
+	appendStringInfoString(&q, "UPDATE engine.manifest SET ");
 	for (int t = 0; t < MT_COUNT; t++)
 	{
-		types[t] = BOOLOID;
-		args[t] = BoolGetDatum((mask & BIT(t)) != 0);
+		if (!(columns & BIT(t)))
+			continue;
+		types[n] = BOOLOID;
+		args[n] = BoolGetDatum((mask & BIT(t)) != 0);
+		n++;
+		appendStringInfo(&q, "%s%s = $%d", n > 1 ? ", " : "", table_names[t], n);
 	}
-	if (update_plan == NULL)
-	{
-		StringInfoData q;
-		SPIPlanPtr	p;
-
-		initStringInfo(&q);
-		appendStringInfoString(&q, "UPDATE engine.manifest SET ");
-		for (int t = 0; t < MT_COUNT; t++)
-			appendStringInfo(&q, "%s%s = $%d", t ? ", " : "", table_names[t], t + 1);
-		p = SPI_prepare(q.data, MT_COUNT, types);
-		if (p == NULL || SPI_keepplan(p) != 0)
-			elog(ERROR, "engine: could not prepare the manifest update");
-		update_plan = p;
-	}
-	ret = SPI_execute_plan(update_plan, args, NULL, false, 0);
+	if (n == 0)
+		return;
+	ret = SPI_execute_with_args(q.data, n, types, args, NULL, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "engine: could not update engine.manifest: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 	{
-		StringInfoData q;
-
-		initStringInfo(&q);
+		resetStringInfo(&q);
 		appendStringInfoString(&q, "INSERT INTO engine.manifest (");
 		for (int t = 0; t < MT_COUNT; t++)
 			appendStringInfo(&q, "%s%s", t ? ", " : "", table_names[t]);
 		appendStringInfoString(&q, ") VALUES (");
 		for (int t = 0; t < MT_COUNT; t++)
+		{
+			types[t] = BOOLOID;
+			args[t] = BoolGetDatum((mask & BIT(t)) != 0);
 			appendStringInfo(&q, "%s$%d", t ? ", " : "", t + 1);
+		}
 		appendStringInfoString(&q, ")");
 		if (SPI_execute_with_args(q.data, MT_COUNT, types, args, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "engine: could not insert the row of engine.manifest");
 	}
-	kept_flags = mask;
+	kept_flags = (kept_flags & ~columns) | (mask & columns);
 }
 
 /* ------------------------------------------------------------ restores */
@@ -291,9 +309,10 @@ manifest_load(void)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	now = tables_with_rows(BIT(MT_COUNT) - 1);
+	now = tables_with_rows(ALL_TABLES);
+	pg_atomic_write_u32(&engine_shm->log_emptied, 0);
 	if (!read_manifest(&mask) || mask != now)
-		write_manifest(now);
+		write_manifest(now, ALL_TABLES);
 	kept_flags = now;
 	SPI_finish();
 	PopActiveSnapshot();
@@ -308,8 +327,13 @@ manifest_load(void)
 void
 manifest_note_batch(const log_batch *lb, bool refdata)
 {
-	uint32		now = kept_flags;
+	uint32		now;
 
+	/* The writer's prune emptied the log (and said so) since the last batch. */
+	if (pg_atomic_read_u32(&engine_shm->log_emptied) != 0 &&
+		pg_atomic_exchange_u32(&engine_shm->log_emptied, 0) != 0)
+		kept_flags &= ~BIT(MT_COMMAND_LOG);
+	now = kept_flags;
 	if (lb->nrecords > 0)
 		now |= BIT(MT_COMMAND_LOG);
 	if (lb->nevents > 0)
@@ -321,7 +345,7 @@ manifest_note_batch(const log_batch *lb, bool refdata)
 	if (refdata && (now & (BIT(MT_ASSETS) | BIT(MT_SYMBOLS))) != (BIT(MT_ASSETS) | BIT(MT_SYMBOLS)))
 		now |= tables_with_rows(BIT(MT_ASSETS) | BIT(MT_SYMBOLS));
 	if (now != kept_flags)
-		write_manifest(now);
+		write_manifest(now, now & ~kept_flags);
 }
 
 /*
@@ -334,5 +358,50 @@ manifest_note_snapshot(void)
 	uint32		now = (kept_flags & ~SNAPSHOT_TABLES) | tables_with_rows(SNAPSHOT_TABLES);
 
 	if (now != kept_flags)
-		write_manifest(now);
+		write_manifest(now, SNAPSHOT_TABLES);
+}
+
+/*
+ * The snapshot writer, in the transaction that wrote a snapshot, before it
+ * commits: engine.snapshots and engine.snapshot_chunks hold rows.  Sets
+ * only flags that were false, so the row is locked (and a batch that sets
+ * a flag waits for this commit) at most once per installation.
+ */
+void
+manifest_note_snapshot_written(void)
+{
+	uint32		mask;
+	uint32		add = BIT(MT_SNAPSHOTS) | BIT(MT_SNAPSHOT_CHUNKS);
+
+	if (!read_manifest(&mask) || (mask & add) == add)
+		return;
+	write_manifest(mask | add, add);
+}
+
+/*
+ * The snapshot writer, in the transaction that pruned, before it commits:
+ * which snapshot tables and whether the log still hold rows.  Only a
+ * snapshot's prune deletes rows, and one runs at a time, so a table this
+ * transaction sees non-empty stays so; an empty log is looked at again
+ * with the worker's inserts locked out until this commits.
+ */
+void
+manifest_note_prune(void)
+{
+	uint32		mask;
+	uint32		now;
+
+	if (!read_manifest(&mask))
+		return;
+	now = tables_with_rows(SNAPSHOT_TABLES);
+	if (!(now & BIT(MT_COMMAND_LOG)) && (mask & BIT(MT_COMMAND_LOG)))
+	{
+		if (SPI_execute("LOCK TABLE engine.command_log IN SHARE MODE", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "engine: could not lock engine.command_log");
+		now = tables_with_rows(SNAPSHOT_TABLES);
+		if (!(now & BIT(MT_COMMAND_LOG)))
+			pg_atomic_write_u32(&engine_shm->log_emptied, 1);
+	}
+	if ((now & SNAPSHOT_TABLES) != (mask & SNAPSHOT_TABLES))
+		write_manifest(now, SNAPSHOT_TABLES);
 }

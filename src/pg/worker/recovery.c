@@ -2,13 +2,19 @@
  * recovery.c — rebuild the engine state from the tables at every worker
  * start: newest snapshot (none yet: the empty engine at seq 0), then every
  * log record after it, in seq order, through the same redo as live
- * processing, then the invariant checks.
+ * processing (replay.c), then the invariant checks.
  *
- * Owns: the replay cursor, the log-row checks (gapless seq, CRC, a payload
- * format this release replays, decodable payload matching its rectype),
- * progress reporting, the verdict.
+ * Owns: the order of the phases, their progress (engine.status() and a
+ * server log line every RECOVERY_PROGRESS_SECS), and the verdict.
  * Must never: write to any table; skip or repair a bad row; hold the state
  * lock (no backend reads the arena while the state is "recovering").
+ *
+ * The invariants are checked as the state is rebuilt, never by a whole
+ * core_verify afterwards: the snapshot's orders are checked as they are
+ * restored (snapshot_load), and after the replay core_verify_global runs
+ * (linear in balances and levels) with core_verify_accounts for the users
+ * whose accounts the replayed records changed.  engine.verify() runs every
+ * check on demand.
  *
  * A failed check is not an ERROR: the worker enters state "failed" with a
  * reason naming the seq or the check, refuses commands and stays up, so
@@ -17,16 +23,18 @@
  */
 #include "postgres.h"
 
+#include <sys/resource.h>
+
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "ready.h"
 #include "records.h"
 #include "settings.h"
 #include "shmem.h"
@@ -34,19 +42,80 @@
 #include "status.h"
 #include "worker.h"
 
-/* Rows fetched per round trip of the replay cursor. */
-#define REPLAY_FETCH_ROWS 10000
 /* Seconds between progress lines in the server log. */
-#define REPLAY_PROGRESS_SECS 5
-
-/* See recovery_unchecked_seq. */
-static int64 unchecked_seq = 0;
+#define RECOVERY_PROGRESS_SECS 3
 
 typedef struct verify_failure
 {
 	bool		failed;
 	char		reason[ENGINE_DETAIL_MAX];
 } verify_failure;
+
+/* One phase's progress: engine.status() always, the log every few seconds. */
+typedef struct phase
+{
+	const char *name;
+	int64		total;
+	TimestampTz started;
+	TimestampTz logged;
+} phase;
+
+static void
+phase_begin(phase *p, const char *name, int64 total)
+{
+	p->name = name;
+	p->total = total;
+	p->started = p->logged = GetCurrentTimestamp();
+	status_note_recovery_phase(name, 0, total, 0);
+}
+
+/* Per second, from the phase's start. */
+static int64
+phase_rate(const phase *p, int64 done)
+{
+	int64		us = GetCurrentTimestamp() - p->started;
+
+	return us > 0 ? (int64) ((double) done * 1000000.0 / us) : 0;
+}
+
+static void
+phase_progress(void *arg, int64 done)
+{
+	phase	   *p = arg;
+	int64		rate = phase_rate(p, done);
+
+	status_note_recovery_phase(p->name, done, p->total, rate);
+	if (strcmp(p->name, "replaying") == 0)
+		status_note_replay(done, p->total);
+	if (TimestampDifferenceExceeds(p->logged, GetCurrentTimestamp(), RECOVERY_PROGRESS_SECS * 1000))
+	{
+		p->logged = GetCurrentTimestamp();
+		elog(LOG, "engine: recovery: %s, " INT64_FORMAT " of " INT64_FORMAT " done (" INT64_FORMAT "/s)",
+			 p->name, done, p->total, rate);
+	}
+}
+
+/* Milliseconds since t. */
+static int64
+ms_since(TimestampTz t)
+{
+	return (GetCurrentTimestamp() - t) / 1000;
+}
+
+/*
+ * CPU milliseconds this process has used (user + system): on a machine
+ * shared with other work the log shows both, since wall time then says
+ * more about the neighbours than about the engine.
+ */
+static int64
+cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (int64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
 
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
@@ -59,9 +128,10 @@ recreate_engine(core_engine *c)
 /*
  * Load the newest usable snapshot into c (freshly created, empty) and
  * return its seq; 0 means "no usable snapshot: start from the empty
- * engine".  A snapshot that does not load — a row missing or malformed, or
- * a state whose digest differs from the recorded one — is reported in the
- * server log and the one before it is tried.
+ * engine".  A snapshot that does not load — a chunk or row missing or
+ * damaged, a broken invariant, or a state whose digest differs from the
+ * recorded one — is reported in the server log and the one before it is
+ * tried.
  */
 static int64
 load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
@@ -73,12 +143,22 @@ load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
 	for (int i = 0; i < n; i++)
 	{
 		const char *why;
+		phase		p;
+		TimestampTz t0 = GetCurrentTimestamp();
+		int64		cpu0 = cpu_ms();
+		int64		items = metas[i].assets + metas[i].symbols + metas[i].balances + metas[i].orders;
 
 		status_set_detail("loading snapshot at seq %lld", (long long) metas[i].seq);
-		why = snapshot_load(c, &metas[i]);
+		phase_begin(&p, "loading snapshot", items);
+		why = snapshot_load(c, &metas[i], phase_progress, &p);
 		if (why == NULL)
 		{
-			elog(LOG, "engine: loaded snapshot at seq " INT64_FORMAT, metas[i].seq);
+			int64		ms = ms_since(t0);
+
+			phase_progress(&p, items);
+			elog(LOG, "engine: loaded snapshot at seq " INT64_FORMAT " (format %d): " INT64_FORMAT
+				 " items in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms (" INT64_FORMAT "/s), checked as restored",
+				 metas[i].seq, metas[i].format, items, ms, cpu_ms() - cpu0, phase_rate(&p, items));
 			*snapshot_at = metas[i].taken_at;
 			return metas[i].seq;
 		}
@@ -97,77 +177,14 @@ log_max_seq(void)
 	bool		isnull;
 	Datum		d;
 	int			ret = SPI_execute("SELECT pg_catalog.max(seq) FROM engine.command_log", true, 1);
+	int64		seq;
 
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? 0 : DatumGetInt64(d);
-}
-
-/*
- * A record the live engine may have accepted but replay rejected for lack of
- * capacity means engine.max_* were lowered since: the replayed state would
- * silently differ.  Compare with the outcome the tables recorded live.
- * Returns false (and a reason) on divergence.
- */
-static bool
-capacity_outcome_matches(const core_record *rec, int64 seq, char *reason, size_t len)
-{
-	const char *sql = records_get(rec->type)->capacity_sql;
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(seq)};
-	int			ret;
-
-	if (sql == NULL)
-		return true;
-	ret = SPI_execute_with_args(sql, 1, types, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "engine: capacity check failed: %s", SPI_result_code_string(ret));
-	if (SPI_processed == 1)
-		return true;
-	snprintf(reason, len,
-			 "replay diverged at seq " INT64_FORMAT ": %s was accepted live but is rejected for capacity now; "
-			 "raise engine.max_orders / max_accounts / max_balances / max_symbols / max_assets back",
-			 seq, core_rectype_name((core_rectype) rec->type));
-	return false;
-}
-
-/*
- * Why the log records from seq `first` on that are in a format older than
- * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
- * release that wrote them and the fix.
- */
-static void
-old_format_reason(int64 first, int format, char *reason, size_t len)
-{
-	Oid			types[2] = {INT8OID, INT4OID};
-	Datum		args[2] = {Int64GetDatum(first), Int32GetDatum(ENGINE_REPLAY_MIN_FORMAT)};
-	int64		last = first;
-	bool		isnull;
-	Datum		d;
-	int			ret;
-	char		range[64];
-
-	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
-								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
-								"THEN pg_catalog.get_byte(payload, 0) OPERATOR(pg_catalog.<) $2 END",
-								2, types, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		last = DatumGetInt64(d);
-	if (last == first)
-		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
-	else
-		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
-	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
-	snprintf(reason, len,
-			 "command_log %s written by %s (record format %d) after the newest snapshot, "
-			 "and this release replays format %d and later: start %s once and stop the server cleanly "
-			 "(its shutdown snapshot covers the whole log), then start this release again",
-			 range, format == 1 ? "release 1.0" : "an earlier release", format,
-			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
+	seq = isnull ? 0 : DatumGetInt64(d);
+	SPI_freetuptable(SPI_tuptable);
+	return seq;
 }
 
 /*
@@ -202,7 +219,7 @@ recovery_log_replayable(char *reason, size_t len)
 
 		if (!isnull && DatumGetInt32(f) < ENGINE_REPLAY_MIN_FORMAT)
 		{
-			old_format_reason(seq, DatumGetInt32(f), reason, len);
+			replay_old_format_reason(seq, DatumGetInt32(f), reason, len);
 			ok = false;
 		}
 	}
@@ -210,88 +227,6 @@ recovery_log_replayable(char *reason, size_t len)
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	return ok;
-}
-
-/*
- * Check and apply one log row; false (with a reason) if the row is bad.
- */
-static bool
-replay_row(core_engine *c, HeapTuple tup, TupleDesc desc, bool serving,
-		   TimestampTz *last_ts, char *reason, size_t len)
-{
-	bool		isnull;
-	int64		seq = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-	int16		rectype = DatumGetInt16(SPI_getbinval(tup, desc, 2, &isnull));
-	TimestampTz ts = DatumGetTimestampTz(SPI_getbinval(tup, desc, 3, &isnull));
-	bytea	   *payload = DatumGetByteaPP(SPI_getbinval(tup, desc, 4, &isnull));
-	uint32		crc = (uint32) DatumGetInt32(SPI_getbinval(tup, desc, 5, &isnull));
-	const uint8 *bytes = (const uint8 *) VARDATA_ANY(payload);
-	size_t		nbytes = VARSIZE_ANY_EXHDR(payload);
-	uint32		computed;
-	core_record rec;
-	core_result res;
-
-	if (seq != core_seq(c) + 1)
-	{
-		snprintf(reason, len, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
-				 core_seq(c) + 1, seq);
-		return false;
-	}
-	computed = log_crc(seq, ts, bytes, nbytes);
-	if (computed != crc)
-	{
-		snprintf(reason, len, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
-				 seq, (int32) crc, (int32) computed);
-		return false;
-	}
-	if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
-	{
-		old_format_reason(seq, bytes[0], reason, len);
-		return false;
-	}
-	if (!core_record_decode(bytes, nbytes, &rec))
-	{
-		snprintf(reason, len, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
-		return false;
-	}
-	if (rec.type != rectype || records_get(rec.type) == NULL)
-	{
-		snprintf(reason, len, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
-				 seq, rectype, rec.type);
-		return false;
-	}
-	rec.ts = ts;
-	if (serving)
-		state_write_begin();
-	core_apply(c, &rec, NULL, NULL, &res);
-	if (serving)
-		state_write_end();
-	*last_ts = ts;
-	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
-	{
-		bool		ok;
-
-		unchecked_seq = seq;
-		ok = capacity_outcome_matches(&rec, seq, reason, len);
-		unchecked_seq = 0;
-		return ok;
-	}
-	return true;
-}
-
-/*
- * The seq of a record applied whose capacity outcome was not compared with
- * the live one because the comparison's query failed (0: none), forgotten
- * once asked.  The caller that caught that ERROR must not go on from this
- * state.
- */
-int64
-recovery_unchecked_seq(void)
-{
-	int64		seq = unchecked_seq;
-
-	unchecked_seq = 0;
-	return seq;
 }
 
 static void
@@ -307,69 +242,39 @@ verify_cb(void *ctx, const char *check, bool ok, const char *detail)
 }
 
 /*
- * Replay every log row after core_seq(c), in seq order, to the end that the
- * caller's transaction snapshot sees (the caller runs a transaction with an
- * active snapshot and is SPI-connected).  serving: the state is being
- * served (a follower), so each record is applied under the state lock and
- * recovery's progress is not reported; otherwise progress goes to
- * engine.status() and the server log, out of `total`.  Returns the number
- * of records applied, or -1 with a reason on a bad row (a gap in seq, a CRC
- * mismatch, a format this release does not replay, a payload that does not
- * decode, a capacity outcome that differs from the live one).  Exits the
- * process on SIGTERM.
+ * The checks after the replay: the global ones, and every account the
+ * replayed records changed.  A replay of nothing needs none (the snapshot
+ * was checked as it loaded).
  */
-int64
-recovery_replay_tail(core_engine *c, bool serving, int64 total, TimestampTz *last_ts,
-					 char *reason, size_t len)
+static bool
+check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reason, size_t len)
 {
-	TimestampTz last_report = GetCurrentTimestamp();
-	int64		replayed = 0;
-	Oid			types[1] = {INT8OID};
-	Datum		args[1];
-	SPIPlanPtr	plan;
-	Portal		cursor;
-	bool		ok = true;
+	verify_failure vf;
+	int64	   *ids;
+	uint64		n = 0;
+	phase		p;
+	int64		ms;
+	TimestampTz t0 = GetCurrentTimestamp();
+	int64		cpu0 = cpu_ms();
 
-	plan = SPI_prepare("SELECT seq, rectype, ts, payload, crc FROM engine.command_log "
-					   "WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq", 1, types);
-	if (plan == NULL)
-		elog(ERROR, "engine: could not prepare the replay query: %s", SPI_result_code_string(SPI_result));
-	args[0] = Int64GetDatum(core_seq(c));
-	cursor = SPI_cursor_open(NULL, plan, args, NULL, true);
-
-	while (ok)
-	{
-		SPITupleTable *rows;
-		uint64		nrows;
-
-		SPI_cursor_fetch(cursor, true, REPLAY_FETCH_ROWS);
-		rows = SPI_tuptable;	/* replay_row may run queries of its own */
-		nrows = SPI_processed;
-		if (nrows == 0)
-			break;
-		for (uint64 r = 0; r < nrows && ok; r++)
-		{
-			ok = replay_row(c, rows->vals[r], rows->tupdesc, serving, last_ts, reason, len);
-			if (ok)
-				replayed++;
-		}
-		SPI_freetuptable(rows);
-		if (ShutdownRequestPending)
-			proc_exit(1);
-		CHECK_FOR_INTERRUPTS();
-		if (serving)
-			continue;
-		status_note_replay(replayed, total);
-		if (TimestampDifferenceExceeds(last_report, GetCurrentTimestamp(), REPLAY_PROGRESS_SECS * 1000))
-		{
-			last_report = GetCurrentTimestamp();
-			elog(LOG, "engine: recovery: replayed " INT64_FORMAT " of " INT64_FORMAT " log records",
-				 replayed, total);
-		}
-	}
-	SPI_cursor_close(cursor);
-	SPI_freeplan(plan);
-	return ok ? replayed : -1;
+	if (replayed == 0)
+		return true;
+	phase_begin(&p, "checking", (int64) touched->n);
+	memset(&vf, 0, sizeof(vf));
+	ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(touched->n, 1));
+	for (uint64 i = 0; i < touched->cap; i++)
+		if (touched->used[i])
+			ids[n++] = touched->ids[i];
+	if (core_verify_global(c, verify_cb, &vf))
+		(void) core_verify_accounts(c, ids, n, verify_cb, &vf);
+	pfree(ids);
+	ms = ms_since(t0);
+	phase_progress(&p, (int64) n);
+	elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts the replay changed, in "
+		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, cpu_ms() - cpu0);
+	if (vf.failed)
+		strlcpy(reason, vf.reason, len);
+	return !vf.failed;
 }
 
 /*
@@ -382,16 +287,30 @@ bool
 recovery_run(core_engine *c, TimestampTz *last_ts)
 {
 	TimestampTz started = GetCurrentTimestamp();
+	TimestampTz t0;
 	TimestampTz snapshot_at;
 	int64		from_seq;
 	int64		total;
-	int64		replayed;
 	char		reason[ENGINE_DETAIL_MAX];
-	bool		ok = true;
-	verify_failure vf;
+	bool		ok;
+	phase		p;
+	user_set	touched;
+	replay_options opt;
+	replay_result rr;
+	int64		replay_ms;
+	int64		cpu0;
 
 	reason[0] = '\0';
 	*last_ts = 0;
+	memset(&touched, 0, sizeof(touched));
+
+	/* Map the arena in one call before filling it (see shmem_populate). */
+	t0 = GetCurrentTimestamp();
+	cpu0 = cpu_ms();
+	status_note_recovery_phase("mapping the arena", 0, (int64) shmem_arena_bytes(), 0);
+	shmem_populate(shmem_arena_base(), shmem_arena_bytes(), true);
+	elog(LOG, "engine: recovery: mapped the %zu MB arena in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms",
+		 (size_t) (shmem_arena_bytes() >> 20), ms_since(t0), cpu_ms() - cpu0);
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -406,31 +325,35 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	elog(LOG, "engine: recovery started: snapshot seq " INT64_FORMAT ", " INT64_FORMAT " log records to replay",
 		 from_seq, total);
 
-	replayed = recovery_replay_tail(c, false, total, last_ts, reason, sizeof(reason));
-	ok = replayed >= 0;
-	replayed = core_seq(c) - from_seq;
-
-	if (ok)
+	t0 = GetCurrentTimestamp();
+	cpu0 = cpu_ms();
+	phase_begin(&p, "replaying", total);
+	memset(&opt, 0, sizeof(opt));
+	opt.touched = &touched;
+	opt.progress = phase_progress;
+	opt.progress_arg = &p;
+	ok = replay_log(c, &opt, &rr);
+	replay_ms = ms_since(t0);
+	phase_progress(&p, rr.replayed);
+	if (rr.replayed > 0)
 	{
-		memset(&vf, 0, sizeof(vf));
-		if (!core_verify(c, verify_cb, &vf))
-		{
-			ok = false;
-			strlcpy(reason, vf.failed ? vf.reason : "invariant check failed", sizeof(reason));
-		}
+		*last_ts = rr.last_ts;
+		elog(LOG, "engine: recovery: replayed " INT64_FORMAT " log records in " INT64_FORMAT " ms, CPU "
+			 INT64_FORMAT " ms (" INT64_FORMAT "/s)", rr.replayed, replay_ms, cpu_ms() - cpu0,
+			 phase_rate(&p, rr.replayed));
 	}
+	if (!ok)
+		strlcpy(reason, rr.reason, sizeof(reason));
+	else
+		ok = check_after_replay(c, &touched, rr.replayed, reason, sizeof(reason));
+	user_set_free(&touched);
 
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 
-	{
-		long		secs;
-		int			usecs;
-
-		TimestampDifference(started, GetCurrentTimestamp(), &secs, &usecs);
-		status_note_recovery_done((int64) secs * 1000 + usecs / 1000, replayed, core_seq(c));
-	}
+	status_note_recovery_done(ms_since(started), rr.replayed, core_seq(c));
+	status_note_recovery_phase(ok ? "done" : "failed", rr.replayed, total, 0);
 
 	if (!ok)
 	{
@@ -441,6 +364,6 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 		return false;
 	}
 	elog(LOG, "engine: recovery finished at seq " INT64_FORMAT ": " INT64_FORMAT " records replayed",
-		 core_seq(c), replayed);
+		 core_seq(c), rr.replayed);
 	return true;
 }

@@ -131,6 +131,30 @@ const char *
 session_pin_settings(void)
 {
 	static char why[256];
+	bool		own_xact = !IsTransactionState();
+	bool		identity;
+
+	/*
+	 * Identity first.  A database or role setting of session_authorization
+	 * or role (which the database's owner may make) would have the process
+	 * act as another role from its first statement on; it acts as the
+	 * superuser it connected as.  Both look the role up in the catalog, so
+	 * they are pinned inside a transaction; a SET outlives its commit.
+	 */
+	if (own_xact)
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+	}
+	identity = set_config_option("session_authorization",
+								 GetUserNameFromId(GetAuthenticatedUserId(), false),
+								 PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true, WARNING, false) > 0 &&
+		set_config_option("role", "none", PGC_SUSET, PGC_S_OVERRIDE,
+						  GUC_ACTION_SET, true, WARNING, false) > 0;
+	if (own_xact)
+		CommitTransactionCommand();
+	if (!identity)
+		return "the worker cannot act as the superuser it connected as (see the server log)";
 
 	for (int i = 0; i < (int) lengthof(pinned); i++)
 	{

@@ -2,29 +2,36 @@
  * snapshot.c — checkpoints of the engine state in tables: writing them and
  * pruning old ones (loading them is snapshot_load.c).
  *
- * A snapshot is the core's canonical walk (core_walk) stored as rows:
- * engine.snapshot_assets, _symbols, _balances and _orders, plus one row in
- * engine.snapshots that carries the seq, the counters and the state digest.
- * All of it is written in one transaction, so a snapshot is either whole or
- * absent; the engine.snapshots row is what makes it count.
+ * A snapshot (format 2) is the core's canonical walk (core_walk) as items
+ * in bytes (core_item_encode), packed into chunks of at most
+ * SNAPSHOT_CHUNK_BYTES, one kind of item per chunk, in walk order: rows of
+ * engine.snapshot_chunks (snapshot_seq, chunk, kind, first_item, items,
+ * crc, data), plus one row in engine.snapshots that carries the seq, the
+ * counters and the state digest.  crc is CRC-32C over data.  Chunks are
+ * stored inline in their heap page (data has STORAGE PLAIN and a chunk
+ * fits a page), so loading one is a page read, without TOAST.  The rows go
+ * in through table_multi_insert, and their primary-key entries (which the
+ * loader scans) through index_insert.  All of it is
+ * written in one transaction, so a snapshot is either whole or absent; the
+ * engine.snapshots row is what makes it count.  Views decode the chunks
+ * for plain SQL (engine.snapshot_orders_v and the others).
  *
- * Rows go in through table_multi_insert (no SQL per row).  The row tables
- * therefore have no indexes: a snapshot is read back by one sequential scan
- * per table, rows are placed by their walk position (pos), and the loader
- * checks that every position is filled exactly once.  After loading, the
- * digest of the rebuilt state must equal the stored digest, or the snapshot
- * is refused and the caller falls back to an older one.
+ * Release 1.0 wrote format 1: one row per item in engine.snapshot_assets,
+ * _symbols, _balances and _orders.  They are still read and pruned, never
+ * written.
  *
- * Called only by the engine worker, between batches.  Never changes engine
- * state.
+ * Called by the snapshot writer on the shadow copy (snapshot_writer.c) and
+ * by the worker itself at shutdown, inside the caller's transaction.  Never
+ * changes engine state.
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
-#include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -34,25 +41,13 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
-#include "utils/timestamp.h"
 
 #include "core.h"
+#include "crc.h"
 #include "snapshot.h"
 
-#define BULK_BATCH_ROWS     1000
-
-/* ------------------------------------------------------------- writing */
-
-typedef struct bulk_writer
-{
-	Relation	rel;
-	TupleTableSlot *slots[BULK_BATCH_ROWS];
-	int			nused;
-	BulkInsertState bistate;
-	CommandId	cid;
-	int64		rows;
-} bulk_writer;
+/* Chunk rows handed to table_multi_insert at a time. */
+#define BULK_BATCH_ROWS     256
 
 /* One of the engine's tables, opened by name in the extension's schema. */
 Relation
@@ -68,238 +63,227 @@ snapshot_open_table(const char *name, LOCKMODE mode)
 	return table_open(relid, mode);
 }
 
-static void
-bulk_begin(bulk_writer *w, const char *table)
+/* ------------------------------------------------------------- writing */
+
+typedef struct chunk_writer
 {
-	memset(w, 0, sizeof(*w));
-	w->rel = snapshot_open_table(table, RowExclusiveLock);
-	w->bistate = GetBulkInsertState();
-	w->cid = GetCurrentCommandId(true);
-}
+	Relation	rel;
+	Relation	pk;				/* (snapshot_seq, chunk): heap_multi_insert leaves it to us */
+	IndexInfo  *pk_info;
+	TupleTableSlot *slots[BULK_BATCH_ROWS];
+	int			nused;
+	BulkInsertState bistate;
+	CommandId	cid;
+	MemoryContext rowcxt;		/* the pending rows' data, reset per flush */
+
+	int64		seq;
+	int32		chunks;			/* chunk rows so far */
+	uint8		kind;			/* of the chunk being filled (0: none) */
+	int64		first;			/* its first item's position within its kind */
+	int32		items;			/* items in it */
+	Size		len;
+	uint8		buf[SNAPSHOT_CHUNK_BYTES];
+
+	int64		written;		/* items in chunks handed to the table */
+	core_counters counters;
+	snapshot_progress_fn progress;
+	void	   *progress_arg;
+} chunk_writer;
 
 static void
-bulk_flush(bulk_writer *w)
+flush_rows(chunk_writer *w)
 {
 	if (w->nused == 0)
 		return;
 	table_multi_insert(w->rel, w->slots, w->nused, w->cid, 0, w->bistate);
 	for (int i = 0; i < w->nused; i++)
+	{
+		Datum		key[INDEX_MAX_KEYS];
+		bool		isnull[INDEX_MAX_KEYS];
+
+		FormIndexDatum(w->pk_info, w->slots[i], NULL, key, isnull);
+		index_insert(w->pk, key, isnull, &w->slots[i]->tts_tid, w->rel, UNIQUE_CHECK_YES,
+					 false, w->pk_info);
 		ExecClearTuple(w->slots[i]);
+	}
 	w->nused = 0;
+	MemoryContextReset(w->rowcxt);
+	if (w->progress)
+		w->progress(w->progress_arg, w->written);
+	CHECK_FOR_INTERRUPTS();
 }
 
-/* The next free slot; fill tts_values/tts_isnull, then bulk_add. */
-static TupleTableSlot *
-bulk_slot(bulk_writer *w)
+/* The chunk being filled becomes a row. */
+static void
+end_chunk(chunk_writer *w)
 {
 	TupleTableSlot *slot;
+	Datum	   *v;
+	bytea	   *data;
 
+	if (w->items == 0)
+		return;
 	if (w->nused == BULK_BATCH_ROWS)
-		bulk_flush(w);
+		flush_rows(w);
 	if (w->slots[w->nused] == NULL)
-		w->slots[w->nused] = MakeSingleTupleTableSlot(RelationGetDescr(w->rel),
-													  &TTSOpsVirtual);
+		w->slots[w->nused] = MakeSingleTupleTableSlot(RelationGetDescr(w->rel), &TTSOpsVirtual);
 	slot = w->slots[w->nused];
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, 0, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	return slot;
-}
-
-static void
-bulk_add(bulk_writer *w, TupleTableSlot *slot)
-{
+	data = MemoryContextAlloc(w->rowcxt, VARHDRSZ + w->len);
+	SET_VARSIZE(data, VARHDRSZ + w->len);
+	memcpy(VARDATA(data), w->buf, w->len);
+	v = slot->tts_values;
+	v[0] = Int64GetDatum(w->seq);
+	v[1] = Int32GetDatum(w->chunks);
+	v[2] = Int16GetDatum((int16) w->kind);
+	v[3] = Int64GetDatum(w->first);
+	v[4] = Int32GetDatum(w->items);
+	v[5] = Int32GetDatum((int32) crc32c_bytes(w->buf, w->len));
+	v[6] = PointerGetDatum(data);
 	ExecStoreVirtualTuple(slot);
 	w->nused++;
-	w->rows++;
+	w->chunks++;
+	w->written += w->items;
+	w->first += w->items;
+	w->items = 0;
+	w->len = 0;
 }
 
 static void
-bulk_end(bulk_writer *w)
+add_item(chunk_writer *w, const core_item *it)
 {
-	bulk_flush(w);
+	uint8		tmp[CORE_ITEM_MAX_BYTES];
+	size_t		n = core_item_encode(it, tmp);
+
+	if (it->kind != w->kind)
+	{
+		end_chunk(w);
+		w->kind = it->kind;
+		w->first = 0;
+	}
+	else if (w->len + n > SNAPSHOT_CHUNK_BYTES)
+		end_chunk(w);
+	memcpy(w->buf + w->len, tmp, n);
+	w->len += n;
+	w->items++;
+}
+
+static void
+walk_counters(void *ctx, const core_counters *k)
+{
+	((chunk_writer *) ctx)->counters = *k;
+}
+
+#define WALK_ITEM(fn, info_type, kind_value, field) \
+static void \
+fn(void *ctx, const info_type *x) \
+{ \
+	core_item	it; \
+\
+	it.kind = (kind_value); \
+	it.u.field = *x; \
+	add_item((chunk_writer *) ctx, &it); \
+}
+WALK_ITEM(walk_asset, core_asset_info, CORE_ITEM_ASSET, asset)
+WALK_ITEM(walk_symbol, core_symbol_info, CORE_ITEM_SYMBOL, symbol)
+WALK_ITEM(walk_balance, core_balance_info, CORE_ITEM_BALANCE, balance)
+WALK_ITEM(walk_order, core_order_info, CORE_ITEM_ORDER, order)
+#undef WALK_ITEM
+
+/* Is there a snapshot of seq already (in this transaction's view)? */
+static bool
+snapshot_exists(int64 seq)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(seq)};
+	int			ret = SPI_execute_with_args("SELECT 1 FROM engine.snapshots WHERE seq OPERATOR(pg_catalog.=) $1",
+											1, types, args, NULL, false, 1);
+
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "engine: could not look up snapshot " INT64_FORMAT, seq);
+	return SPI_processed > 0;
+}
+
+bool
+snapshot_write_chunks(const core_engine *c, snapshot_progress_fn progress, void *arg,
+					  snapshot_summary *out)
+{
+	chunk_writer *w;
+	core_walker walker = {walk_counters, walk_asset, walk_symbol, walk_balance, walk_order};
+
+	memset(out, 0, sizeof(*out));
+	out->seq = core_seq(c);
+	if (snapshot_exists(out->seq))
+		return false;
+
+	w = palloc0(sizeof(chunk_writer));
+	w->seq = out->seq;
+	w->progress = progress;
+	w->progress_arg = arg;
+	w->rel = snapshot_open_table("snapshot_chunks", RowExclusiveLock);
+	if (!OidIsValid(RelationGetPrimaryKeyIndex(w->rel)))
+		elog(ERROR, "engine: engine.snapshot_chunks has no primary key");
+	w->pk = index_open(RelationGetPrimaryKeyIndex(w->rel), RowExclusiveLock);
+	w->pk_info = BuildIndexInfo(w->pk);
+	w->bistate = GetBulkInsertState();
+	w->cid = GetCurrentCommandId(true);
+	w->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engine snapshot chunks",
+									  ALLOCSET_DEFAULT_SIZES);
+	core_walk(c, &walker, w);
+	end_chunk(w);
+	flush_rows(w);
 	for (int i = 0; i < BULK_BATCH_ROWS; i++)
 		if (w->slots[i])
 			ExecDropSingleTupleTableSlot(w->slots[i]);
 	FreeBulkInsertState(w->bistate);
+	index_close(w->pk, NoLock);
 	table_close(w->rel, NoLock);
+	MemoryContextDelete(w->rowcxt);
+
+	core_digest_hex(core_state_digest(c), out->digest);
+	out->counters = w->counters;
+	out->items = w->written;
+	pfree(w);
+	return true;
 }
 
-typedef struct snapshot_writer
+void
+snapshot_write_row(const snapshot_summary *sum, TimestampTz taken_at)
 {
-	int64		seq;
-	bulk_writer assets;
-	bulk_writer symbols;
-	bulk_writer balances;
-	bulk_writer orders;
-	core_counters counters;
-	MemoryContext rowcxt;		/* reset per row: text datums */
-} snapshot_writer;
-
-static void
-write_counters(void *ctx, const core_counters *k)
-{
-	((snapshot_writer *) ctx)->counters = *k;
-}
-
-static void
-write_asset(void *ctx, const core_asset_info *a)
-{
-	snapshot_writer *sw = ctx;
-	TupleTableSlot *slot = bulk_slot(&sw->assets);
-	Datum	   *v = slot->tts_values;
-
-	v[0] = Int64GetDatum(sw->seq);
-	v[1] = Int32GetDatum((int32) a->id);
-	v[2] = CStringGetTextDatum(a->code);
-	v[3] = Int16GetDatum(a->decimals);
-	v[4] = Int64GetDatum(a->supply);
-	bulk_add(&sw->assets, slot);
-}
-
-static void
-write_symbol(void *ctx, const core_symbol_info *s)
-{
-	snapshot_writer *sw = ctx;
-	TupleTableSlot *slot = bulk_slot(&sw->symbols);
-	Datum	   *v = slot->tts_values;
-
-	v[0] = Int64GetDatum(sw->seq);
-	v[1] = Int32GetDatum((int32) s->id);
-	v[2] = CStringGetTextDatum(s->name);
-	v[3] = Int32GetDatum((int32) s->base_asset);
-	v[4] = Int32GetDatum((int32) s->quote_asset);
-	v[5] = Int64GetDatum(s->tick_size);
-	v[6] = Int64GetDatum(s->lot_size);
-	v[7] = Int64GetDatum(s->min_qty);
-	v[8] = Int32GetDatum(s->maker_fee_ppm);
-	v[9] = Int32GetDatum(s->taker_fee_ppm);
-	v[10] = Int16GetDatum(s->status);
-	v[11] = Int64GetDatum(s->min_notional);
-	bulk_add(&sw->symbols, slot);
-}
-
-static void
-write_balance(void *ctx, const core_balance_info *b)
-{
-	snapshot_writer *sw = ctx;
-	TupleTableSlot *slot = bulk_slot(&sw->balances);
-	Datum	   *v = slot->tts_values;
-
-	v[0] = Int64GetDatum(sw->seq);
-	v[1] = Int32GetDatum((int32) sw->balances.rows);
-	v[2] = Int64GetDatum(b->user_id);
-	v[3] = Int32GetDatum((int32) b->asset);
-	v[4] = Int64GetDatum(b->available);
-	v[5] = Int64GetDatum(b->frozen);
-	bulk_add(&sw->balances, slot);
-}
-
-static void
-write_order(void *ctx, const core_order_info *o)
-{
-	snapshot_writer *sw = ctx;
-	TupleTableSlot *slot;
-	Datum	   *v;
-
-	/*
-	 * The previous batch's text datums are gone once its rows were flushed;
-	 * reset the row context only then.
-	 */
-	if (sw->orders.nused == BULK_BATCH_ROWS)
-	{
-		bulk_flush(&sw->orders);
-		MemoryContextReset(sw->rowcxt);
-	}
-	slot = bulk_slot(&sw->orders);
-	v = slot->tts_values;
-	v[0] = Int64GetDatum(sw->seq);
-	v[1] = Int32GetDatum((int32) sw->orders.rows);
-	v[2] = Int64GetDatum(o->order_id);
-	v[3] = Int64GetDatum(o->user_id);
-	v[4] = Int32GetDatum((int32) o->symbol);
-	v[5] = Int16GetDatum(o->side);
-	v[6] = Int64GetDatum(o->price);
-	v[7] = Int64GetDatum(o->filled_qty);
-	v[8] = Int64GetDatum(o->remaining_qty);
-	v[9] = Int64GetDatum(o->locked);
-	v[10] = Int64GetDatum(o->notional_hi);
-	v[11] = Int64GetDatum((int64) o->notional_lo);
-	v[12] = Int64GetDatum(o->created_ts);
-	v[13] = Int64GetDatum(o->queued_seq);
-	v[14] = Int16GetDatum(o->stp);
-	v[15] = BoolGetDatum(o->post_only);
-	if (o->client_order_id[0])
-	{
-		MemoryContext old = MemoryContextSwitchTo(sw->rowcxt);
-
-		v[16] = CStringGetTextDatum(o->client_order_id);
-		MemoryContextSwitchTo(old);
-	}
-	else
-		slot->tts_isnull[16] = true;
-	bulk_add(&sw->orders, slot);
-}
-
-/*
- * Writes the state as snapshot number core_seq(c), inside the caller's
- * transaction (the caller commits).  If a snapshot of that seq exists
- * already, writes nothing.  Returns the number of rows written.
- */
-int64
-snapshot_write(const core_engine *c, TimestampTz taken_at, int64 *seq_out)
-{
-	snapshot_writer sw;
-	core_walker walker = {write_counters, write_asset, write_symbol, write_balance, write_order};
-	char		hex[33];
 	Datum		args[11];
 	Oid			types[11] = {INT8OID, TIMESTAMPTZOID, INT4OID, TEXTOID, INT8OID, INT8OID,
 	INT4OID, INT4OID, INT4OID, INT4OID, INT4OID};
 	int			ret;
 
-	memset(&sw, 0, sizeof(sw));
-	sw.seq = core_seq(c);
-	*seq_out = sw.seq;
-
-	args[0] = Int64GetDatum(sw.seq);
-	ret = SPI_execute_with_args("SELECT 1 FROM engine.snapshots WHERE seq OPERATOR(pg_catalog.=) $1",
-								1, types, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "engine: could not look up snapshot %lld", (long long) sw.seq);
-	if (SPI_processed > 0)
-		return 0;
-
-	sw.rowcxt = AllocSetContextCreate(CurrentMemoryContext, "engine snapshot rows",
-									  ALLOCSET_DEFAULT_SIZES);
-	bulk_begin(&sw.assets, "snapshot_assets");
-	bulk_begin(&sw.symbols, "snapshot_symbols");
-	bulk_begin(&sw.balances, "snapshot_balances");
-	bulk_begin(&sw.orders, "snapshot_orders");
-	core_walk(c, &walker, &sw);
-	bulk_end(&sw.assets);
-	bulk_end(&sw.symbols);
-	bulk_end(&sw.balances);
-	bulk_end(&sw.orders);
-	MemoryContextDelete(sw.rowcxt);
-
-	core_digest_hex(core_state_digest(c), hex);
-	args[0] = Int64GetDatum(sw.seq);
+	args[0] = Int64GetDatum(sum->seq);
 	args[1] = TimestampTzGetDatum(taken_at);
 	args[2] = Int32GetDatum(SNAPSHOT_FORMAT);
-	args[3] = CStringGetTextDatum(hex);
-	args[4] = Int64GetDatum(sw.counters.next_order_id);
-	args[5] = Int64GetDatum(sw.counters.next_trade_id);
-	args[6] = Int32GetDatum((int32) sw.counters.assets);
-	args[7] = Int32GetDatum((int32) sw.counters.symbols);
-	args[8] = Int32GetDatum((int32) sw.counters.accounts);
-	args[9] = Int32GetDatum((int32) sw.counters.balances);
-	args[10] = Int32GetDatum((int32) sw.counters.orders);
+	args[3] = CStringGetTextDatum(sum->digest);
+	args[4] = Int64GetDatum(sum->counters.next_order_id);
+	args[5] = Int64GetDatum(sum->counters.next_trade_id);
+	args[6] = Int32GetDatum((int32) sum->counters.assets);
+	args[7] = Int32GetDatum((int32) sum->counters.symbols);
+	args[8] = Int32GetDatum((int32) sum->counters.accounts);
+	args[9] = Int32GetDatum((int32) sum->counters.balances);
+	args[10] = Int32GetDatum((int32) sum->counters.orders);
 	ret = SPI_execute_with_args("INSERT INTO engine.snapshots (seq, taken_at, format, digest, "
 								"next_order_id, next_trade_id, assets, symbols, accounts, "
 								"balances, orders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
 								11, types, args, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "engine: could not record snapshot %lld", (long long) sw.seq);
-	return sw.assets.rows + sw.symbols.rows + sw.balances.rows + sw.orders.rows + 1;
+		elog(ERROR, "engine: could not record snapshot " INT64_FORMAT, sum->seq);
+}
+
+int64
+snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_progress_fn progress, void *arg)
+{
+	snapshot_summary sum;
+
+	if (!snapshot_write_chunks(c, progress, arg, &sum))
+		return 0;
+	snapshot_write_row(&sum, taken_at);
+	return sum.items;
 }
 
 /* ------------------------------------------------------------- pruning */
@@ -331,7 +315,7 @@ snapshot_prune(int keep, bool keep_log)
 	int64		oldest_kept;
 	int			ret;
 
-	/* Not read-only: it must see the snapshot this transaction just wrote. */
+	/* Not read-only: it must see a snapshot this transaction just wrote. */
 	ret = SPI_execute_with_args("SELECT seq FROM engine.snapshots ORDER BY seq DESC OFFSET $1 LIMIT 1",
 								1, types, args, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -341,6 +325,7 @@ snapshot_prune(int keep, bool keep_log)
 	oldest_kept = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	run_delete("DELETE FROM engine.snapshots WHERE seq OPERATOR(pg_catalog.<) $1", oldest_kept);
+	run_delete("DELETE FROM engine.snapshot_chunks WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
 	run_delete("DELETE FROM engine.snapshot_assets WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
 	run_delete("DELETE FROM engine.snapshot_symbols WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);
 	run_delete("DELETE FROM engine.snapshot_balances WHERE snapshot_seq OPERATOR(pg_catalog.<) $1", oldest_kept);

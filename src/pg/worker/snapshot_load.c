@@ -2,306 +2,298 @@
  * snapshot_load.c — finding the snapshots recovery may start from, and
  * rebuilding the engine state from one (snapshot.c writes them).
  *
- * A snapshot's rows are read back by one sequential scan per row table and
- * placed by their walk position (pos); every position must be filled exactly
- * once, and after loading, the digest of the rebuilt state must equal the
- * stored digest, or the snapshot is refused and the caller falls back to an
- * older one.
+ * Format 2 (chunks) is read with one index scan over
+ * engine.snapshot_chunks in (snapshot_seq, chunk) order (ringscan.c) —
+ * only the chunks of the snapshot being loaded, whatever else the table
+ * holds — and each
+ * chunk's items are decoded and restored as they come: no SQL per row, no
+ * array of the whole snapshot.  Every chunk must follow the one before it
+ * (chunk numbers without a gap, kinds in walk order, item positions
+ * continuing), carry a CRC that matches its bytes, and hold exactly the
+ * items it announces; the counts of each kind must be those of the
+ * engine.snapshots row.  Format 1 (release 1.0's rows) is
+ * snapshot_load_rows.c's.
  *
- * Called only by the engine worker during recovery.  Never changes engine
- * state except through core_restore_* on an engine the caller has just
- * created; never writes a table.
+ * Either way the orders go through the checked restore and the state then
+ * through core_verify_global, so a snapshot that loads is a state that
+ * keeps every invariant; and the digest of the rebuilt state must equal the
+ * stored one.  Otherwise the snapshot is refused and the caller falls back
+ * to an older one.
+ *
+ * Called only by the engine worker during recovery (and, later, by a
+ * follower).  Never changes engine state except through core_restore_* on
+ * an engine the caller has just created; never writes a table.
  */
 #include "postgres.h"
 
-#include "access/heapam.h"
-#include "access/htup_details.h"
+#include "access/genam.h"
+#include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "core.h"
+#include "crc.h"
 #include "snapshot.h"
+#include "worker.h"
 
-/* ------------------------------------------------------------- loading */
+/* Chunks between two progress reports. */
+#define LOAD_PROGRESS_CHUNKS 64
 
-typedef struct snapshot_loader
+#define CHUNK_COLUMNS 7
+
+typedef struct chunk_loader
 {
-	int64		seq;
-	const char *table;
-	int64		expected;		/* rows the snapshots row announced */
-	int64		seen;
-	char	   *filled;			/* one flag per position */
-	void	   *items;			/* array of the core's info structs */
-	size_t		item_size;
-	char		why[160];
-} snapshot_loader;
-
-typedef bool (*row_reader) (Datum *v, bool *isnull, int64 *pos, void *item);
-
-static void
-loader_fail(snapshot_loader *ld, const char *what, int64 pos)
-{
-	if (ld->why[0] == '\0')
-		snprintf(ld->why, sizeof(ld->why), "engine.%s row %lld: %s",
-				 ld->table, (long long) pos, what);
-}
+	core_engine *c;
+	const snapshot_meta *meta;
+	core_restore_check *rc;
+	void	   *scratch;
+	bool		checking;		/* core_restore_check_begin was called */
+	int32		next_chunk;
+	uint8		kind;			/* of the last chunk */
+	int64		counts[CORE_ITEM_ORDER + 1];	/* items restored, per kind */
+	char	   *why;
+	size_t		why_len;
+} chunk_loader;
 
 static bool
-copy_text(Datum d, char *dst, size_t max)
-{
-	char	   *s = TextDatumGetCString(d);
-	size_t		n = strlen(s);
-	bool		ok = n <= max;
+fail(chunk_loader *ld, const char *fmt,...) pg_attribute_printf(2, 3);
 
-	if (ok)
-		memcpy(dst, s, n + 1);
-	pfree(s);
-	return ok;
+static bool
+fail(chunk_loader *ld, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(ld->why, ld->why_len, fmt, ap);
+	va_end(ap);
+	return false;
 }
 
-/*
- * Reads every row of one snapshot table that belongs to ld->seq into the
- * position the row names.  Returns false (with ld->why) on a missing,
- * repeated or malformed row.
- */
+/* Restore one decoded item; false (and why) if the core refuses it. */
 static bool
-load_table(snapshot_loader *ld, const char *table, int natts, size_t item_size,
-		   int64 expected, row_reader reader)
+restore_item(chunk_loader *ld, const core_item *it, int32 chunk)
 {
-	Relation	rel = snapshot_open_table(table, AccessShareLock);
-	TableScanDesc scan;
-	TupleTableSlot *slot;
+	const char *err = NULL;
 
-	ld->table = table;
-	ld->expected = expected;
-	ld->seen = 0;
-	ld->item_size = item_size;
-	ld->items = MemoryContextAllocHuge(CurrentMemoryContext, Max(expected, 1) * item_size);
-	ld->filled = MemoryContextAllocHuge(CurrentMemoryContext, Max(expected, 1));
-	memset(ld->filled, 0, Max(expected, 1));
-
-	if (RelationGetDescr(rel)->natts != natts)
+	switch (it->kind)
 	{
-		table_close(rel, AccessShareLock);
-		loader_fail(ld, "table has an unexpected shape", 0);
-		return false;
-	}
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
-	slot = table_slot_create(rel, NULL);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		char		item[sizeof(core_order_info) + 64];
-		int64		pos = -1;
-
-		CHECK_FOR_INTERRUPTS();
-		slot_getallattrs(slot);
-		if (slot->tts_isnull[0] || DatumGetInt64(slot->tts_values[0]) != ld->seq)
-			continue;
-		memset(item, 0, item_size);
-		/* NULL only where the table allows it (its readers handle those). */
-		for (int i = 1; i < natts; i++)
-			if (slot->tts_isnull[i] && TupleDescAttr(RelationGetDescr(rel), i)->attnotnull)
-			{
-				loader_fail(ld, "has a NULL", ld->seen);
-				break;
-			}
-		if (ld->why[0] == '\0' && !reader(slot->tts_values, slot->tts_isnull, &pos, item))
-			loader_fail(ld, "has a value out of range", pos);
-		if (ld->why[0] == '\0' && (pos < 0 || pos >= expected || ld->filled[pos]))
-			loader_fail(ld, "is missing, repeated or beyond the announced count", pos);
-		if (ld->why[0] != '\0')
+		case CORE_ITEM_ASSET:
+			err = core_restore_asset(ld->c, &it->u.asset);
 			break;
-		ld->filled[pos] = 1;
-		memcpy((char *) ld->items + pos * item_size, item, item_size);
-		ld->seen++;
+		case CORE_ITEM_SYMBOL:
+			err = core_restore_symbol(ld->c, &it->u.symbol);
+			break;
+		case CORE_ITEM_BALANCE:
+			err = core_restore_balance(ld->c, &it->u.balance);
+			break;
+		case CORE_ITEM_ORDER:
+			err = core_restore_order_checked(ld->c, ld->rc, &it->u.order);
+			break;
 	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	table_close(rel, AccessShareLock);
-	if (ld->why[0] == '\0' && ld->seen != expected)
-		loader_fail(ld, "count differs from engine.snapshots", ld->seen);
-	return ld->why[0] == '\0';
-}
-
-static bool
-read_asset(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
-{
-	core_asset_info *a = item;
-	int32		id = DatumGetInt32(v[1]);
-	int16		decimals = DatumGetInt16(v[3]);
-
-	*pos = (int64) id - 1;
-	a->id = (uint32) id;
-	a->decimals = (uint8) decimals;
-	a->supply = DatumGetInt64(v[4]);
-	return id >= 1 && decimals >= 0 && decimals <= CORE_MAX_DECIMALS &&
-		copy_text(v[2], a->code, CORE_ASSET_CODE_MAX);
-}
-
-static bool
-read_symbol(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
-{
-	core_symbol_info *s = item;
-	int32		id = DatumGetInt32(v[1]);
-	int16		status = DatumGetInt16(v[10]);
-
-	*pos = (int64) id - 1;
-	s->id = (uint32) id;
-	s->base_asset = (uint32) DatumGetInt32(v[3]);
-	s->quote_asset = (uint32) DatumGetInt32(v[4]);
-	s->tick_size = DatumGetInt64(v[5]);
-	s->lot_size = DatumGetInt64(v[6]);
-	s->min_qty = DatumGetInt64(v[7]);
-	s->maker_fee_ppm = DatumGetInt32(v[8]);
-	s->taker_fee_ppm = DatumGetInt32(v[9]);
-	s->status = (uint8) status;
-	/* Rows written before release 1.1 added the column read as 0: none. */
-	s->min_notional = DatumGetInt64(v[11]);
-	return id >= 1 && status >= 0 && status <= CORE_HALTED &&
-		copy_text(v[2], s->name, CORE_SYMBOL_NAME_MAX);
-}
-
-static bool
-read_balance(Datum *v, bool *isnull pg_attribute_unused(), int64 *pos, void *item)
-{
-	core_balance_info *b = item;
-
-	*pos = DatumGetInt32(v[1]);
-	b->user_id = DatumGetInt64(v[2]);
-	b->asset = (uint32) DatumGetInt32(v[3]);
-	b->available = DatumGetInt64(v[4]);
-	b->frozen = DatumGetInt64(v[5]);
+	if (err)
+		return fail(ld, "engine.snapshot_chunks chunk %d: %s", chunk, err);
+	ld->counts[it->kind]++;
 	return true;
 }
 
+/* Check and restore one chunk row. */
 static bool
-read_order(Datum *v, bool *isnull, int64 *pos, void *item)
+load_chunk(chunk_loader *ld, Datum *v, bool *isnull)
 {
-	core_order_info *o = item;
-	int16		side = DatumGetInt16(v[5]);
-	int16		stp = DatumGetInt16(v[14]);
+	int32		chunk = DatumGetInt32(v[1]);
+	int16		kind = DatumGetInt16(v[2]);
+	int64		first = DatumGetInt64(v[3]);
+	int32		items = DatumGetInt32(v[4]);
+	uint32		crc = (uint32) DatumGetInt32(v[5]);
+	bytea	   *data;
+	const uint8 *p;
+	size_t		len;
+	size_t		at = 0;
+	bool		ok = true;
 
-	*pos = DatumGetInt32(v[1]);
-	o->order_id = DatumGetInt64(v[2]);
-	o->user_id = DatumGetInt64(v[3]);
-	o->symbol = (uint32) DatumGetInt32(v[4]);
-	o->side = (uint8) side;
-	o->price = DatumGetInt64(v[6]);
-	o->filled_qty = DatumGetInt64(v[7]);
-	o->remaining_qty = DatumGetInt64(v[8]);
-	o->qty = o->filled_qty + o->remaining_qty;
-	o->locked = DatumGetInt64(v[9]);
-	o->notional_hi = DatumGetInt64(v[10]);
-	o->notional_lo = (uint64) DatumGetInt64(v[11]);
-	o->created_ts = DatumGetInt64(v[12]);
-	o->queued_seq = DatumGetInt64(v[13]);
-	o->stp = (uint8) stp;
-	o->post_only = DatumGetBool(v[15]);
-	if (side < 0 || side > CORE_SELL || stp < 0 || stp > CORE_STP_CANCEL_BOTH)
-		return false;
-	return isnull[16] || copy_text(v[16], o->client_order_id, CORE_CLIENT_ID_MAX);
+	for (int i = 0; i < CHUNK_COLUMNS; i++)
+		if (isnull[i])
+			return fail(ld, "engine.snapshot_chunks chunk %d has a NULL", chunk);
+	if (chunk != ld->next_chunk)
+		return fail(ld, "engine.snapshot_chunks: expected chunk %d, found chunk %d", ld->next_chunk, chunk);
+	if (kind < CORE_ITEM_ASSET || kind > CORE_ITEM_ORDER || kind < ld->kind)
+		return fail(ld, "engine.snapshot_chunks chunk %d: kind %d out of order", chunk, kind);
+	if (items < 1 || first != ld->counts[kind])
+		return fail(ld, "engine.snapshot_chunks chunk %d: items " INT64_FORMAT " to " INT64_FORMAT
+					" do not continue the " INT64_FORMAT " before them", chunk, first,
+					first + items - 1, ld->counts[kind]);
+	if (kind == CORE_ITEM_ORDER && !ld->checking)
+	{
+		core_restore_check_begin(ld->c, ld->rc, ld->scratch);
+		ld->checking = true;
+	}
+	data = DatumGetByteaPP(v[6]);
+	p = (const uint8 *) VARDATA_ANY(data);
+	len = VARSIZE_ANY_EXHDR(data);
+	if (crc32c_bytes(p, len) != crc)
+		ok = fail(ld, "engine.snapshot_chunks chunk %d: CRC mismatch (stored %d, computed %d)",
+				  chunk, (int32) crc, (int32) crc32c_bytes(p, len));
+	for (int32 i = 0; ok && i < items; i++)
+	{
+		core_item	it;
+		size_t		n = core_item_decode((uint8) kind, p + at, len - at, &it);
+
+		if (n == 0)
+			ok = fail(ld, "engine.snapshot_chunks chunk %d: item %d does not decode", chunk, i);
+		else
+		{
+			at += n;
+			ok = restore_item(ld, &it, chunk);
+		}
+	}
+	if (ok && at != len)
+		ok = fail(ld, "engine.snapshot_chunks chunk %d: %zu bytes after its %d items", chunk,
+				  len - at, items);
+	if ((Pointer) data != DatumGetPointer(v[6]))
+		pfree(data);
+	ld->kind = (uint8) kind;
+	ld->next_chunk++;
+	return ok;
 }
 
-/*
- * Rebuilds snapshot meta->seq into c, which the caller has just created
- * empty.  Runs inside the caller's transaction with an active snapshot.
- * Returns NULL on success, or why the snapshot cannot be used (then c is
- * half-built and must be created anew).
- */
+static bool
+load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
+{
+	Relation	rel = snapshot_open_table("snapshot_chunks", AccessShareLock);
+	Oid			pk = RelationGetPrimaryKeyIndex(rel);
+	Relation	idx;
+	ring_scan	rs;
+	ScanKeyData key;
+	bool		ok = true;
+	int64		want[CORE_ITEM_ORDER + 1] = {0, ld->meta->assets, ld->meta->symbols,
+	ld->meta->balances, ld->meta->orders};
+	static const char *const names[CORE_ITEM_ORDER + 1] = {"", "assets", "symbols", "balances", "orders"};
+
+	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != CHUNK_COLUMNS)
+	{
+		table_close(rel, AccessShareLock);
+		return fail(ld, "engine.snapshot_chunks has an unexpected shape");
+	}
+	idx = index_open(pk, AccessShareLock);
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(ld->meta->seq));
+	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
+	while (ok && ring_scan_next(&rs))
+	{
+		ok = load_chunk(ld, rs.values, rs.isnull);
+		if (progress && ld->next_chunk % LOAD_PROGRESS_CHUNKS == 0)
+			progress(arg, ld->counts[1] + ld->counts[2] + ld->counts[3] + ld->counts[4]);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ring_scan_end(&rs);
+	index_close(idx, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	for (int k = CORE_ITEM_ASSET; ok && k <= CORE_ITEM_ORDER; k++)
+		if (ld->counts[k] != want[k])
+			ok = fail(ld, "engine.snapshot_chunks holds " INT64_FORMAT " %s, engine.snapshots announces " INT64_FORMAT,
+					  ld->counts[k], names[k], want[k]);
+	return ok;
+}
+
+typedef struct first_failure
+{
+	char		text[200];
+} first_failure;
+
+static void
+note_failure(void *ctx, const char *check, bool ok, const char *detail)
+{
+	first_failure *f = ctx;
+
+	if (!ok && f->text[0] == '\0')
+		snprintf(f->text, sizeof(f->text), "invariant check \"%s\" failed: %s", check,
+				 detail ? detail : "(no detail)");
+}
+
 const char *
-snapshot_load(core_engine *c, const snapshot_meta *meta)
+snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn progress, void *arg)
 {
 	static char why[256];
-	snapshot_loader ld;
+	core_limits limits = core_get_limits(c);
+	core_restore_check rc;
+	void	   *scratch;
 	const char *err = NULL;
 	core_counters k;
 	char		hex[33];
-	MemoryContext cxt;
-	MemoryContext old;
+	first_failure ff;
 
-	if (meta->format != SNAPSHOT_FORMAT)
+	why[0] = '\0';
+	if (meta->format != SNAPSHOT_FORMAT_ROWS && meta->format != SNAPSHOT_FORMAT_CHUNKS)
 	{
-		snprintf(why, sizeof(why), "format %d is not one this library reads (%d)",
-				 meta->format, SNAPSHOT_FORMAT);
+		snprintf(why, sizeof(why), "format %d is not one this library reads (%d or %d)",
+				 meta->format, SNAPSHOT_FORMAT_ROWS, SNAPSHOT_FORMAT_CHUNKS);
 		return why;
 	}
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "engine snapshot load",
-								ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
+	scratch = MemoryContextAllocHuge(CurrentMemoryContext, core_restore_check_size(&limits));
+	if (meta->format == SNAPSHOT_FORMAT_ROWS)
+		err = snapshot_load_rows(c, meta, &rc, scratch);
+	else
+	{
+		chunk_loader ld;
 
-	memset(&ld, 0, sizeof(ld));
-	ld.seq = meta->seq;
-	why[0] = '\0';
-
-#define RESTORE_ALL(type, fn) \
-	for (int64 i = 0; i < ld.expected && err == NULL; i++) \
-		err = fn(c, (const type *) ((char *) ld.items + i * sizeof(type)))
-
-	if (!load_table(&ld, "snapshot_assets", 5, sizeof(core_asset_info), meta->assets, read_asset))
-		goto failed;
-	RESTORE_ALL(core_asset_info, core_restore_asset);
-	if (err)
-		goto restore_failed;
-	if (!load_table(&ld, "snapshot_symbols", 12, sizeof(core_symbol_info), meta->symbols, read_symbol))
-		goto failed;
-	RESTORE_ALL(core_symbol_info, core_restore_symbol);
-	if (err)
-		goto restore_failed;
-	if (!load_table(&ld, "snapshot_balances", 6, sizeof(core_balance_info), meta->balances, read_balance))
-		goto failed;
-	RESTORE_ALL(core_balance_info, core_restore_balance);
-	if (err)
-		goto restore_failed;
-	if (!load_table(&ld, "snapshot_orders", 17, sizeof(core_order_info), meta->orders, read_order))
-		goto failed;
-	RESTORE_ALL(core_order_info, core_restore_order);
-	if (err)
-		goto restore_failed;
-#undef RESTORE_ALL
-
-	memset(&k, 0, sizeof(k));
-	k.seq = meta->seq;
-	k.next_order_id = meta->next_order_id;
-	k.next_trade_id = meta->next_trade_id;
-	k.assets = (uint32) meta->assets;
-	k.symbols = (uint32) meta->symbols;
-	k.accounts = (uint32) meta->accounts;
-	k.balances = (uint32) meta->balances;
-	k.orders = (uint32) meta->orders;
-	err = core_restore_finish(c, &k);
-	if (err)
-		goto restore_failed;
+		memset(&ld, 0, sizeof(ld));
+		ld.c = c;
+		ld.meta = meta;
+		ld.rc = &rc;
+		ld.scratch = scratch;
+		ld.why = why;
+		ld.why_len = sizeof(why);
+		if (!load_chunks(&ld, progress, arg))
+			err = why;
+		else if (!ld.checking)
+			core_restore_check_begin(c, &rc, scratch);
+	}
+	if (err == NULL)
+		err = core_restore_check_finish(c, &rc);
+	pfree(scratch);
+	if (err == NULL)
+	{
+		memset(&k, 0, sizeof(k));
+		k.seq = meta->seq;
+		k.next_order_id = meta->next_order_id;
+		k.next_trade_id = meta->next_trade_id;
+		k.assets = (uint32) meta->assets;
+		k.symbols = (uint32) meta->symbols;
+		k.accounts = (uint32) meta->accounts;
+		k.balances = (uint32) meta->balances;
+		k.orders = (uint32) meta->orders;
+		err = core_restore_finish(c, &k);
+	}
+	memset(&ff, 0, sizeof(ff));
+	if (err == NULL && !core_verify_global(c, note_failure, &ff))
+		err = ff.text;
+	if (err != NULL)
+	{
+		if (err != why)
+			strlcpy(why, err, sizeof(why));
+		return why;
+	}
 	core_digest_hex(core_state_digest(c), hex);
 	if (strcmp(hex, meta->digest) != 0)
+	{
 		snprintf(why, sizeof(why), "state digest %s differs from the recorded %s", hex, meta->digest);
-	goto done;
-
-restore_failed:
-	snprintf(why, sizeof(why), "%s", err);
-	goto done;
-failed:
-	snprintf(why, sizeof(why), "%s", ld.why);
-done:
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	return why[0] ? why : NULL;
+		return why;
+	}
+	return NULL;
 }
 
 /*
- * The snapshots recovery may start from, newest first (at most max).
- * Inside the caller's transaction; the array is palloc'd.
+ * The snapshots recovery may start from, newest first.  Inside the
+ * caller's transaction; the array is palloc'd.
  */
 int
 snapshot_list(snapshot_meta **out)

@@ -410,7 +410,7 @@ worker_main(Datum arg pg_attribute_unused())
 		if (ShutdownRequestPending)
 		{
 			/* Between batches: everything applied is committed. */
-			checkpoint_take(c, "shutdown");
+			checkpoint_shutdown(c);
 			proc_exit(1);
 		}
 		handle_signals();
@@ -418,8 +418,7 @@ worker_main(Datum arg pg_attribute_unused())
 		n = slots_take(taken);
 		if (n > 0)
 			batch_run(c, taken, n, ext_oid, &last_ts);
-		if ((why = checkpoint_due(c)) != NULL)
-			checkpoint_take(c, why);
+		checkpoint_between_batches(c);
 		if (n > 0)
 			continue;
 

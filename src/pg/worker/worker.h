@@ -1,14 +1,17 @@
 /*
- * worker.h — the engine worker's own files (src/pg/worker/): the main loop
- * (worker.c), its database session (session.c: connecting, the settings it
- * pins), one batch (batch.c), duplicate detection (dedup.c), the journal
+ * worker.h — the engine's own processes (src/pg/worker/): the worker's main
+ * loop (worker.c), its database session (session.c: connecting, the settings
+ * it pins), one batch (batch.c), duplicate detection (dedup.c), the journal
  * writers (journal.c), the notification after a batch (events.c), the
- * manifest of its tables (manifest.c), recovery (recovery.c), following the
- * primary on a standby (follower.c) and when to take a snapshot
- * (checkpoint.c; the rows are snapshot.h's).
+ * manifest of its tables (manifest.c), replaying the log (replay.c),
+ * recovery (recovery.c), following the primary on a standby (follower.c),
+ * when to take a snapshot and copies (checkpoint.c; the rows and the
+ * snapshot writer process are snapshot.h's), and the prewarm process
+ * (prewarm.c).
  *
  * Everything declared here runs only in the worker process, the only writer
- * of the engine state and of the engine tables.  Any ERROR ends the worker
+ * of the engine state and of the engine tables but for the snapshot tables
+ * and the log rows the snapshot writer prunes.  Any ERROR ends the worker
  * (exit code 1) and the next one rebuilds from what committed.
  */
 #ifndef ENGINE_PG_WORKER_H
@@ -18,9 +21,13 @@
 
 #include "datatype/timestamp.h"
 #include "fmgr.h"
+#include "access/skey.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #include "core.h"
 #include "slots.h"
+#include "status.h"
 
 /* ------------------------------------------------------------ worker.c */
 
@@ -28,15 +35,98 @@
 void		worker_init(void);
 PGDLLEXPORT void worker_main(Datum arg);
 
+/* ------------------------------------------------------------ prewarm.c */
+
+/* Register the prewarm worker (from _PG_init; only when preloading). */
+void		prewarm_init(void);
+PGDLLEXPORT void prewarm_main(Datum arg);
+
+/* ------------------------------------------------------------ ringscan.c */
+
+/*
+ * An index scan in key order whose heap pages come through a small ring of
+ * shared buffers (ringscan.c says why).  After ring_scan_next returns true,
+ * values/isnull hold the tuple's columns, valid until the next call.
+ */
+typedef struct ring_scan
+{
+	Relation	heap;
+	Snapshot	snapshot;
+	struct IndexScanDescData *scan;
+	struct BufferAccessStrategyData *strategy;
+	int			buffer;			/* Buffer */
+	int			natts;
+	Datum	   *values;
+	bool	   *isnull;
+} ring_scan;
+
+void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
+							ScanKey keys, int nkeys, Snapshot snap);
+bool		ring_scan_next(ring_scan *rs);
+void		ring_scan_end(ring_scan *rs);
+
+/* ------------------------------------------------------------ replay.c */
+
+/* A set of user ids (replay collects the users whose accounts changed). */
+typedef struct user_set
+{
+	uint64		n;
+	uint64		cap;			/* a power of two, or 0 */
+	int64	   *ids;
+	bool	   *used;
+} user_set;
+
+void		user_set_add(user_set *s, int64 user_id);
+void		user_set_free(user_set *s);
+
+typedef void (*replay_progress_fn) (void *arg, int64 replayed);
+
+typedef struct replay_options
+{
+	user_set   *touched;		/* NULL, or gets every user whose account changed */
+	replay_progress_fn progress;	/* NULL, or called every few 10k rows */
+	void	   *progress_arg;
+	bool		serving;		/* c is served (a follower): each record under the state lock */
+} replay_options;
+
+typedef struct replay_result
+{
+	int64		replayed;		/* rows applied */
+	TimestampTz last_ts;		/* the last one's timestamp (unchanged if none) */
+	/*
+	 * The first record applied whose capacity refusal was not yet compared
+	 * with the live outcome (0: none).  Kept up to date as replay goes, so
+	 * that after an ERROR out of replay_log the caller knows whether the
+	 * state may have diverged unseen.
+	 */
+	int64		unchecked_seq;
+	char		reason[ENGINE_DETAIL_MAX];	/* why it stopped, when it returns false */
+} replay_result;
+
+/*
+ * Apply every command_log row after core_seq(c), in seq order, up to the
+ * end of the log as this transaction sees it (the caller's transaction and
+ * active snapshot; SPI connected).  Returns true with c at the log's last
+ * seq, or false (and why) at the first row that is not the next one, is
+ * damaged, cannot be replayed by this release, or diverges for capacity —
+ * then c holds every row before it.  Memory does not grow with the log.
+ * With opt->serving each record is applied whole under the state lock, so
+ * readers see whole records only, and an ERROR out of it (a recovery
+ * conflict on a standby) leaves c at a whole record, *out up to date.
+ */
+bool		replay_log(core_engine *c, replay_options *opt, replay_result *out);
+
+/*
+ * Why the log rows from seq `first` on, in a payload format older than
+ * ENGINE_REPLAY_MIN_FORMAT, cannot be replayed: their seq range, the
+ * release that wrote them and the fix (SPI connected).
+ */
+void		replay_old_format_reason(int64 first, int format, char *reason, size_t len);
+
 /* ------------------------------------------------------------ recovery.c */
 
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
 bool		recovery_run(core_engine *c, TimestampTz *last_ts);
-
-/* Apply the log rows after core_seq(c) (see recovery.c); -1 on a bad row. */
-int64		recovery_replay_tail(core_engine *c, bool serving, int64 total,
-								 TimestampTz *last_ts, char *reason, size_t len);
-int64		recovery_unchecked_seq(void);
 
 /* ------------------------------------------------------------ follower.c */
 
@@ -64,13 +154,24 @@ bool		recovery_log_replayable(char *reason, size_t len);
 
 /*
  * Automatic snapshots never come closer together than this, whatever
- * engine.snapshot_every says (engine.snapshot() is not limited).
+ * engine.snapshot_every says; engine.snapshot() waits at least
+ * SNAPSHOT_EXPLICIT_GAP_MS after the previous snapshot ended (calls made
+ * meanwhile share the next one).
  */
 #define SNAPSHOT_MIN_GAP_MS 10000
+#define SNAPSHOT_EXPLICIT_GAP_MS 1000
 
+/* After recovery: the snapshot recovery started from is the newest. */
 void		checkpoint_init(void);
-const char *checkpoint_due(core_engine *c);
-void		checkpoint_take(core_engine *c, const char *why);
+
+/*
+ * Between batches: follow the snapshot writer, start a snapshot that is
+ * due (a copy of c and a writer), or copy c for readers who asked.
+ */
+void		checkpoint_between_batches(core_engine *c);
+
+/* SIGTERM, between batches: the shutdown snapshot, durable on return. */
+void		checkpoint_shutdown(core_engine *c);
 
 /* ------------------------------------------------------------ batch.c */
 
@@ -158,6 +259,13 @@ void		manifest_note_batch(const log_batch *lb, bool refdata);
 
 /* In a snapshot's transaction, after pruning: the log and snapshot tables again. */
 void		manifest_note_snapshot(void);
+
+/*
+ * The snapshot writer's halves of manifest_note_snapshot: in the
+ * transaction that wrote a snapshot, and in the one that pruned after it.
+ */
+void		manifest_note_snapshot_written(void);
+void		manifest_note_prune(void);
 
 /* ------------------------------------------------------------ session.c */
 
