@@ -544,6 +544,18 @@ sub log_bounds
 	return split /\|/, $r;
 }
 
+# How many log records the answered commands @$cmds made: one each, but a
+# cancel refused because its order is no longer resting consumes no seq
+# (doc/semantics.md, "Cancel and amend").
+sub sequenced_count
+{
+	my ($cmds) = @_;
+	my $refused = grep {
+		$_->{kind} eq 'cancel' && ($_->{status} // '') eq 'rejected' && ($_->{reason} // '') eq 'unknown_order'
+	} @$cmds;
+	return scalar(@$cmds) - $refused;
+}
+
 # Failing rows of engine.verify(), '' when all ok.
 sub verify_failures
 {

@@ -58,6 +58,7 @@ typedef struct order_spec
 void		order_spec_check(const order_spec *o);
 void		order_spec_encode(int64 user_id, const order_spec *o, const symbol_ref *ref,
 							  core_record *rec);
+int64		check_order_id(int64 order_id);	/* cancel.c */
 bool		find_own_order(int64 user_id, int64 order_id, TimestampTz deadline,
 						   core_order_info *o);
 

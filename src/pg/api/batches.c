@@ -320,15 +320,10 @@ engine_cancel_orders(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("an element of order_ids must not be null")));
-		if (DatumGetInt64(elems[i]) < 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid order_id " INT64_FORMAT, DatumGetInt64(elems[i])),
-					 errdetail("Order ids start at 1.")));
 		memset(&rec, 0, sizeof(rec));
 		rec.type = CORE_REC_CANCEL;
 		rec.u.cancel.user_id = user_id;
-		rec.u.cancel.order_id = DatumGetInt64(elems[i]);
+		rec.u.cancel.order_id = check_order_id(DatumGetInt64(elems[i]));
 		request_item_set(&items[i], &rec, 0, NULL);
 	}
 	error_context_stack = cb.previous;

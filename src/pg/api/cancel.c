@@ -50,19 +50,23 @@ find_own_order(int64 user_id, int64 order_id, TimestampTz deadline, core_order_i
 	return found;
 }
 
-static int64
-arg_order_id(FunctionCallInfo fcinfo, int n)
+/* An order id as an argument: ERROR 22023 unless it is 1 or more. */
+int64
+check_order_id(int64 order_id)
 {
-	int64		order_id;
-
-	arg_require(fcinfo, n, "order_id");
-	order_id = PG_GETARG_INT64(n);
 	if (order_id < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid order_id " INT64_FORMAT, order_id),
 				 errdetail("Order ids start at 1.")));
 	return order_id;
+}
+
+static int64
+arg_order_id(FunctionCallInfo fcinfo, int n)
+{
+	arg_require(fcinfo, n, "order_id");
+	return check_order_id(PG_GETARG_INT64(n));
 }
 
 /*

@@ -285,16 +285,7 @@ copy_for_readers(const core_engine *c)
 static void
 follower_signals(void)
 {
-	if (ConfigReloadPending)
-	{
-		const char *why;
-
-		ConfigReloadPending = false;
-		ProcessConfigFile(PGC_SIGHUP);
-		/* Pinned again, as the leader does (session.c). */
-		if ((why = session_pin_settings()) != NULL)
-			elog(ERROR, "engine: %s", why);
-	}
+	(void) session_reload_if_requested();
 	if (ShutdownRequestPending)
 		proc_exit(1);
 }

@@ -44,6 +44,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
@@ -184,6 +185,24 @@ session_pin_settings(void)
 						  PGC_SUSET, PGC_S_OVERRIDE, GUC_ACTION_SET, true, WARNING, false) <= 0)
 		return "the worker cannot pin its setting synchronous_commit (see the server log)";
 	return NULL;
+}
+
+/*
+ * A reload (SIGHUP) re-reads postgresql.conf, which resets what the file
+ * sets; the pinned settings are pinned again at once.
+ */
+bool
+session_reload_if_requested(void)
+{
+	const char *why;
+
+	if (!ConfigReloadPending)
+		return false;
+	ConfigReloadPending = false;
+	ProcessConfigFile(PGC_SIGHUP);
+	if ((why = session_pin_settings()) != NULL)
+		elog(ERROR, "engine: %s", why);
+	return true;
 }
 
 /* ------------------------------------------------------------ connecting */

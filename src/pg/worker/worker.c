@@ -78,16 +78,8 @@ worker_init(void)
 static void
 handle_signals(void)
 {
-	if (ConfigReloadPending)
-	{
-		const char *why;
-
-		ConfigReloadPending = false;
-		ProcessConfigFile(PGC_SIGHUP);
-		if ((why = session_pin_settings()) != NULL)
-			elog(ERROR, "engine: %s", why);
+	if (session_reload_if_requested())
 		elog(LOG, "engine: configuration reloaded: engine.max_open_orders = %d", engine_max_open_orders);
-	}
 	if (ShutdownRequestPending)
 		proc_exit(1);
 }

@@ -275,6 +275,9 @@ const char *session_connect(void);
 /* Pin the worker's own settings again (after a reload); NULL, or what failed. */
 const char *session_pin_settings(void);
 
+/* A pending SIGHUP: re-read postgresql.conf and pin the settings again (ERROR if that fails); false if none was pending. */
+bool		session_reload_if_requested(void);
+
 /* The worker is exiting: a failed connection's error goes into the status. */
 void		session_exiting(void);
 
