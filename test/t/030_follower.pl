@@ -211,9 +211,9 @@ sub thaw { kill 'CONT', follower_pid(); return }
 {
 	# Two snapshots: rows up to the older one are pruned and vacuumed now;
 	# the next snapshot prunes rows the follower has applied already.
-	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
+	SnapNode::snapshot_pruned($primary);
 	book($primary, 10, 'v1');
-	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
+	SnapNode::snapshot_pruned($primary);
 	$primary->safe_psql($DB, 'VACUUM engine.command_log');
 	EngineNode::wait_follower($primary, $standby);
 
@@ -240,7 +240,7 @@ sub thaw { kill 'CONT', follower_pid(); return }
 	my $logpos = -s $standby->logfile;
 	my $tries = freeze(1);
 	note("caught the follower inside its read after $tries tries");
-	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
+	SnapNode::snapshot_pruned($primary);
 	# A deposit of the load that began before the snapshot committed keeps
 	# the pruned rows (its xmin is older); VACUUM again until none is left
 	# "dead but not yet removable", so the rows the frozen follower may see
@@ -293,9 +293,9 @@ for my $later (1, 0)
 	my $st0 = SnapNode::status($standby);
 	freeze(0);
 	book($primary, 10, "p$later-1");
-	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
+	SnapNode::snapshot_pruned($primary);
 	book($primary, 10, "p$later-2");
-	$primary->safe_psql($DB, 'SELECT engine.snapshot()');
+	SnapNode::snapshot_pruned($primary);
 	book($primary, 10, "p$later-3") if $later;
 	my ($min) = $primary->safe_psql($DB, 'SELECT coalesce(min(seq), 0) FROM engine.command_log');
 	cmp_ok($min, '>', $st0->{applied_seq} + 1, "$label: the rows after the follower's seq are gone on the primary")

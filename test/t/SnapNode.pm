@@ -131,6 +131,20 @@ sub digest { return $_[0]->safe_psql($DB, 'SELECT engine.state_digest()') }
 
 sub last_seq { return $_[0]->safe_psql($DB, 'SELECT last_seq FROM engine.status()') }
 
+# engine.snapshot(), then wait for the prune the snapshot writer does after
+# it has answered: at most engine.snapshot_keep snapshots, and no log row
+# that the oldest kept one covers.  Returns the snapshot's seq.
+sub snapshot_pruned
+{
+	my ($node) = @_;
+	my $seq = $node->safe_psql($DB, 'SELECT engine.snapshot()');
+	$node->poll_query_until($DB, q{
+SELECT (SELECT count(*) FROM engine.snapshots) <= current_setting('engine.snapshot_keep')::int
+   AND coalesce((SELECT min(seq) FROM engine.command_log) > (SELECT min(seq) FROM engine.snapshots), true)})
+	  or die "the prune after snapshot $seq did not happen";
+	return $seq;
+}
+
 # Rows that belong to snapshot $seq: { snapshots => n, snapshot_orders => n, ... }
 sub snapshot_rows
 {
