@@ -32,6 +32,7 @@ int			engine_synchronous_commit = 0;	/* index into sync_commit_options */
 int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
+int			engine_snapshot_max_rate_kb = 16 * 1024;
 bool		engine_keep_log = false;
 int			engine_max_batch = 1000;
 int			engine_max_open_orders = ENGINE_MAX_OPEN_ORDERS_DEFAULT;
@@ -90,6 +91,18 @@ settings_init(void)
 							"Snapshots kept; older ones and the log they cover are pruned.",
 							NULL, &engine_snapshot_keep, 2, 1, 1000,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * The snapshot writer's pace, in kB of chunk data per second (as
+	 * pg_basebackup's --max-rate): its WAL goes through the same log as
+	 * every command's commit, so an unpaced writer slows the commits that
+	 * wait for a WAL flush behind it.  0: no limit.
+	 */
+	DefineCustomIntVariable("engine.snapshot_max_rate",
+							"Most snapshot data the snapshot writer writes per second.",
+							"0 means no limit. Snapshots taken at shutdown are never paced.",
+							&engine_snapshot_max_rate_kb, 16 * 1024, 0, INT_MAX,
+							PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 
 	/*
 	 * A batch request holds its commands in shared memory while it is in

@@ -38,6 +38,7 @@ extern int	engine_synchronous_commit;
 extern int	engine_snapshot_interval_s;
 extern int	engine_snapshot_every;
 extern int	engine_snapshot_keep;
+extern int	engine_snapshot_max_rate_kb;	/* kB/s; 0: unpaced */
 extern bool engine_keep_log;
 extern int	engine_max_batch;
 extern int	engine_max_open_orders;

@@ -50,6 +50,7 @@ typedef struct snapshot_job
 	int64		write_ms;		/* the writer's transaction, from start to flush */
 	int64		pruned;			/* log rows pruned after it committed */
 	bool		existed;		/* a snapshot of this seq was there already */
+	bool		unpaced;		/* the worker is stopping: write at full speed */
 	char		error[SNAPSHOT_JOB_TEXT_MAX];
 } snapshot_job;
 

@@ -257,6 +257,7 @@ set_up_job(snapshot_job *job, void *arg)
 	job->write_ms = 0;
 	job->pruned = 0;
 	job->existed = false;
+	job->unpaced = false;
 	job->error[0] = '\0';
 	a->id = job->id;
 }
@@ -400,6 +401,12 @@ checkpoint_between_batches(core_engine *c)
  * unless the newest snapshot already covers the state.  When this returns
  * the snapshot is durable.
  */
+static void
+unpace(snapshot_job *job, void *arg pg_attribute_unused())
+{
+	job->unpaced = true;
+}
+
 void
 checkpoint_shutdown(core_engine *c)
 {
@@ -407,6 +414,8 @@ checkpoint_shutdown(core_engine *c)
 
 	shadow_drop_claim();
 	shadow_job_update(cancel_queued, &cancelled);
+	/* A writer under way stops keeping to engine.snapshot_max_rate. */
+	shadow_job_update(unpace, NULL);
 	pgstat_report_activity(STATE_RUNNING, "engine: waiting for the snapshot writer to finish");
 	for (;;)
 	{

@@ -101,7 +101,14 @@ static uint32 kept_flags;		/* what this process last wrote or read */
 
 /* ------------------------------------------------------------ SQL */
 
-/* "SELECT EXISTS (SELECT FROM engine.t), ..." for the tables in mask. */
+/*
+ * "SELECT EXISTS (SELECT FROM engine.t), ..." for the tables in mask.  The
+ * log and the chunks are asked through their primary key's newest end
+ * instead: pruning deletes their oldest rows, and until VACUUM comes by, a
+ * sequential scan for a first row reads every page of them (a quarter of a
+ * second for a million pruned log rows) — at every start, after the
+ * shutdown snapshot's prune.
+ */
 static char *
 exists_sql(uint32 mask)
 {
@@ -111,10 +118,17 @@ exists_sql(uint32 mask)
 	appendStringInfoString(&q, "SELECT ");
 	for (int t = 0; t < MT_COUNT; t++)
 	{
-		if (mask & BIT(t))
-			appendStringInfo(&q, "%sEXISTS (SELECT FROM engine.%s)", t ? ", " : "", table_names[t]);
+		const char *sep = t ? ", " : "";
+
+		if (!(mask & BIT(t)))
+			appendStringInfo(&q, "%sfalse", sep);
+		else if (t == MT_COMMAND_LOG)
+			appendStringInfo(&q, "%s(SELECT pg_catalog.max(seq) FROM engine.command_log) IS NOT NULL", sep);
+		else if (t == MT_SNAPSHOT_CHUNKS)
+			appendStringInfo(&q, "%s(SELECT pg_catalog.max(snapshot_seq) FROM engine.snapshot_chunks) IS NOT NULL",
+							 sep);
 		else
-			appendStringInfo(&q, "%sfalse", t ? ", " : "");
+			appendStringInfo(&q, "%sEXISTS (SELECT FROM engine.%s)", sep, table_names[t]);
 	}
 	return q.data;
 }

@@ -47,7 +47,7 @@
 #include "snapshot.h"
 
 /* Chunk rows handed to table_multi_insert at a time. */
-#define BULK_BATCH_ROWS     256
+#define BULK_BATCH_ROWS     64
 
 /* One of the engine's tables, opened by name in the extension's schema. */
 Relation
@@ -85,8 +85,9 @@ typedef struct chunk_writer
 	uint8		buf[SNAPSHOT_CHUNK_BYTES];
 
 	int64		written;		/* items in chunks handed to the table */
+	int64		bytes;			/* their chunks' data bytes */
 	core_counters counters;
-	snapshot_progress_fn progress;
+	snapshot_write_progress_fn progress;
 	void	   *progress_arg;
 } chunk_writer;
 
@@ -109,7 +110,7 @@ flush_rows(chunk_writer *w)
 	w->nused = 0;
 	MemoryContextReset(w->rowcxt);
 	if (w->progress)
-		w->progress(w->progress_arg, w->written);
+		w->progress(w->progress_arg, w->written, w->bytes);
 	CHECK_FOR_INTERRUPTS();
 }
 
@@ -145,6 +146,7 @@ end_chunk(chunk_writer *w)
 	w->nused++;
 	w->chunks++;
 	w->written += w->items;
+	w->bytes += w->len;
 	w->first += w->items;
 	w->items = 0;
 	w->len = 0;
@@ -206,7 +208,7 @@ snapshot_exists(int64 seq)
 }
 
 bool
-snapshot_write_chunks(const core_engine *c, snapshot_progress_fn progress, void *arg,
+snapshot_write_chunks(const core_engine *c, snapshot_write_progress_fn progress, void *arg,
 					  snapshot_summary *out)
 {
 	chunk_writer *w;
@@ -276,7 +278,7 @@ snapshot_write_row(const snapshot_summary *sum, TimestampTz taken_at)
 }
 
 int64
-snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_progress_fn progress, void *arg)
+snapshot_write(const core_engine *c, TimestampTz taken_at, snapshot_write_progress_fn progress, void *arg)
 {
 	snapshot_summary sum;
 

@@ -49,8 +49,14 @@ typedef struct snapshot_meta
 	int64		orders;
 } snapshot_meta;
 
-/* Called after each batch of chunk rows with the items written so far. */
+/* Called during a load with the items restored so far. */
 typedef void (*snapshot_progress_fn) (void *arg, int64 items_written);
+
+/*
+ * Called during a write after each batch of chunk rows handed to the table,
+ * with the items and the bytes of chunk data written so far.
+ */
+typedef void (*snapshot_write_progress_fn) (void *arg, int64 items_written, int64 bytes_written);
 
 /*
  * Write the state c as snapshot number core_seq(c), inside the caller's
@@ -59,7 +65,7 @@ typedef void (*snapshot_progress_fn) (void *arg, int64 items_written);
  * (assets + symbols + balances + orders), 0 if it existed.
  */
 extern int64 snapshot_write(const core_engine *c, TimestampTz taken_at,
-							snapshot_progress_fn progress, void *arg);
+							snapshot_write_progress_fn progress, void *arg);
 
 /*
  * snapshot_write in two steps, so that the writer can let go of the copy
@@ -74,7 +80,7 @@ typedef struct snapshot_summary
 	char		digest[33];
 } snapshot_summary;
 
-extern bool snapshot_write_chunks(const core_engine *c, snapshot_progress_fn progress, void *arg,
+extern bool snapshot_write_chunks(const core_engine *c, snapshot_write_progress_fn progress, void *arg,
 								  snapshot_summary *out);
 extern void snapshot_write_row(const snapshot_summary *sum, TimestampTz taken_at);
 

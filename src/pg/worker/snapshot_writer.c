@@ -34,7 +34,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -118,9 +120,54 @@ note_progress(snapshot_job *job, void *arg)
 	job->items_written = *(int64 *) arg;
 }
 
-/* Progress in the job (engine.status()) and every few seconds in the log. */
+/*
+ * Keep to engine.snapshot_max_rate: wait until the bytes written so far are
+ * no more than the rate allows since the write began.  The wait is cut into
+ * latch waits of at most a second, so that SIGTERM is seen at once, and a
+ * reloaded rate (0: no limit) or a worker that is stopping and waits for
+ * this snapshot (job->unpaced) ends the wait within a second.
+ */
 static void
-progress(void *arg pg_attribute_unused(), int64 items)
+pace(int64 bytes)
+{
+	static TimestampTz began = 0;
+
+	if (began == 0)
+		began = GetCurrentTimestamp();
+	for (;;)
+	{
+		snapshot_job job;
+		int64		due_ms;
+		int64		spent_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (engine_snapshot_max_rate_kb <= 0)
+			return;
+		shadow_job_get(&job);
+		if (job.unpaced)
+			return;				/* the worker is stopping and waits for us */
+		/* bytes / (rate kB/s) seconds, in ms */
+		due_ms = bytes * 1000 / ((int64) engine_snapshot_max_rate_kb * 1024);
+		spent_ms = (GetCurrentTimestamp() - began) / 1000;
+		if (due_ms <= spent_ms)
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 (long) Min(due_ms - spent_ms, 1000), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * Progress in the job (engine.status()) and every few seconds in the log,
+ * and the writer's pace.
+ */
+static void
+progress(void *arg pg_attribute_unused(), int64 items, int64 bytes)
 {
 	static TimestampTz logged = 0;
 	snapshot_job job;
@@ -135,6 +182,7 @@ progress(void *arg pg_attribute_unused(), int64 items)
 		elog(LOG, "engine: writing the snapshot at seq " INT64_FORMAT ": " INT64_FORMAT " of " INT64_FORMAT " items",
 			 job.seq, items, job.items_total);
 	}
+	pace(bytes);
 }
 
 static void
@@ -188,6 +236,7 @@ snapshot_writer_main(Datum arg)
 	int			usecs;
 
 	pqsignal(SIGTERM, die);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	BackgroundWorkerUnblockSignals();
 
 	memset(&a, 0, sizeof(a));

@@ -374,6 +374,7 @@ worker_main(Datum arg pg_attribute_unused())
 	ext_oid = wait_for_extension();
 	wait_for_restore();
 
+	recovery_map_arena();
 	c = ready_begin_recovery();
 	pgstat_report_activity(STATE_RUNNING, "engine: recovering");
 	if (RecoveryInProgress())

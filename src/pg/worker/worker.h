@@ -125,6 +125,9 @@ void		replay_old_format_reason(int64 first, int format, char *reason, size_t len
 
 /* ------------------------------------------------------------ recovery.c */
 
+/* Map the arena into this process before the core is laid out in it. */
+void		recovery_map_arena(void);
+
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
 bool		recovery_run(core_engine *c, TimestampTz *last_ts);
 
