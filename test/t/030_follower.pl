@@ -262,7 +262,9 @@ sub thaw { kill 'CONT', follower_pid(); return }
 	# Whether WAL replay of the removal meets the frozen read in time to
 	# conflict is up to the scheduler; what must hold either way is below.
 	thaw();
-	$load->signal('INT');
+	# TERM, not INT: a shell that runs the suite in the background starts
+	# it with SIGINT ignored, and pgbench inherits that.
+	$load->signal('TERM');
 	$load->finish;
 	unlike($err, qr/ERROR|aborted/, 'the load on the primary ran without an error until stopped');
 	my $seq = EngineNode::wait_follower($primary, $standby);
