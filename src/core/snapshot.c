@@ -98,7 +98,7 @@ core_restore_symbol(core_engine *c, const core_symbol_info *s)
  * starts loading: enough to cover a cache miss with the work of the items
  * in between, few enough that the lines are still there when used.
  */
-#define RESTORE_AHEAD 8
+#define RESTORE_AHEAD 16
 
 /* Digits of the radix sort that orders the restored orders for linking. */
 #define LINK_RADIX_BITS 11
