@@ -814,9 +814,9 @@ const char *core_restore_finish(core_engine *c, const core_counters *k);
  * back and links every order into its user's list (in order-id order, by
  * a radix sort in the scratch memory).  A restore that stops with an error
  * before the finish leaves an unusable state, as any refused restore does.
- * scratch is caller memory of core_restore_check_size() bytes (its
- * contents do not matter, no alignment beyond malloc's is needed: 8 bytes),
- * kept until the finish.
+ * scratch is caller memory of core_restore_check_size() bytes (any
+ * contents, 8-byte aligned as malloc and palloc give it: about 16 B per
+ * balance slot and 24 B per order of the limits), kept until the finish.
  */
 typedef struct core_restore_check
 {

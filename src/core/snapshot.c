@@ -6,6 +6,38 @@
  * replaying the log tail.  Restore checks every reference it is given and
  * answers with a reason instead of trusting the input, because snapshot
  * rows come from tables a superuser can edit.
+ *
+ * Two ways in, one result: item by item (core_restore_*; release 1.0's row
+ * snapshots and the tests) and in batches (core_restore_balances,
+ * core_restore_orders; format 2's loader), which run the same code per
+ * item and differ only in what they ask the memory for ahead of time.
+ *
+ * What a successful load proves, and by which check:
+ *   - The invariant checks (the checked restore, then core_verify_global)
+ *     prove the restored state is one the engine can run from: every
+ *     reference resolves, every order's lock is what its remainder needs,
+ *     frozen amounts equal the locks, the books are in priority order and
+ *     not crossed, the id index and the users' order lists agree with the
+ *     books, no balance is negative, and money is conserved.  They say
+ *     nothing about whether it is the state the snapshot's writer had.
+ *   - The digest check proves it is that state: the recorded digest is
+ *     core_state_digest of the writer's state.  The batch restore computes
+ *     the digest from the items as it restores them, and that equals
+ *     core_state_digest of the restored state because, once every item is
+ *     accepted, the restored state holds exactly the items' values in the
+ *     items' order: the counters are those core_restore_finish accepted
+ *     (the digest begins with the same ones, and core_restore_digest_end
+ *     compares them and the numbers of accounts, rows and orders hashed
+ *     with the state's); reference data is hashed from the state itself;
+ *     the fee account (which exists before any item) is hashed from the
+ *     state; every other account is hashed when its first row makes it,
+ *     so in creation order, with its rows as they come, which is the
+ *     state's order as long as each user's rows come together, in asset
+ *     order, each once, user 0's before anyone's (checked as they come;
+ *     otherwise the end falls back to core_state_digest of the state); and
+ *     the orders are hashed in the order the checked restore accepts, which
+ *     is book order, a level's price where (symbol, side, price) changes.
+ *     The core tests restore random states both ways and compare.
  */
 #include <string.h>
 
