@@ -423,17 +423,21 @@ static void
 link_orders(core_engine *c, core_restore_check *rc)
 {
 	uint64_t	n = rc->orders;
-	unsigned	ibits = bits_of(n - 1),
-				kbits = bits_of((uint64_t) rc->max_id - (uint64_t) rc->min_id),
-				abits = bits_of(c->account_cap);
+	unsigned	ibits,
+				kbits,
+				abits;
 	uint64_t   *key = (uint64_t *) rc->link_key;
 	uint64_t   *sorted;
 	account    *accounts = ACCOUNTS(c);
 	order_link *U = ORDER_LINKS(c);
-	uint64_t	imask = (UINT64_C(1) << ibits) - 1;
+	uint64_t	imask;
 
 	if (n == 0)
 		return;
+	ibits = bits_of(n - 1);
+	kbits = bits_of((uint64_t) rc->max_id - (uint64_t) rc->min_id);
+	abits = bits_of(c->account_cap);
+	imask = ibits == 0 ? 0 : UINT64_MAX >> (64 - ibits);
 	if (ibits + kbits + abits > 64)
 	{
 		for (uint64_t i = 0; i < n; i++)

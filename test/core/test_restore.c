@@ -572,3 +572,34 @@ TEST(restore_batch_digest_falls_back_when_counters_differ)
 	fx_walk_free(w);
 	fx_free(f);
 }
+
+/*
+ * Order ids far apart (a sort key of account, id and position would not
+ * fit 64 bits): the finish links each order by walking its user's list,
+ * to the same lists as the plain restore makes.
+ */
+TEST(restore_links_orders_in_id_order_when_ids_span_64_bits)
+{
+	fx		   *f = market();
+	fx_walk    *w = fx_walk_take(f);
+	core_limits l = roomy();
+	const char *err = NULL;
+	size_t		done;
+	core_digest d;
+	bool		canonical;
+	fx		   *plain,
+			   *batch;
+
+	for (int i = 0; i < w->no; i += 3)
+		w->o[i].order_id += INT64_C(1) << 62;
+	plain = fx_walk_restore(w, &l, &err);
+	CHECK(plain != NULL);
+	batch = restore_batches(w, &l, 32, &err, &done, &d, &canonical);
+	CHECK(batch != NULL);
+	if (plain && batch)
+		check_same(plain, batch);
+	fx_free(plain);
+	fx_free(batch);
+	fx_walk_free(w);
+	fx_free(f);
+}
