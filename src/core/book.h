@@ -86,14 +86,36 @@ book_find_order(const core_engine *c, int64_t order_id)
 	return NIL;
 }
 
+/*
+ * The id-hash bucket where an order with this id goes, or NULL when an
+ * order has it already: one probe for "absent, then insert".  The bucket
+ * stays valid until an order is indexed or unindexed.
+ */
+HOT_INLINE uint32_t *
+book_order_bucket_if_absent(core_engine *c, int64_t order_id)
+{
+	const order *orders = ORDERS(c);
+	uint32_t   *bucket = &ORDER_HASH(c)[(uint64_t) order_id & c->order_hmask];
+
+	for (uint32_t o = *bucket; o != NIL; o = orders[o].hnext)
+		if (orders[o].id == order_id)
+			return NULL;
+	return bucket;
+}
+
+/* Index order o in bucket, from book_order_bucket_if_absent of its id. */
+HOT_INLINE void
+book_index_order_at(core_engine *c, uint32_t o, uint32_t *bucket)
+{
+	ORDERS(c)[o].hnext = *bucket;
+	*bucket = o;
+}
+
 /* Order ids are sequential, so the low bits spread them perfectly. */
 HOT_INLINE void
 book_index_order(core_engine *c, uint32_t o)
 {
-	uint32_t   *bucket = &ORDER_HASH(c)[(uint64_t) ORDERS(c)[o].id & c->order_hmask];
-
-	ORDERS(c)[o].hnext = *bucket;
-	*bucket = o;
+	book_index_order_at(c, o, &ORDER_HASH(c)[(uint64_t) ORDERS(c)[o].id & c->order_hmask]);
 }
 
 HOT_INLINE void

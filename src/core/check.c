@@ -16,8 +16,6 @@
 
 #define VERIFY_ASSET_CHUNK 256	/* assets summed per pass over the balances */
 
-/* Tags hashed before a field added after release 1.0 (core.h, digest rule). */
-#define DIGEST_TAG_MIN_NOTIONAL UINT64_C(0x6d696e5f6e6f7431)	/* "min_not1" */
 
 typedef struct checker
 {
@@ -570,93 +568,75 @@ core_verify_accounts(const core_engine *c, const int64_t *user_ids, size_t n,
 
 /* ---------------------------------------------------------------- digest */
 
-typedef struct hasher
+void
+digest_counters(hasher *h, const core_counters *k)
 {
-	uint64_t	a;
-	uint64_t	b;
-} hasher;
-
-static void
-h_u64(hasher *h, uint64_t v)
-{
-	h->a = mix64(h->a ^ v);
-	h->b = mix64(h->b + v * UINT64_C(0x9e3779b97f4a7c15) + (h->a >> 7));
+	h_u64(h, (uint64_t) k->seq);
+	h_u64(h, (uint64_t) k->next_order_id);
+	h_u64(h, (uint64_t) k->next_trade_id);
+	h_u64(h, k->assets);
+	h_u64(h, k->symbols);
+	h_u64(h, k->accounts);
+	h_u64(h, k->balances);
+	h_u64(h, k->orders);
 }
 
-static void
-h_text(hasher *h, const char *s, size_t max)
+void
+digest_refdata(hasher *h, const core_engine *c)
 {
-	size_t		n = strnlen(s, max);
-
-	h_u64(h, n);
-	for (size_t i = 0; i < n; i += 8)
-	{
-		uint64_t	w = 0;
-
-		for (size_t j = 0; j < 8 && i + j < n; j++)
-			w |= (uint64_t) (uint8_t) s[i + j] << (8 * j);
-		h_u64(h, w);
-	}
-}
-
-core_digest
-core_state_digest(const core_engine *c)
-{
-	hasher		h = {UINT64_C(0x656e67696e650001), UINT64_C(0x6469676573740001)};
-	const balance *rows = BALANCES(c);
-	const level *L = LEVELS(c);
-	const order *orders = ORDERS(c);
-	core_digest d;
-
-	h_u64(&h, (uint64_t) c->seq);
-	h_u64(&h, (uint64_t) c->next_order_id);
-	h_u64(&h, (uint64_t) c->next_trade_id);
-	h_u64(&h, c->nassets);
-	h_u64(&h, c->nsymbols);
-	h_u64(&h, c->naccounts);
-	h_u64(&h, c->nbalances);
-	h_u64(&h, c->norders);
-
 	for (uint32_t id = 1; id <= c->nassets; id++)
 	{
 		const asset *a = &ASSETS(c)[id];
 
-		h_text(&h, a->code, CORE_ASSET_CODE_MAX);
-		h_u64(&h, a->decimals);
-		h_u64(&h, (uint64_t) a->supply);
+		h_text(h, a->code, CORE_ASSET_CODE_MAX);
+		h_u64(h, a->decimals);
+		h_u64(h, (uint64_t) a->supply);
 	}
 	for (uint32_t id = 1; id <= c->nsymbols; id++)
 	{
 		const symbol *s = &SYMBOLS(c)[id];
 
-		h_text(&h, s->name, CORE_SYMBOL_NAME_MAX);
-		h_u64(&h, s->base);
-		h_u64(&h, s->quote);
-		h_u64(&h, (uint64_t) s->tick);
-		h_u64(&h, (uint64_t) s->lot);
-		h_u64(&h, (uint64_t) s->min_qty);
-		h_u64(&h, (uint64_t) (uint32_t) s->maker_ppm);
-		h_u64(&h, (uint64_t) (uint32_t) s->taker_ppm);
-		h_u64(&h, s->status);
+		h_text(h, s->name, CORE_SYMBOL_NAME_MAX);
+		h_u64(h, s->base);
+		h_u64(h, s->quote);
+		h_u64(h, (uint64_t) s->tick);
+		h_u64(h, (uint64_t) s->lot);
+		h_u64(h, (uint64_t) s->min_qty);
+		h_u64(h, (uint64_t) (uint32_t) s->maker_ppm);
+		h_u64(h, (uint64_t) (uint32_t) s->taker_ppm);
+		h_u64(h, s->status);
 		/* Added after 1.0: hashed only when set (core.h, digest rule). */
 		if (s->min_notional != 0)
 		{
-			h_u64(&h, DIGEST_TAG_MIN_NOTIONAL);
-			h_u64(&h, (uint64_t) s->min_notional);
+			h_u64(h, DIGEST_TAG_MIN_NOTIONAL);
+			h_u64(h, (uint64_t) s->min_notional);
 		}
 	}
-	for (uint32_t a = 1; a <= c->naccounts; a++)
-	{
-		const account *acct = account_seq(c, a);
+}
 
-		h_u64(&h, (uint64_t) acct->user_id);
-		for (uint32_t b = acct->balances; b != NIL; b = rows[b].next)
-		{
-			h_u64(&h, rows[b].asset);
-			h_u64(&h, (uint64_t) rows[b].available);
-			h_u64(&h, (uint64_t) rows[b].frozen);
-		}
-	}
+void
+digest_account(hasher *h, const core_engine *c, uint32_t acct)
+{
+	const balance *rows = BALANCES(c);
+
+	h_u64(h, (uint64_t) ACCOUNTS(c)[acct].user_id);
+	for (uint32_t b = ACCOUNTS(c)[acct].balances; b != NIL; b = rows[b].next)
+		digest_row(h, rows[b].asset, rows[b].available, rows[b].frozen);
+}
+
+core_digest
+core_state_digest(const core_engine *c)
+{
+	hasher		h = HASHER_INIT;
+	const level *L = LEVELS(c);
+	const order *orders = ORDERS(c);
+	core_counters k = core_get_counters(c);
+	core_digest d;
+
+	digest_counters(&h, &k);
+	digest_refdata(&h, c);
+	for (uint32_t a = 1; a <= c->naccounts; a++)
+		digest_account(&h, c, ACCOUNT_SEQ(c)[a]);
 	for (uint32_t id = 1; id <= c->nsymbols; id++)
 		for (int side = 0; side < 2; side++)
 			for (uint32_t l = SYMBOLS(c)[id].sides[side].best; l != NIL; l = L[l].next)
@@ -667,18 +647,11 @@ core_state_digest(const core_engine *c)
 					const order *ord = &orders[o];
 					const order_cold *oc = &ORDER_COLD(c)[o];
 
-					h_u64(&h, (uint64_t) ord->id);
-					h_u64(&h, (uint64_t) ord->user_id);
-					h_u64(&h, (uint64_t) ord->remaining);
-					h_u64(&h, (uint64_t) oc->filled);
-					h_u64(&h, (uint64_t) oc->locked);
-					h_u64(&h, (uint64_t) oc->created_ts);
-					h_u64(&h, (uint64_t) oc->queued_seq);
-					h_u64(&h, (uint64_t) (oc->notional >> 64));
-					h_u64(&h, (uint64_t) oc->notional);
-					h_u64(&h, (uint64_t) ord->stp << 8 | (uint64_t) ord->post_only);
-					h_text(&h, ord->has_client_id ? ORDER_TEXT(c)[o].client_order_id : "",
-						   CORE_CLIENT_ID_MAX);
+					digest_order(&h, ord->id, ord->user_id, ord->remaining, oc->filled,
+								 oc->locked, oc->created_ts, oc->queued_seq,
+								 (uint64_t) (oc->notional >> 64), (uint64_t) oc->notional,
+								 ord->stp, ord->post_only,
+								 ord->has_client_id ? ORDER_TEXT(c)[o].client_order_id : "");
 				}
 			}
 	d.hi = h.a;

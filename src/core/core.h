@@ -799,19 +799,34 @@ const char *core_restore_finish(core_engine *c, const core_counters *k);
  * A restore that checks invariants while it runs (recovery's check of a
  * snapshot, instead of a core_verify afterwards): restore assets, symbols
  * and balances as above, then core_restore_check_begin, then every order
- * through core_restore_order_checked, then core_restore_check_finish, then
- * core_restore_finish.  On top of core_restore_order's own checks it
- * refuses an order whose lock is not what its remainder needs, orders out
- * of book order (by symbol, bids then asks, best level first, each level
- * in queued_seq order, as core_walk gives them), and at the finish any
- * balance whose frozen amount is not the sum of its orders' locks.  With
- * core_verify_global afterwards, that is every check of core_verify.
- * scratch is caller memory of core_restore_check_size() bytes (its
- * contents do not matter), kept until the finish.
+ * through core_restore_order_checked (or core_restore_orders), then
+ * core_restore_check_finish, then core_restore_finish.  On top of
+ * core_restore_order's own checks it refuses an order whose lock is not
+ * what its remainder needs, orders out of book order (by symbol, bids then
+ * asks, best level first, each level in queued_seq order, as core_walk
+ * gives them), and at the finish any balance whose frozen amount is not
+ * the sum of its orders' locks.  With core_verify_global afterwards, that
+ * is every check of core_verify.
+ *
+ * Between the begin and the finish the state is in the making: the
+ * balances' frozen amounts count down the locks of the orders seen, and
+ * the users' order lists are empty; the finish puts the frozen amounts
+ * back and links every order into its user's list (in order-id order, by
+ * a radix sort in the scratch memory).  A restore that stops with an error
+ * before the finish leaves an unusable state, as any refused restore does.
+ * scratch is caller memory of core_restore_check_size() bytes (any
+ * contents, 8-byte aligned as malloc and palloc give it: about 16 B per
+ * balance slot and 24 B per order of the limits), kept until the finish.
  */
 typedef struct core_restore_check
 {
-	int64_t    *locks;			/* per balance slot: the locks seen so far */
+	int64_t    *frozen;			/* per balance slot: its frozen amount */
+	int64_t    *link_key;		/* per order restored: its id, then sort keys */
+	int64_t    *link_tmp;		/* the radix sort's second buffer */
+	uint32_t   *link_slot;		/* per order restored: its slot */
+	uint32_t   *link_acct;		/* and its account's slot */
+	int64_t		min_id;			/* least and greatest order id restored */
+	int64_t		max_id;
 	uint64_t	orders;			/* orders restored so far */
 	uint32_t	symbol;			/* the last order's place in book order */
 	uint8_t		side;
@@ -824,6 +839,57 @@ void		core_restore_check_begin(core_engine *c, core_restore_check *rc, void *scr
 const char *core_restore_order_checked(core_engine *c, core_restore_check *rc,
 									   const core_order_info *o);
 const char *core_restore_check_finish(core_engine *c, core_restore_check *rc);
+
+/*
+ * Batch restore: the same as one call per item, for a whole array of
+ * items at once (recovery hands over a chunk of a snapshot at a time), with
+ * the same checks, the same refusals and the same resulting state; it
+ * starts loading the memory item i + a few needs while it works on item i,
+ * so that the cache misses of consecutive items overlap.  Each returns NULL
+ * when all n items were restored, else the refusal text of the first item
+ * refused, and *done (may be NULL) is the number of items restored before
+ * it.  core_restore_balances is core_restore_balance on each item;
+ * core_restore_orders is core_restore_order_checked on each item.
+ *
+ * d (may be NULL in both) computes the state digest as the items go in:
+ * core_restore_digest_begin after the assets and symbols and before any
+ * balance, with the counters the restore will be finished with;
+ * core_restore_digest_end after core_restore_finish gives the digest of
+ * the restored state.  When the items come in walk order (every user's
+ * balances together, in asset-id order, the fee account's first), that is
+ * the hash chain fed with the items' values, at no cost of its own beyond
+ * the hashing; otherwise (canonical is then false: only a hand-made list of
+ * items does that, or a restore that did not pass every balance and order
+ * through d, or finished with other counters) it is core_state_digest of
+ * the restored state.
+ */
+#define CORE_HAS_RESTORE_BATCH 1
+
+typedef struct core_restore_digest
+{
+	uint64_t	a;				/* the hash chain so far */
+	uint64_t	b;
+	core_counters k;			/* the counters it began with */
+	uint32_t	accounts;		/* accounts, balances and orders hashed */
+	uint32_t	balances;
+	uint32_t	orders;
+	int64_t		user;			/* the user whose balances were hashed last */
+	uint32_t	asset;			/* and the asset of the last of them */
+	bool		fee_hashed;		/* the fee account (user 0) is hashed */
+	bool		orders_begun;
+	uint32_t	symbol;			/* the level hashed last */
+	uint8_t		side;
+	int64_t		price;
+	bool		canonical;		/* the chain is the digest (see above) */
+} core_restore_digest;
+
+void		core_restore_digest_begin(const core_engine *c, core_restore_digest *d,
+									  const core_counters *k);
+const char *core_restore_balances(core_engine *c, core_restore_digest *d,
+								  const core_balance_info *b, size_t n, size_t *done);
+const char *core_restore_orders(core_engine *c, core_restore_check *rc, core_restore_digest *d,
+								const core_order_info *o, size_t n, size_t *done);
+core_digest core_restore_digest_end(const core_engine *c, core_restore_digest *d);
 
 /* ---------------------------------------------------------------------
  * Items as bytes: the snapshot format (format 2 in engine.snapshots)

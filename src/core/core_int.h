@@ -14,6 +14,8 @@
 #ifndef ENGINE_CORE_INT_H
 #define ENGINE_CORE_INT_H
 
+#include <string.h>
+
 #include "core.h"
 
 #ifdef CORE_DEBUG
@@ -319,6 +321,71 @@ mix64(uint64_t x)
 	return x;
 }
 
+/* ---- the state digest's hash chain (check.c; snapshot.c's restore
+ * computes the same chain from the items it restores) ---- */
+typedef struct hasher
+{
+	uint64_t	a;
+	uint64_t	b;
+} hasher;
+
+#define HASHER_INIT {UINT64_C(0x656e67696e650001), UINT64_C(0x6469676573740001)}
+
+/* Tags hashed before a field added after release 1.0 (core.h, digest rule). */
+#define DIGEST_TAG_MIN_NOTIONAL UINT64_C(0x6d696e5f6e6f7431)	/* "min_not1" */
+
+static inline void
+h_u64(hasher *h, uint64_t v)
+{
+	h->a = mix64(h->a ^ v);
+	h->b = mix64(h->b + v * UINT64_C(0x9e3779b97f4a7c15) + (h->a >> 7));
+}
+
+/* A text of at most max bytes: its length, then 8 bytes a word, little-endian. */
+static inline void
+h_text(hasher *h, const char *s, size_t max)
+{
+	size_t		n = strnlen(s, max);
+
+	h_u64(h, n);
+	for (size_t i = 0; i < n; i += 8)
+	{
+		uint64_t	w = 0;
+
+		for (size_t j = 0; j < 8 && i + j < n; j++)
+			w |= (uint64_t) (uint8_t) s[i + j] << (8 * j);
+		h_u64(h, w);
+	}
+}
+
+/* One balance row of the digest's account part. */
+static inline void
+digest_row(hasher *h, uint32_t asset_id, int64_t available, int64_t frozen)
+{
+	h_u64(h, asset_id);
+	h_u64(h, (uint64_t) available);
+	h_u64(h, (uint64_t) frozen);
+}
+
+/* One resting order of the digest's book part (after its level's price). */
+static inline void
+digest_order(hasher *h, int64_t id, int64_t user_id, int64_t remaining, int64_t filled,
+			 int64_t locked, int64_t created_ts, int64_t queued_seq, uint64_t notional_hi,
+			 uint64_t notional_lo, uint8_t stp, bool post_only, const char *client_id)
+{
+	h_u64(h, (uint64_t) id);
+	h_u64(h, (uint64_t) user_id);
+	h_u64(h, (uint64_t) remaining);
+	h_u64(h, (uint64_t) filled);
+	h_u64(h, (uint64_t) locked);
+	h_u64(h, (uint64_t) created_ts);
+	h_u64(h, (uint64_t) queued_seq);
+	h_u64(h, notional_hi);
+	h_u64(h, notional_lo);
+	h_u64(h, (uint64_t) stp << 8 | (uint64_t) post_only);
+	h_text(h, client_id, CORE_CLIENT_ID_MAX);
+}
+
 uint32_t	hash_text(const char *s);
 int64_t		pow10_i64(unsigned n);
 exact_divisor exact_divisor_of(int64_t d);
@@ -590,6 +657,11 @@ bool		ladder_verify(const core_engine *c, const book_side *bs, uint32_t *npages,
 /* ---- books (book.c; the primitives that change them are in book.h) ---- */
 uint32_t	book_level_at(const core_engine *c, uint32_t sym, int side, int64_t price);
 void		order_to_info(const core_engine *c, uint32_t o, core_order_info *out);
+
+/* ---- the digest's parts in its order (check.c) ---- */
+void		digest_counters(hasher *h, const core_counters *k);
+void		digest_refdata(hasher *h, const core_engine *c);	/* assets, symbols */
+void		digest_account(hasher *h, const core_engine *c, uint32_t acct);	/* with its rows */
 
 /* ---- commands (match.c, funds in ledger.c, reference data in refdata.c) ---- */
 typedef struct apply_ctx

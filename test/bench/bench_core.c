@@ -53,7 +53,11 @@
  * figure is stable at that length).  Generation and setup are outside
  * replay() and never counted.
  *
+ * --restore: the snapshot load instead of the workloads (see "restore"
+ * below); -n is then the number of resting orders.
+ *
  * Usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [workloads]
+ *        bench_core --restore [-n orders] [-r runs] [--tsv file]
  *   workloads: comma-separated ids among a, b, c1k, c100k (default all).
  *   --tsv appends one tab-separated line per workload for bench_core.sh:
  *   id, commands, command-list hash, end digest, events per replay, CPU
@@ -1017,6 +1021,386 @@ bench_ir(workload *w, FILE *tsv)
 	free(e.mem);
 }
 
+/* ------------------------------------------------------------ restore */
+
+/*
+ * --restore: how fast a snapshot of format 2 loads in the core.  The state
+ * is make bench-recovery's (test/bench/gen_log.c's "build"): assets BTC,
+ * ETH (8 decimals) and USDT (6), symbols BTC_USDT and ETH_USDT (tick 0.01,
+ * lot 0.0001, fees 0.1 % / 0.2 %), RESTORE_ACCOUNTS users each funded with
+ * 100000 USDT, 10 BTC and 10 ETH, and RESTORE_ORDERS resting orders of
+ * 0.001, order i of user 1 + i % accounts with client_order_id "b<i>", on
+ * BTC_USDT when i / accounts is even, buys at 100.00 + (i / 2) % 5000 ticks
+ * and sells at 200.00 + (i / 2) % 5000 ticks, none crossing.  It is walked
+ * into encoded items (core_item_encode) once, untimed.  A timed run goes
+ * from the bytes to a checked, digested state, as the worker's loader does:
+ * decode every item, restore it (orders through the checked restore), the
+ * checks' finish, core_restore_finish, core_verify_global and the digest,
+ * into an arena created anew (core_create, untimed) before each run, whose
+ * pages and the checks' scratch memory were touched before.  A core with the batch restore
+ * (CORE_HAS_RESTORE_BATCH) gets the items in batches of RESTORE_BATCH, as
+ * the loader hands them over, and computes the digest as it restores; an
+ * older one gets them one by one and computes core_state_digest after.
+ * Every run must end with the digest of the original state.  Reported:
+ * items (assets, symbols, balances, orders) per second of the thread's CPU
+ * time, median of -r runs, and the same for wall time.
+ */
+#define RESTORE_ACCOUNTS	100000
+#define RESTORE_ORDERS		1000000
+#define RESTORE_BATCH		256
+#define RESTORE_TICK		10000	/* 0.01 USDT */
+#define RESTORE_QTY			100000	/* 0.001 BTC */
+
+#ifdef CORE_ITEM_MAX_BYTES
+
+typedef struct item_bytes
+{
+	uint8_t    *p;
+	size_t		len;
+	size_t		cap;
+	int64_t		n;
+} item_bytes;
+
+typedef struct walk_bytes
+{
+	core_counters k;
+	item_bytes	kind[CORE_ITEM_ORDER + 1];
+} walk_bytes;
+
+static void
+put_item(walk_bytes *wb, const core_item *it)
+{
+	item_bytes *b = &wb->kind[it->kind];
+
+	if (b->cap - b->len < CORE_ITEM_MAX_BYTES)
+	{
+		b->cap = b->cap ? 2 * b->cap : 1 << 20;
+		b->p = realloc(b->p, b->cap);
+		if (b->p == NULL)
+			die("out of memory");
+	}
+	b->len += core_item_encode(it, b->p + b->len);
+	b->n++;
+}
+
+static void
+wb_counters(void *ctx, const core_counters *k)
+{
+	((walk_bytes *) ctx)->k = *k;
+}
+
+static void
+wb_asset(void *ctx, const core_asset_info *a)
+{
+	core_item	it = {.kind = CORE_ITEM_ASSET};
+
+	it.u.asset = *a;
+	put_item(ctx, &it);
+}
+
+static void
+wb_symbol(void *ctx, const core_symbol_info *s)
+{
+	core_item	it = {.kind = CORE_ITEM_SYMBOL};
+
+	it.u.symbol = *s;
+	put_item(ctx, &it);
+}
+
+static void
+wb_balance(void *ctx, const core_balance_info *b)
+{
+	core_item	it = {.kind = CORE_ITEM_BALANCE};
+
+	it.u.balance = *b;
+	put_item(ctx, &it);
+}
+
+static void
+wb_order(void *ctx, const core_order_info *o)
+{
+	core_item	it = {.kind = CORE_ITEM_ORDER};
+
+	it.u.order = *o;
+	put_item(ctx, &it);
+}
+
+static void
+restore_apply(core_engine *c, core_record *r, int64_t *seq)
+{
+	core_result res;
+
+	r->ts = INT64_C(1700000000000000) + ++*seq * 10;
+	core_apply(c, r, NULL, NULL, &res);
+	if (res.status == CORE_ST_REJECTED)
+		die("restore: a build command was rejected");
+}
+
+/* The bench-recovery state, built through core_apply. */
+static void
+restore_build(engine *e, const core_limits *lim, int64_t accounts, int64_t orders)
+{
+	static const char *const codes[3] = {"BTC", "ETH", "USDT"};
+	static const int decimals[3] = {8, 8, 6};
+	int64_t		seq = 0;
+	core_record r;
+
+	engine_new(e, lim);
+	for (int a = 0; a < 3; a++)
+	{
+		memset(&r, 0, sizeof(r));
+		r.type = CORE_REC_CREATE_ASSET;
+		strcpy(r.u.create_asset.code, codes[a]);
+		r.u.create_asset.decimals = (uint8_t) decimals[a];
+		restore_apply(e->c, &r, &seq);
+	}
+	for (uint32_t sym = 1; sym <= 2; sym++)
+	{
+		memset(&r, 0, sizeof(r));
+		r.type = CORE_REC_CREATE_SYMBOL;
+		strcpy(r.u.create_symbol.name, sym == 1 ? "BTC_USDT" : "ETH_USDT");
+		r.u.create_symbol.base_asset = sym;
+		r.u.create_symbol.quote_asset = 3;
+		r.u.create_symbol.tick_size = RESTORE_TICK;
+		r.u.create_symbol.lot_size = 10000;
+		r.u.create_symbol.maker_fee_ppm = 1000;
+		r.u.create_symbol.taker_fee_ppm = 2000;
+		restore_apply(e->c, &r, &seq);
+	}
+	for (int64_t u = 1; u <= accounts; u++)
+		for (uint32_t a = 3; a >= 1; a--)
+		{
+			memset(&r, 0, sizeof(r));
+			r.type = CORE_REC_DEPOSIT;
+			r.u.funds.user_id = u;
+			r.u.funds.asset = a;
+			r.u.funds.amount = a == 3 ? INT64_C(100000000000) : INT64_C(1000000000);
+			restore_apply(e->c, &r, &seq);
+		}
+	for (int64_t i = 0; i < orders; i++)
+	{
+		int			side = (int) (i % 2);
+
+		memset(&r, 0, sizeof(r));
+		r.type = CORE_REC_PLACE;
+		r.u.place.user_id = 1 + i % accounts;
+		r.u.place.symbol = (i / accounts) % 2 == 0 ? 1 : 2;
+		r.u.place.side = (uint8_t) side;
+		r.u.place.tif = CORE_GTC;
+		r.u.place.qty = RESTORE_QTY;
+		r.u.place.price = ((side == 0 ? 10000 : 20000) + (i / 2) % 5000) * RESTORE_TICK;
+		snprintf(r.u.place.client_order_id, sizeof(r.u.place.client_order_id), "b%lld",
+				 (long long) i);
+		restore_apply(e->c, &r, &seq);
+	}
+}
+
+/* Decode one item of kind from *at, or die. */
+static void
+restore_decode(const item_bytes *b, uint8_t kind, size_t *at, core_item *it)
+{
+	size_t		n = core_item_decode(kind, b->p + *at, b->len - *at, it);
+
+	if (n == 0)
+		die("restore: an item does not decode");
+	*at += n;
+}
+
+static void
+restore_refused(const char *err)
+{
+	fprintf(stderr, "bench_core: restore refused: %s\n", err);
+	exit(1);
+}
+
+/* One timed load of wb into e (just created) with the checks' scratch. */
+static core_digest
+restore_run(const walk_bytes *wb, engine *e, void *scratch)
+{
+	core_restore_check rc;
+	core_item	it;
+	size_t		at;
+	const char *err = NULL;
+	core_digest d;
+
+#ifdef CORE_HAS_RESTORE_BATCH
+	static core_balance_info bal[RESTORE_BATCH];
+	static core_order_info ord[RESTORE_BATCH];
+	core_restore_digest dg;
+	int			n;
+#endif
+
+	at = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_ASSET].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_ASSET], CORE_ITEM_ASSET, &at, &it);
+		err = core_restore_asset(e->c, &it.u.asset);
+	}
+	at = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_SYMBOL].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_SYMBOL], CORE_ITEM_SYMBOL, &at, &it);
+		err = core_restore_symbol(e->c, &it.u.symbol);
+	}
+#ifdef CORE_HAS_RESTORE_BATCH
+	core_restore_digest_begin(e->c, &dg, &wb->k);
+	at = 0;
+	n = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_BALANCE].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_BALANCE], CORE_ITEM_BALANCE, &at, &it);
+		bal[n++] = it.u.balance;
+		if (n == RESTORE_BATCH || i + 1 == wb->kind[CORE_ITEM_BALANCE].n)
+		{
+			err = core_restore_balances(e->c, &dg, bal, (size_t) n, NULL);
+			n = 0;
+		}
+	}
+	if (!err)
+		core_restore_check_begin(e->c, &rc, scratch);
+	at = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_ORDER].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_ORDER], CORE_ITEM_ORDER, &at, &it);
+		ord[n++] = it.u.order;
+		if (n == RESTORE_BATCH || i + 1 == wb->kind[CORE_ITEM_ORDER].n)
+		{
+			err = core_restore_orders(e->c, &rc, &dg, ord, (size_t) n, NULL);
+			n = 0;
+		}
+	}
+#else
+	at = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_BALANCE].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_BALANCE], CORE_ITEM_BALANCE, &at, &it);
+		err = core_restore_balance(e->c, &it.u.balance);
+	}
+	if (!err)
+		core_restore_check_begin(e->c, &rc, scratch);
+	at = 0;
+	for (int64_t i = 0; i < wb->kind[CORE_ITEM_ORDER].n && !err; i++)
+	{
+		restore_decode(&wb->kind[CORE_ITEM_ORDER], CORE_ITEM_ORDER, &at, &it);
+		err = core_restore_order_checked(e->c, &rc, &it.u.order);
+	}
+#endif
+	if (!err)
+		err = core_restore_check_finish(e->c, &rc);
+	if (!err)
+		err = core_restore_finish(e->c, &wb->k);
+	if (!err && !core_verify_global(e->c, NULL, NULL))
+		err = "core_verify_global";
+	if (err)
+		restore_refused(err);
+#ifdef CORE_HAS_RESTORE_BATCH
+	d = core_restore_digest_end(e->c, &dg);
+#else
+	d = core_state_digest(e->c);
+#endif
+	return d;
+}
+
+static void
+bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
+{
+	core_limits lim = {
+		.max_assets = 16, .max_symbols = 16, .max_accounts = (uint32_t) accounts + 16,
+		.max_balances = 4 * ((uint32_t) accounts + 16),
+		.max_orders = (uint32_t) (orders + orders / 10 + 1000),
+	};
+	engine		src,
+				dst;
+	walk_bytes	wb;
+	core_walker w = {wb_counters, wb_asset, wb_symbol, wb_balance, wb_order};
+	core_digest want;
+	size_t		scratch_size = core_restore_check_size(&lim);
+	void	   *scratch = malloc(scratch_size);
+	double	   *cpu = malloc(sizeof(double) * (size_t) runs);
+	double	   *wall = malloc(sizeof(double) * (size_t) runs);
+	double		cpu_med,
+				wall_med;
+	int64_t		items;
+
+	if (scratch == NULL || cpu == NULL || wall == NULL)
+		die("out of memory");
+	memset(&wb, 0, sizeof(wb));
+	restore_build(&src, &lim, accounts, orders);
+	want = core_state_digest(src.c);
+	core_walk(src.c, &w, &wb);
+	free(src.mem);
+	items = wb.kind[1].n + wb.kind[2].n + wb.kind[3].n + wb.kind[4].n;
+	engine_new(&dst, &lim);
+	/* Touch every page now (not with zeros: see bench()). */
+	memset(dst.mem, 0x5a, dst.size);
+	memset(scratch, 0x5a, scratch_size);
+	for (int i = -1; i < runs; i++)		/* -1: warm-up */
+	{
+		uint64_t	c0,
+					c1,
+					t0,
+					t1;
+		core_digest d;
+
+		dst.c = core_create(dst.mem, dst.size, &lim);
+		if (dst.c == NULL)
+			die("core_create failed");
+		t0 = now_ns();
+		c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		d = restore_run(&wb, &dst, scratch);
+		c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		t1 = now_ns();
+		if (d.hi != want.hi || d.lo != want.lo)
+			die("restore: the restored state's digest differs from the original's");
+		if (i >= 0)
+		{
+			cpu[i] = (double) (c1 - c0) / 1e9;
+			wall[i] = (double) (t1 - t0) / 1e9;
+		}
+	}
+	qsort(cpu, (size_t) runs, sizeof(double), cmp_double);
+	qsort(wall, (size_t) runs, sizeof(double), cmp_double);
+	cpu_med = cpu[runs / 2];
+	wall_med = wall[runs / 2];
+	printf("restore: %lld items (%lld balances, %lld orders, %.1f MB of items)%s\n",
+		   (long long) items, (long long) wb.kind[3].n, (long long) wb.kind[4].n,
+		   (double) (wb.kind[1].len + wb.kind[2].len + wb.kind[3].len + wb.kind[4].len) / 1e6,
+#ifdef CORE_HAS_RESTORE_BATCH
+		   ", batch restore"
+#else
+		   ", item by item"
+#endif
+		);
+	printf("restore: %.3f M items/s of CPU (median of %d: %.3f s; min..max %.3f..%.3f s), %.3f M items/s of wall time\n",
+		   (double) items / cpu_med / 1e6, runs, cpu_med, cpu[0], cpu[runs - 1],
+		   (double) items / wall_med / 1e6);
+	if (tsv)
+	{
+		fprintf(tsv, "restore\t%lld\t%.6f\t%.6f\n", (long long) items, cpu_med, wall_med);
+		fflush(tsv);
+	}
+	for (int k = 1; k <= CORE_ITEM_ORDER; k++)
+		free(wb.kind[k].p);
+	free(dst.mem);
+	free(scratch);
+	free(cpu);
+	free(wall);
+}
+
+#else
+
+static void
+bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
+{
+	(void) accounts;
+	(void) orders;
+	(void) runs;
+	(void) tsv;
+	die("--restore: this core has no snapshot items (core_item_encode)");
+}
+
+#endif							/* CORE_ITEM_MAX_BYTES */
+
 /* ------------------------------------------------------------------ main */
 
 static workload *
@@ -1095,7 +1479,8 @@ listed(const char *list, const char *id)
 static void
 usage(void)
 {
-	die("usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [a,b,c1k,c100k]");
+	die("usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [a,b,c1k,c100k]\n"
+		"       bench_core --restore [-n orders] [-r runs] [--tsv file]");
 }
 
 int
@@ -1104,6 +1489,7 @@ main(int argc, char **argv)
 	int64_t		n = 1000000;
 	int			runs = BENCH_RUNS;
 	bool		ir = false;
+	bool		restore = false;
 	const char *only = "a,b,c1k,c100k";
 	const char *tsv_path = NULL;
 	FILE	   *tsv = NULL;
@@ -1120,6 +1506,8 @@ main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--ir") == 0)
 			ir = true;
+		else if (strcmp(argv[i], "--restore") == 0)
+			restore = true;
 		else if (strcmp(argv[i], "--tsv") == 0 && i + 1 < argc)
 			tsv_path = argv[++i];
 		else if (argv[i][0] != '-')
@@ -1129,6 +1517,16 @@ main(int argc, char **argv)
 	}
 	if (n < 2 || runs < 1)
 		usage();
+	if (restore)
+	{
+		if (tsv_path && (tsv = fopen(tsv_path, "a")) == NULL)
+			die("cannot open the --tsv file");
+		/* -n: resting orders, with a tenth as many accounts (the default: 1M and 100k) */
+		bench_restore(n >= 10 ? n / 10 : 1, n, runs, tsv);
+		if (tsv)
+			fclose(tsv);
+		return 0;
+	}
 	for (int k = 0; k < nw; k++)
 		any |= listed(only, w[k].id);
 	if (!any)

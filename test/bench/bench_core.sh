@@ -25,6 +25,11 @@
 #    depend on load) with --ir and BENCH_IR_N commands per workload.  Only
 #    replay() is counted (generation and setup are not), in two halves whose
 #    figures are printed beside the total to show it is stable.
+#    Before that, the restore part: the snapshot load of make bench-recovery's
+#    state, base and current alternating over rounds as above (items per
+#    CPU second, each process's median of its loads; the ratio is the median
+#    over rounds of the same round's ratio).  A base core without snapshot
+#    items (before format 2) has no restore figures.
 # 4. Prints the table and the ratios (current / base), the per-function
 #    profile of the current core on the swinging workload at 100k accounts,
 #    and writes build/bench/: bench_core.tsv (the table), bench_core.png
@@ -40,6 +45,11 @@
 #   BENCH_IR_N       commands under callgrind (default 400000: within 0.5 % of
 #                    the figure over 1M commands on every workload)
 #   BENCH_WORKLOADS  comma-separated among a,b,c1k,c100k (default all)
+#   BENCH_RESTORE=0  skip the restore part (snapshot load in the core, see
+#                    bench_core.c "restore": make bench-recovery's state, 1M
+#                    orders over 100k accounts; BENCH_RESTORE_N orders,
+#                    BENCH_RESTORE_ROUNDS rounds (4; QUICK: 2, at 200k orders)
+#                    x BENCH_RESTORE_RUNS loads (5) per process)
 #   CC_CORE, BENCH_CFLAGS  compiler and flags for both builds
 #
 # Needs gcc, git, valgrind and gnuplot (installed with apt-get when run as
@@ -55,6 +65,13 @@ else
 	N=${BENCH_N:-1000000}; ROUNDS=${BENCH_ROUNDS:-4}; RUNS=${BENCH_RUNS:-3}; IR_N=${BENCH_IR_N:-400000}
 fi
 WORKLOADS=${BENCH_WORKLOADS:-a,b,c1k,c100k}
+RESTORE=${BENCH_RESTORE:-1}
+RESTORE_RUNS=${BENCH_RESTORE_RUNS:-5}
+if [[ "${QUICK:-}" == 1 ]]; then
+	RESTORE_N=${BENCH_RESTORE_N:-200000}; RESTORE_ROUNDS=${BENCH_RESTORE_ROUNDS:-2}
+else
+	RESTORE_N=${BENCH_RESTORE_N:-1000000}; RESTORE_ROUNDS=${BENCH_RESTORE_ROUNDS:-4}
+fi
 CC_CORE=${CC_CORE:-gcc}
 BENCH_CFLAGS=${BENCH_CFLAGS:--std=gnu11 -Wall -Wextra -O2 -g -DNDEBUG}
 OUT=$ROOT/build/bench
@@ -123,6 +140,32 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		done
 	done
 done
+
+# ------------------------------------------------------------------ restore
+
+# The snapshot load in the core (bench_core --restore): RESTORE_ROUNDS
+# rounds, base and current back to back in alternating order, each process
+# building the state once and timing RESTORE_RUNS loads.
+RESTORE_OK=
+if [[ "$RESTORE" != 0 ]]; then
+	echo "bench-core: restore, $RESTORE_N resting orders, $RESTORE_ROUNDS rounds x $RESTORE_RUNS timed loads per build"
+	SECONDS=0
+	RESTORE_OK=1
+	for ((r = 1; r <= RESTORE_ROUNDS; r++)); do
+		if ((r % 2)); then order="base current"; else order="current base"; fi
+		for b in $order; do
+			if ! "$OUT/$b/bench_core" --restore -n "$RESTORE_N" -r "$RESTORE_RUNS" --tsv "$OUT/$b/restore.tsv" \
+				>>"$OUT/$b/restore.log" 2>&1; then
+				echo "bench-core: $b/bench_core --restore failed (see $OUT/$b/restore.log): no restore figures"
+				RESTORE_OK=
+				break 2
+			fi
+			tail -1 "$OUT/$b/restore.tsv" | awk -F'\t' -v r="$r/$RESTORE_ROUNDS" -v b="$b" '{
+				printf "  round %s  restore %-8s %7.3f M items/s of CPU (median of its loads)\n", r, b, $2 / $3 / 1e6 }'
+		done
+	done
+	echo "bench-core: restore took ${SECONDS} s"
+fi
 
 # ------------------------------------------------------------ instructions
 
@@ -252,6 +295,24 @@ for w in ${WORKLOADS//,/ }; do
 		echo "    note: base and current generated different command lists for $w (their cores behave differently): the ratio compares different work"
 	fi
 done
+if [[ -n "$RESTORE_OK" ]]; then
+	# items/s of each round's process; ratio: median over rounds of the same round's ratio
+	rb=$(awk -F'\t' '{ printf "%.4f\n", $2 / $3 / 1e6 }' "$OUT/base/restore.tsv")
+	rc=$(awk -F'\t' '{ printf "%.4f\n", $2 / $3 / 1e6 }' "$OUT/current/restore.tsv")
+	items=$(head -1 "$OUT/current/restore.tsv" | cut -f2)
+	read -r q q_lo q_hi < <(paste <(echo "$rc") <(echo "$rb") | awk '{ print $1 / $2 }' | sort -g |
+		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.2f %.2f %.2f\n", m, v[1], v[NR] }')
+	echo
+	echo "restore: make bench-recovery's state as $items snapshot items (assets, symbols, balances, orders),"
+	echo "         decode + restore + checks + digest into a fresh arena; M items per CPU second,"
+	echo "         median over $RESTORE_ROUNDS rounds of each process's median of $RESTORE_RUNS loads"
+	printf "%-27s %-12s %9s\n" "" base "$(median <<<"$rb") M"
+	printf "%-27s %-12s %9s\n" "" current "$(median <<<"$rc") M"
+	printf "%-27s %-12s %7s x (%s..%s)\n" "" "current/base" "$q" "$q_lo" "$q_hi"
+	printf "restore\tbase\t%s\nrestore\tcurrent\t%s\nrestore\tcurrent/base\t%s\t%s\t%s\n" \
+		"$(median <<<"$rb")" "$(median <<<"$rc")" "$q" "$q_lo" "$q_hi" >>"$TSV"
+fi
 echo
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 

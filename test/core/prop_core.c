@@ -27,10 +27,13 @@
  * state to check conservation (against its own deposit ledger) and every
  * lock (against its own sums), and round-trips the state through
  * core_walk / core_restore_* (in turn: the plain restore, the checked restore
- * of a snapshot through the items' bytes, and core_copy): the restored
- * engine must have the same digest
- * and, fed the next commands alongside the original, give the same results
- * and events; the run then goes on with the restored engine.
+ * of a snapshot through the items' bytes item by item, the same in batches
+ * of random sizes with the digest computed from the items, and core_copy):
+ * the restored engine must have the same digest (and the batch restore's
+ * digest from the items must be that digest), every user the same open
+ * orders in the same order, and, fed the next commands alongside the
+ * original, give the same results and events; the run then goes on with
+ * the restored engine.
  *
  * On the first failure a run stops and prints the seed, the seq and the
  * last commands as JSON, which is enough to replay them by hand.
@@ -261,6 +264,7 @@ typedef struct p_stats
 	int64_t		verifies;
 	int64_t		wide_notional;	/* resting orders seen with fills worth >= 2^64 */
 	int64_t		roundtrips;
+	int64_t		batch_roundtrips;	/* of them: in batches, digest from the items */
 	int64_t		dust_cancels;	/* makers canceled as dust */
 	int64_t		full_pool_fills;	/* gtc orders filled on arrival at a full pool */
 	int64_t		at_limit_fills;	/* gtc orders filled on arrival at the user's limit */
@@ -615,6 +619,141 @@ p_restore_items(const p_snap *s, const core_limits *lim, p_engine *e)
 	return err;
 }
 
+/*
+ * Restore s into a fresh engine the way recovery loads a snapshot of
+ * format 2: every item through its bytes, balances and orders in batches
+ * of random sizes (core_restore_balances / core_restore_orders) with the
+ * digest computed as they go, into *digest.  *canonical says whether that
+ * digest came from the items (a walk always should).
+ */
+static const char *
+p_restore_batch(const p_snap *s, const core_limits *lim, p_engine *e, p_rng *r,
+				core_digest *digest, bool *canonical)
+{
+	uint8_t		buf[CORE_ITEM_MAX_BYTES];
+	core_item	it,
+				back;
+	core_restore_check rc;
+	core_restore_digest dg;
+	void	   *scratch;
+	const char *err = NULL;
+	core_balance_info *bb = malloc(sizeof(*bb) * (size_t) (s->nb + 1));
+	core_order_info *oo = malloc(sizeof(*oo) * (size_t) (s->no + 1));
+
+	if (!p_engine_new(e, lim) || bb == NULL || oo == NULL)
+	{
+		free(bb);
+		free(oo);
+		return "core_create failed";
+	}
+	for (int i = 0; i < s->na && !err; i++)
+		err = core_restore_asset(e->c, &s->a[i]);
+	for (int i = 0; i < s->ns && !err; i++)
+		err = core_restore_symbol(e->c, &s->s[i]);
+	core_restore_digest_begin(e->c, &dg, &s->k);
+	for (int i = 0; i < s->nb && !err; i++)
+	{
+		it.kind = CORE_ITEM_BALANCE;
+		it.u.balance = s->b[i];
+		if (core_item_decode(CORE_ITEM_BALANCE, buf, core_item_encode(&it, buf), &back) == 0)
+			err = "a balance item does not decode";
+		bb[i] = back.u.balance;
+	}
+	for (int i = 0; i < s->no && !err; i++)
+	{
+		it.kind = CORE_ITEM_ORDER;
+		it.u.order = s->o[i];
+		if (core_item_decode(CORE_ITEM_ORDER, buf, core_item_encode(&it, buf), &back) == 0)
+			err = "an order item does not decode";
+		oo[i] = back.u.order;
+	}
+	for (int i = 0; i < s->nb && !err;)
+	{
+		size_t		n = (size_t) rng_range(r, 1, 300),
+					done = 0;
+
+		if (n > (size_t) (s->nb - i))
+			n = (size_t) (s->nb - i);
+		err = core_restore_balances(e->c, &dg, &bb[i], n, &done);
+		if (!err && done != n)
+			err = "core_restore_balances restored fewer items than it was given";
+		i += (int) n;
+	}
+	scratch = malloc(core_restore_check_size(lim));
+	if (!err)
+		core_restore_check_begin(e->c, &rc, scratch);
+	for (int i = 0; i < s->no && !err;)
+	{
+		size_t		n = (size_t) rng_range(r, 1, 300),
+					done = 0;
+
+		if (n > (size_t) (s->no - i))
+			n = (size_t) (s->no - i);
+		err = core_restore_orders(e->c, &rc, &dg, &oo[i], n, &done);
+		if (!err && done != n)
+			err = "core_restore_orders restored fewer items than it was given";
+		i += (int) n;
+	}
+	if (!err)
+		err = core_restore_check_finish(e->c, &rc);
+	free(scratch);
+	free(bb);
+	free(oo);
+	if (!err)
+		err = core_restore_finish(e->c, &s->k);
+	if (!err && !core_verify(e->c, NULL, NULL))
+		err = "core_verify refused a batch restore";
+	if (!err)
+	{
+		*digest = core_restore_digest_end(e->c, &dg);
+		*canonical = dg.canonical;
+	}
+	return err;
+}
+
+typedef struct p_ids
+{
+	int64_t		id[64];
+	int			n;
+	bool		more;
+} p_ids;
+
+static bool
+p_collect_id(void *ctx, const core_order_info *o)
+{
+	p_ids	   *x = ctx;
+
+	if (x->n == 64)
+	{
+		x->more = true;
+		return false;
+	}
+	x->id[x->n++] = o->order_id;
+	return true;
+}
+
+/* Does every user have the same open orders, in the same order, in a and b? */
+static bool
+p_same_user_orders(const p_snap *s, const core_engine *a, const core_engine *b, int64_t *user)
+{
+	for (int i = 0; i < s->nb; i++)
+	{
+		p_ids		x,
+					y;
+
+		memset(&x, 0, sizeof(x));
+		memset(&y, 0, sizeof(y));
+		core_user_orders(a, s->b[i].user_id, 0, p_collect_id, &x);
+		core_user_orders(b, s->b[i].user_id, 0, p_collect_id, &y);
+		if (x.n != y.n || x.more != y.more || memcmp(x.id, y.id, sizeof(x.id)) != 0)
+		{
+			*user = s->b[i].user_id;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Restore s into a fresh engine; NULL on success, else what refused. */
 static const char *
 p_restore(const p_snap *s, const core_limits *lim, p_engine *e)
@@ -770,15 +909,27 @@ p_roundtrip(p_run *P)
 {
 	const char *err;
 	core_digest d1,
-				d2;
+				d2,
+				inc = {0, 0};
+	bool		batch = false,
+				canonical = false;
+	int64_t		user = 0;
 
 	P->st.roundtrips++;
 	p_walk(P->eng.c, &P->snap);
-	/* in turn: the plain restore, a snapshot's checked restore, core_copy */
-	if (P->st.roundtrips % 3 == 1)
+	/*
+	 * in turn: the plain restore, a snapshot's checked restore item by item,
+	 * in batches with the digest computed from the items, core_copy
+	 */
+	if (P->st.roundtrips % 4 == 1)
 		err = p_restore(&P->snap, &P->cfg.lim, &P->shadow);
-	else if (P->st.roundtrips % 3 == 2)
+	else if (P->st.roundtrips % 4 == 2)
 		err = p_restore_items(&P->snap, &P->cfg.lim, &P->shadow);
+	else if (P->st.roundtrips % 4 == 3)
+	{
+		err = p_restore_batch(&P->snap, &P->cfg.lim, &P->shadow, &P->r, &inc, &canonical);
+		batch = true;
+	}
 	else if (!p_engine_new(&P->shadow, &P->cfg.lim))
 		err = "core_create failed";
 	else
@@ -796,17 +947,28 @@ p_roundtrip(p_run *P)
 	}
 	d1 = core_state_digest(P->eng.c);
 	d2 = core_state_digest(P->shadow.c);
-	if (!p_digest_eq(d1, d2))
+	if (!p_digest_eq(d1, d2) || (batch && (!canonical || !p_digest_eq(d1, inc))))
 	{
 		char		h1[33],
-					h2[33];
+					h2[33],
+					h3[33];
 
 		core_digest_hex(d1, h1);
 		core_digest_hex(d2, h2);
-		PFAIL(P, "digest %s, after walk/restore %s", h1, h2);
+		core_digest_hex(batch ? inc : d2, h3);
+		PFAIL(P, "digest %s, after walk/restore %s, computed by the restore %s%s", h1, h2, h3,
+			  batch && !canonical ? " (not from the items)" : "");
 		p_engine_free(&P->shadow);
 		return;
 	}
+	if (!p_same_user_orders(&P->snap, P->eng.c, P->shadow.c, &user))
+	{
+		PFAIL(P, "user %" PRId64 "'s open orders differ after walk/restore", user);
+		p_engine_free(&P->shadow);
+		return;
+	}
+	if (batch)
+		P->st.batch_roundtrips++;
 	P->shadow_left = P->cfg.shadow_len;
 	if (P->shadow_left == 0)
 		p_engine_free(&P->shadow);
@@ -2453,6 +2615,7 @@ TEST(prop_100k_verify_every_command)
 	if (!P->failed)
 	{
 		CHECK_EQ(P->st.roundtrips, 10);
+		CHECK_EQ(P->st.batch_roundtrips, 2);
 		p_check_coverage(P);
 	}
 	p_free(P);
@@ -2471,6 +2634,7 @@ TEST(prop_1m_verify_every_1000)
 	if (!P->failed)
 	{
 		CHECK_EQ(P->st.roundtrips, 20);
+		CHECK_EQ(P->st.batch_roundtrips, 5);
 		p_check_coverage(P);
 	}
 	p_free(P);

@@ -6,8 +6,10 @@
  * engine.snapshot_chunks in (snapshot_seq, chunk) order (ringscan.c) —
  * only the chunks of the snapshot being loaded, whatever else the table
  * holds — and each
- * chunk's items are decoded and restored as they come: no SQL per row, no
- * array of the whole snapshot.  Every chunk must follow the one before it
+ * chunk's items are decoded and restored as they come, balances and orders
+ * in batches of up to LOAD_BATCH through the core's batch restore (which
+ * overlaps the cache misses of consecutive items): no SQL per row, no array
+ * of the whole snapshot.  Every chunk must follow the one before it
  * (chunk numbers without a gap, kinds in walk order, item positions
  * continuing), carry a CRC that matches its bytes, and hold exactly the
  * items it announces; the counts of each kind must be those of the
@@ -17,8 +19,11 @@
  * Either way the orders go through the checked restore and the state then
  * through core_verify_global, so a snapshot that loads is a state that
  * keeps every invariant; and the digest of the rebuilt state must equal the
- * stored one.  Otherwise the snapshot is refused and the caller falls back
- * to an older one.
+ * stored one.  Format 2 takes that digest from the batch restore, which
+ * computes it from the items as it restores them (core.h; what that proves
+ * is in src/core/snapshot.c); format 1 from core_state_digest afterwards.
+ * Otherwise the snapshot is refused and the caller falls back to an older
+ * one.
  *
  * Called only by the engine worker during recovery (and, later, by a
  * follower).  Never changes engine state except through core_restore_* on
@@ -49,18 +54,31 @@
 /* Chunks between two progress reports. */
 #define LOAD_PROGRESS_CHUNKS 64
 
+/*
+ * Balances or orders handed to the core's batch restore at a time: a chunk
+ * (at most SNAPSHOT_CHUNK_BYTES) holds a few hundred; the batch only needs
+ * to be long enough for the core's prefetching to run ahead.
+ */
+#define LOAD_BATCH 256
+
 #define CHUNK_COLUMNS 7
 
 typedef struct chunk_loader
 {
 	core_engine *c;
 	const snapshot_meta *meta;
+	const core_counters *k;		/* the snapshot's counters */
 	core_restore_check *rc;
 	void	   *scratch;
 	bool		checking;		/* core_restore_check_begin was called */
+	core_restore_digest *dg;
+	bool		digesting;		/* core_restore_digest_begin was called */
 	int32		next_chunk;
 	uint8		kind;			/* of the last chunk */
 	int64		counts[CORE_ITEM_ORDER + 1];	/* items restored, per kind */
+	core_balance_info *balances;	/* LOAD_BATCH decoded items not yet restored */
+	core_order_info *orders;
+	int			pending;
 	char	   *why;
 	size_t		why_len;
 } chunk_loader;
@@ -79,7 +97,7 @@ fail(chunk_loader *ld, const char *fmt,...)
 	return false;
 }
 
-/* Restore one decoded item; false (and why) if the core refuses it. */
+/* Restore one decoded asset or symbol; false (and why) if the core refuses it. */
 static bool
 restore_item(chunk_loader *ld, const core_item *it, int32 chunk)
 {
@@ -93,16 +111,30 @@ restore_item(chunk_loader *ld, const core_item *it, int32 chunk)
 		case CORE_ITEM_SYMBOL:
 			err = core_restore_symbol(ld->c, &it->u.symbol);
 			break;
-		case CORE_ITEM_BALANCE:
-			err = core_restore_balance(ld->c, &it->u.balance);
-			break;
-		case CORE_ITEM_ORDER:
-			err = core_restore_order_checked(ld->c, ld->rc, &it->u.order);
-			break;
 	}
 	if (err)
 		return fail(ld, "engine.snapshot_chunks chunk %d: %s", chunk, err);
 	ld->counts[it->kind]++;
+	return true;
+}
+
+/* Restore the pending balances or orders in one batch; false (and why) if the core refuses one. */
+static bool
+restore_pending(chunk_loader *ld, uint8 kind, int32 chunk)
+{
+	const char *err;
+	size_t		done = 0;
+
+	if (ld->pending == 0)
+		return true;
+	if (kind == CORE_ITEM_BALANCE)
+		err = core_restore_balances(ld->c, ld->dg, ld->balances, ld->pending, &done);
+	else
+		err = core_restore_orders(ld->c, ld->rc, ld->dg, ld->orders, ld->pending, &done);
+	ld->counts[kind] += done;
+	ld->pending = 0;
+	if (err)
+		return fail(ld, "engine.snapshot_chunks chunk %d: %s", chunk, err);
 	return true;
 }
 
@@ -132,6 +164,11 @@ load_chunk(chunk_loader *ld, Datum *v, bool *isnull)
 		return fail(ld, "engine.snapshot_chunks chunk %d: items " INT64_FORMAT " to " INT64_FORMAT
 					" do not continue the " INT64_FORMAT " before them", chunk, first,
 					first + items - 1, ld->counts[kind]);
+	if (kind >= CORE_ITEM_BALANCE && !ld->digesting)
+	{
+		core_restore_digest_begin(ld->c, ld->dg, ld->k);
+		ld->digesting = true;
+	}
 	if (kind == CORE_ITEM_ORDER && !ld->checking)
 	{
 		core_restore_check_begin(ld->c, ld->rc, ld->scratch);
@@ -143,19 +180,35 @@ load_chunk(chunk_loader *ld, Datum *v, bool *isnull)
 	if (crc32c_bytes(p, len) != crc)
 		ok = fail(ld, "engine.snapshot_chunks chunk %d: CRC mismatch (stored %d, computed %d)",
 				  chunk, (int32) crc, (int32) crc32c_bytes(p, len));
+	/*
+	 * Balances and orders go to the core in batches; a batch is restored
+	 * before an item after it is reported as not decoding, so the first
+	 * fault of the chunk is the one reported.
+	 */
 	for (int32 i = 0; ok && i < items; i++)
 	{
 		core_item	it;
 		size_t		n = core_item_decode((uint8) kind, p + at, len - at, &it);
 
 		if (n == 0)
-			ok = fail(ld, "engine.snapshot_chunks chunk %d: item %d does not decode", chunk, i);
-		else
 		{
-			at += n;
-			ok = restore_item(ld, &it, chunk);
+			ok = restore_pending(ld, (uint8) kind, chunk) &&
+				fail(ld, "engine.snapshot_chunks chunk %d: item %d does not decode", chunk, i);
+			break;
 		}
+		at += n;
+		if (kind == CORE_ITEM_BALANCE)
+			ld->balances[ld->pending++] = it.u.balance;
+		else if (kind == CORE_ITEM_ORDER)
+			ld->orders[ld->pending++] = it.u.order;
+		else
+			ok = restore_item(ld, &it, chunk);
+		if (ld->pending == LOAD_BATCH)
+			ok = restore_pending(ld, (uint8) kind, chunk);
 	}
+	if (ok)
+		ok = restore_pending(ld, (uint8) kind, chunk);
+	ld->pending = 0;
 	if (ok && at != len)
 		ok = fail(ld, "engine.snapshot_chunks chunk %d: %zu bytes after its %d items", chunk,
 				  len - at, items);
@@ -225,6 +278,8 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 	static char why[256];
 	core_limits limits = core_get_limits(c);
 	core_restore_check rc;
+	core_restore_digest dg;
+	bool		digesting = false;	/* format 2: dg follows the restore */
 	void	   *scratch;
 	const char *err = NULL;
 	core_counters k;
@@ -238,6 +293,15 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 				 meta->format, SNAPSHOT_FORMAT_ROWS, SNAPSHOT_FORMAT_CHUNKS);
 		return why;
 	}
+	memset(&k, 0, sizeof(k));
+	k.seq = meta->seq;
+	k.next_order_id = meta->next_order_id;
+	k.next_trade_id = meta->next_trade_id;
+	k.assets = (uint32) meta->assets;
+	k.symbols = (uint32) meta->symbols;
+	k.accounts = (uint32) meta->accounts;
+	k.balances = (uint32) meta->balances;
+	k.orders = (uint32) meta->orders;
 	scratch = MemoryContextAllocHuge(CurrentMemoryContext, core_restore_check_size(&limits));
 	if (meta->format == SNAPSHOT_FORMAT_ROWS)
 		err = snapshot_load_rows(c, meta, &rc, scratch);
@@ -248,31 +312,32 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 		memset(&ld, 0, sizeof(ld));
 		ld.c = c;
 		ld.meta = meta;
+		ld.k = &k;
 		ld.rc = &rc;
 		ld.scratch = scratch;
+		ld.dg = &dg;
+		ld.balances = palloc(sizeof(core_balance_info) * LOAD_BATCH);
+		ld.orders = palloc(sizeof(core_order_info) * LOAD_BATCH);
 		ld.why = why;
 		ld.why_len = sizeof(why);
 		if (!load_chunks(&ld, progress, arg))
 			err = why;
-		else if (!ld.checking)
-			core_restore_check_begin(c, &rc, scratch);
+		else
+		{
+			if (!ld.digesting)
+				core_restore_digest_begin(c, &dg, &k);
+			if (!ld.checking)
+				core_restore_check_begin(c, &rc, scratch);
+			digesting = true;
+		}
+		pfree(ld.balances);
+		pfree(ld.orders);
 	}
 	if (err == NULL)
 		err = core_restore_check_finish(c, &rc);
 	pfree(scratch);
 	if (err == NULL)
-	{
-		memset(&k, 0, sizeof(k));
-		k.seq = meta->seq;
-		k.next_order_id = meta->next_order_id;
-		k.next_trade_id = meta->next_trade_id;
-		k.assets = (uint32) meta->assets;
-		k.symbols = (uint32) meta->symbols;
-		k.accounts = (uint32) meta->accounts;
-		k.balances = (uint32) meta->balances;
-		k.orders = (uint32) meta->orders;
 		err = core_restore_finish(c, &k);
-	}
 	memset(&ff, 0, sizeof(ff));
 	if (err == NULL && !core_verify_global(c, note_failure, &ff))
 		err = ff.text;
@@ -282,7 +347,7 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 			strlcpy(why, err, sizeof(why));
 		return why;
 	}
-	core_digest_hex(core_state_digest(c), hex);
+	core_digest_hex(digesting ? core_restore_digest_end(c, &dg) : core_state_digest(c), hex);
 	if (strcmp(hex, meta->digest) != 0)
 	{
 		snprintf(why, sizeof(why), "state digest %s differs from the recorded %s", hex, meta->digest);
