@@ -111,3 +111,143 @@ core_prefetch(const core_engine *c, const core_record *rec)
 			return;
 	}
 }
+
+/* ------------------------------------------------------ staged prefetch */
+
+/*
+ * Stage 0: what the record alone locates — the order-id hash bucket of a
+ * CANCEL or AMEND, the account and balance homes of a PLACE's, DEPOSIT's
+ * or WITHDRAW's user.  Reads nothing of the state but its header and the
+ * symbols (a few lines, always cached).
+ */
+static void
+prefetch_far(const core_engine *c, const core_record *rec)
+{
+	uint64_t	uh;
+
+	switch (rec->type)
+	{
+		case CORE_REC_PLACE:
+			{
+				const core_rec_place *r = &rec->u.place;
+				const symbol *s;
+
+				if (r->symbol < 1 || r->symbol > c->nsymbols)
+					return;
+				s = &SYMBOLS(c)[r->symbol];
+				uh = user_hash(r->user_id);
+				PREFETCH(&ACCOUNTS(c)[account_home(c, uh)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, s->base)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, s->quote)]);
+				return;
+			}
+		case CORE_REC_DEPOSIT:
+		case CORE_REC_WITHDRAW:
+			{
+				const core_rec_funds *r = &rec->u.funds;
+
+				if (r->asset < 1 || r->asset > c->nassets)
+					return;
+				uh = user_hash(r->user_id);
+				PREFETCH(&ACCOUNTS(c)[account_home(c, uh)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, r->asset)]);
+				return;
+			}
+		case CORE_REC_CANCEL:
+		case CORE_REC_AMEND:
+			{
+				int64_t		id = rec->type == CORE_REC_CANCEL ?
+					rec->u.cancel.order_id : rec->u.amend.order_id;
+
+				PREFETCH(&ORDER_HASH(c)[(uint64_t) id & c->order_hmask]);
+				return;
+			}
+		default:
+			return;
+	}
+}
+
+/* The resting order a CANCEL or AMEND names (any owner), or NIL. */
+static uint32_t
+prefetch_order_of(const core_engine *c, const core_record *rec)
+{
+	if (rec->type == CORE_REC_CANCEL)
+		return book_find_order(c, rec->u.cancel.order_id);
+	if (rec->type == CORE_REC_AMEND)
+		return book_find_order(c, rec->u.amend.order_id);
+	return NIL;
+}
+
+/*
+ * Stage 1: through the bucket (loaded by stage 0), the order's own
+ * records: hot, cold, its link in its account's list, its client id.
+ * A PLACE: the first makers' balance rows.
+ */
+static void
+prefetch_middle(const core_engine *c, const core_record *rec)
+{
+	uint32_t	o;
+
+	if (rec->type == CORE_REC_PLACE)
+	{
+		const core_rec_place *r = &rec->u.place;
+
+		if (r->symbol >= 1 && r->symbol <= c->nsymbols)
+			prefetch_makers(c, &SYMBOLS(c)[r->symbol], r->side, r->price);
+		return;
+	}
+	o = prefetch_order_of(c, rec);
+	if (o == NIL)
+		return;
+	PREFETCH(&ORDERS(c)[o]);
+	PREFETCH(&ORDER_COLD(c)[o]);
+	PREFETCH(&ORDER_LINKS(c)[o]);
+}
+
+/*
+ * Stage 2: through the order (loaded by stage 1), what taking it off its
+ * level and its account's list touches: its level, its neighbours in the
+ * queue and in the account's list, its account and balance rows.
+ */
+static void
+prefetch_near(const core_engine *c, const core_record *rec)
+{
+	uint32_t	o = prefetch_order_of(c, rec);
+	const order *ord;
+	const order_cold *oc;
+	const order_link *U = ORDER_LINKS(c);
+
+	if (o == NIL)
+		return;
+	ord = &ORDERS(c)[o];
+	oc = &ORDER_COLD(c)[o];
+	PREFETCH(&LEVELS(c)[ord->level]);
+	PREFETCH(&ORDERS(c)[ord->prev]);
+	PREFETCH(&ORDERS(c)[ord->next]);
+	PREFETCH(&ACCOUNTS(c)[ord->account]);
+	PREFETCH(&BALANCES(c)[oc->base_row]);
+	PREFETCH(&BALANCES(c)[oc->quote_row]);
+	PREFETCH(&ORDER_LINKS(c)[U[o].prev]);
+	PREFETCH(&ORDER_LINKS(c)[U[o].next]);
+	if (ord->has_client_id)
+		PREFETCH(&ORDER_TEXT(c)[o]);
+}
+
+void
+core_prefetch_stage(const core_engine *c, const core_record *rec, int stage)
+{
+	switch (stage)
+	{
+		case 0:
+			prefetch_far(c, rec);
+			return;
+		case 1:
+			prefetch_middle(c, rec);
+			return;
+		case 2:
+			prefetch_near(c, rec);
+			return;
+		default:
+			return;
+	}
+}

@@ -13,8 +13,15 @@
  * seq > core_seq(c), in seq order, in C (ringscan.c: through a small ring
  * of buffers): no SQL and no planner per row, and however long the log is
  * (engine.keep_log), only the tail is read.
- * Each row is checked and applied through core_apply, the same redo as
- * live.  A record that replay refuses for capacity is remembered (its seq
+ * Rows are read REPLAY_WINDOW ahead of the one applied: each is checked
+ * (in the order of the messages: NULL, gap, CRC, format, decoding,
+ * rectype) and decoded as it is read, copied out of its page, and the core
+ * is asked to start loading what it will touch (core_prefetch_stage, in
+ * three stages as it nears the head), so that the cache misses of a
+ * 1M-order book overlap the work on the rows before it.  Rows are applied
+ * in seq order, one at a time, through core_apply, the same redo as live;
+ * replay stops at the first bad row after applying every row before it
+ * and reads nothing past it.  A record that replay refuses for capacity is remembered (its seq
  * only) and checked against what the tables recorded live in one query per
  * REPLAY_CAPACITY_BATCH of them (records.h, capacity_sql), so such records
  * cost about what ordinary ones do.
@@ -56,6 +63,17 @@
 #define REPLAY_PROGRESS_ROWS 65536
 
 #define LOG_COLUMNS 5
+
+/*
+ * Rows read and decoded ahead of the one being applied, and how far ahead
+ * of it the core is asked for prefetch stages 1 and 2 (stage 0 runs as a
+ * row enters the window, REPLAY_WINDOW - 1 rows ahead): each stage a few
+ * rows after the one before, so that its loads have arrived (core.h,
+ * core_prefetch_stage).
+ */
+#define REPLAY_WINDOW 16
+#define REPLAY_STAGE1_AHEAD 8
+#define REPLAY_STAGE2_AHEAD 3
 
 typedef struct capacity_batch
 {
@@ -262,71 +280,157 @@ note_capacity_refusal(replay_run *r, int type, int64 seq)
 
 /* ------------------------------------------------------------ one row */
 
-static bool
-replay_row(replay_run *r, Datum *v, bool *isnull)
+/* What the checks of one row found (replay refuses at the first bad one). */
+typedef enum row_verdict
 {
-	core_engine *c = r->c;
-	replay_result *out = r->out;
-	int64		seq = DatumGetInt64(v[0]);
-	int16		rectype = DatumGetInt16(v[1]);
-	TimestampTz ts = DatumGetTimestampTz(v[2]);
+	ROW_OK = 0,
+	ROW_NULL,					/* a column is NULL */
+	ROW_GAP,					/* not the next seq */
+	ROW_CRC,					/* stored CRC differs from the computed one */
+	ROW_OLD_FORMAT,				/* a payload format this release does not replay */
+	ROW_UNDECODABLE,			/* the payload is not a record */
+	ROW_RECTYPE					/* rectype and the payload's type differ */
+} row_verdict;
+
+/*
+ * One log row, checked and decoded, copied out of its page: the window of
+ * rows read ahead of the one being applied holds these.
+ */
+typedef struct replay_slot
+{
+	row_verdict verdict;
+	int64		seq;
+	TimestampTz ts;
+	int64		expected;		/* ROW_GAP: the seq that was due */
+	int16		rectype;		/* ROW_RECTYPE: the column */
+	int			format;			/* ROW_OLD_FORMAT: the payload's first byte */
+	uint32		crc;			/* ROW_CRC: stored and computed */
+	uint32		computed;
+	core_record rec;			/* ROW_OK: the record, ts set */
+} replay_slot;
+
+/*
+ * Check and decode the row in v/isnull (columns of its pinned page) into
+ * *slot, the row that must have seq `expected`.  The checks run in the
+ * order replay reports them: NULL, gap, CRC, format, decoding, rectype.
+ */
+static void
+read_row(replay_slot *slot, int64 expected, Datum *v, bool *isnull)
+{
 	bytea	   *payload;
-	uint32		crc = (uint32) DatumGetInt32(v[4]);
 	const uint8 *bytes;
 	size_t		nbytes;
-	uint32		computed;
-	core_record rec;
-	core_result res;
-	bool		ok = true;
 
+	slot->verdict = ROW_OK;
+	slot->seq = DatumGetInt64(v[0]);
+	slot->expected = expected;
 	for (int i = 0; i < LOG_COLUMNS; i++)
 		if (isnull[i])
-			return refuse(out, "command_log seq " INT64_FORMAT ": a column is NULL", seq);
-	if (seq != core_seq(c) + 1)
-		return refuse(out, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
-					  core_seq(c) + 1, seq);
+		{
+			slot->verdict = ROW_NULL;
+			return;
+		}
+	if (slot->seq != expected)
+	{
+		slot->verdict = ROW_GAP;
+		return;
+	}
+	slot->rectype = DatumGetInt16(v[1]);
+	slot->ts = DatumGetTimestampTz(v[2]);
+	slot->crc = (uint32) DatumGetInt32(v[4]);
 	payload = DatumGetByteaPP(v[3]);
 	bytes = (const uint8 *) VARDATA_ANY(payload);
 	nbytes = VARSIZE_ANY_EXHDR(payload);
-	computed = log_crc(seq, ts, bytes, nbytes);
-	if (computed != crc)
-		ok = refuse(out, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
-					seq, (int32) crc, (int32) computed);
+	slot->computed = log_crc(slot->seq, slot->ts, bytes, nbytes);
+	if (slot->computed != slot->crc)
+		slot->verdict = ROW_CRC;
 	else if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
 	{
-		replay_old_format_reason(seq, bytes[0], out->reason, sizeof(out->reason));
-		ok = false;
+		slot->verdict = ROW_OLD_FORMAT;
+		slot->format = bytes[0];
 	}
-	else if (!core_record_decode(bytes, nbytes, &rec))
-		ok = refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
-	else if (rec.type != rectype || records_get(rec.type) == NULL)
-		ok = refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
-					seq, rectype, rec.type);
+	else if (!core_record_decode(bytes, nbytes, &slot->rec))
+		slot->verdict = ROW_UNDECODABLE;
+	else if (slot->rec.type != slot->rectype || records_get(slot->rec.type) == NULL)
+		slot->verdict = ROW_RECTYPE;
 	if ((Pointer) payload != DatumGetPointer(v[3]))
 		pfree(payload);
-	if (!ok)
-		return false;
+	slot->rec.ts = slot->ts;
+}
 
-	rec.ts = ts;
+/* Why replay stops at a row that read_row found bad. */
+static bool
+refuse_row(replay_run *r, const replay_slot *slot)
+{
+	replay_result *out = r->out;
+
+	switch (slot->verdict)
+	{
+		case ROW_NULL:
+			return refuse(out, "command_log seq " INT64_FORMAT ": a column is NULL", slot->seq);
+		case ROW_GAP:
+			return refuse(out, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
+						  slot->expected, slot->seq);
+		case ROW_CRC:
+			return refuse(out, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
+						  slot->seq, (int32) slot->crc, (int32) slot->computed);
+		case ROW_OLD_FORMAT:
+			replay_old_format_reason(slot->seq, slot->format, out->reason, sizeof(out->reason));
+			return false;
+		case ROW_UNDECODABLE:
+			return refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record",
+						  slot->seq);
+		case ROW_RECTYPE:
+			return refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
+						  slot->seq, slot->rectype, slot->rec.type);
+		case ROW_OK:
+			break;
+	}
+	return true;
+}
+
+/* Apply one row that read_row found good (its seq is core_seq(c) + 1). */
+static bool
+apply_row(replay_run *r, const replay_slot *slot)
+{
+	core_engine *c = r->c;
+	replay_result *out = r->out;
+	const core_record *rec = &slot->rec;
+	core_result res;
+
+	Assert(slot->verdict == ROW_OK && slot->seq == core_seq(c) + 1);
 	if (r->opt->serving)
 		state_write_begin();
 	if (r->opt->touched)
-		core_apply(c, &rec, collect_users, r->opt->touched, &res);
+		core_apply(c, rec, collect_users, r->opt->touched, &res);
 	else
-		core_apply(c, &rec, NULL, NULL, &res);
+		core_apply(c, rec, NULL, NULL, &res);
 	if (r->opt->serving)
 		state_write_end();
-	if (r->opt->touched && (rec.type == CORE_REC_DEPOSIT || rec.type == CORE_REC_WITHDRAW) &&
+	if (r->opt->touched && (rec->type == CORE_REC_DEPOSIT || rec->type == CORE_REC_WITHDRAW) &&
 		res.status != CORE_ST_REJECTED)
-		user_set_add(r->opt->touched, rec.u.funds.user_id);
-	out->last_ts = ts;
+		user_set_add(r->opt->touched, rec->u.funds.user_id);
+	out->last_ts = slot->ts;
 	out->replayed++;
 	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
-		return note_capacity_refusal(r, rec.type, seq);
+		return note_capacity_refusal(r, rec->type, slot->seq);
 	return true;
 }
 
 /* ------------------------------------------------------------ the scan */
+
+/* Prefetch stage `stage` for the row `ahead` rows after the window's head. */
+static inline void
+prefetch_ahead(core_engine *c, const replay_slot *win, int head, int nwin, int ahead, int stage)
+{
+	const replay_slot *slot;
+
+	if (ahead >= nwin)
+		return;
+	slot = &win[(head + ahead) % REPLAY_WINDOW];
+	if (slot->verdict == ROW_OK)
+		core_prefetch_stage(c, &slot->rec, stage);
+}
 
 bool
 replay_log(core_engine *c, replay_options *opt, replay_result *out)
@@ -341,6 +445,11 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	bool		ok = true;
+	replay_slot *win = palloc(sizeof(replay_slot) * REPLAY_WINDOW);
+	int			head = 0,
+				nwin = 0;
+	bool		stop_reading = false;
+	int64		expected = core_seq(c) + 1;
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
@@ -354,9 +463,48 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(core_seq(c)));
 	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
-	while (ok && ring_scan_next(&rs))
+	for (;;)
 	{
-		ok = replay_row(&r, rs.values, rs.isnull);
+		replay_slot *slot;
+
+		/* Keep the window full: read, check, decode, start loading (stage 0). */
+		while (nwin < REPLAY_WINDOW && !stop_reading)
+		{
+			replay_slot *next = &win[(head + nwin) % REPLAY_WINDOW];
+
+			if (!ring_scan_next(&rs))
+			{
+				stop_reading = true;
+				break;
+			}
+			read_row(next, expected, rs.values, rs.isnull);
+			nwin++;
+			if (next->verdict != ROW_OK)
+				stop_reading = true;	/* replay stops there: read no further */
+			else
+			{
+				expected = next->seq + 1;
+				core_prefetch_stage(c, &next->rec, 0);
+			}
+		}
+		if (nwin == 0)
+			break;
+		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE1_AHEAD, 1);
+		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE2_AHEAD, 2);
+		slot = &win[head];
+		head = (head + 1) % REPLAY_WINDOW;
+		nwin--;
+		if (slot->verdict != ROW_OK)
+		{
+			ok = refuse_row(&r, slot);
+			Assert(!ok);
+			break;
+		}
+		if (!apply_row(&r, slot))
+		{
+			ok = false;
+			break;
+		}
 		if (out->replayed % REPLAY_PROGRESS_ROWS == 0)
 		{
 			if (opt->progress)
