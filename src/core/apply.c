@@ -167,25 +167,28 @@ prefetch_far(const core_engine *c, const core_record *rec)
 	}
 }
 
-/* The resting order a CANCEL or AMEND names (any owner), or NIL. */
-static uint32_t
-prefetch_order_of(const core_engine *c, const core_record *rec)
+/* The order-id a CANCEL or AMEND names; 0 for other records. */
+static int64_t
+prefetch_order_id(const core_record *rec)
 {
 	if (rec->type == CORE_REC_CANCEL)
-		return book_find_order(c, rec->u.cancel.order_id);
+		return rec->u.cancel.order_id;
 	if (rec->type == CORE_REC_AMEND)
-		return book_find_order(c, rec->u.amend.order_id);
-	return NIL;
+		return rec->u.amend.order_id;
+	return 0;
 }
 
 /*
- * Stage 1: through the bucket (loaded by stage 0), the order's own
- * records: hot, cold, its link in its account's list, its client id.
- * A PLACE: the first makers' balance rows.
+ * Stage 1: through the bucket (loaded by stage 0), the records of the
+ * first order in its chain — the order itself but for a collision, since
+ * ids are sequential and the table has twice as many buckets as orders —
+ * without reading the order (which would wait for it): hot, cold, its link
+ * in its account's list.  A PLACE: the first makers' balance rows.
  */
 static void
 prefetch_middle(const core_engine *c, const core_record *rec)
 {
+	int64_t		id;
 	uint32_t	o;
 
 	if (rec->type == CORE_REC_PLACE)
@@ -196,7 +199,10 @@ prefetch_middle(const core_engine *c, const core_record *rec)
 			prefetch_makers(c, &SYMBOLS(c)[r->symbol], r->side, r->price);
 		return;
 	}
-	o = prefetch_order_of(c, rec);
+	id = prefetch_order_id(rec);
+	if (id == 0)
+		return;
+	o = ORDER_HASH(c)[(uint64_t) id & c->order_hmask];
 	if (o == NIL)
 		return;
 	PREFETCH(&ORDERS(c)[o]);
@@ -205,14 +211,16 @@ prefetch_middle(const core_engine *c, const core_record *rec)
 }
 
 /*
- * Stage 2: through the order (loaded by stage 1), what taking it off its
- * level and its account's list touches: its level, its neighbours in the
- * queue and in the account's list, its account and balance rows.
+ * Stage 2: the order, found through its chain (loaded by stage 1), and what
+ * taking it off its level and its account's list touches: its level, its
+ * neighbours in the queue and in the account's list, its account, balance
+ * rows and client id.
  */
 static void
 prefetch_near(const core_engine *c, const core_record *rec)
 {
-	uint32_t	o = prefetch_order_of(c, rec);
+	int64_t		id = prefetch_order_id(rec);
+	uint32_t	o = id != 0 ? book_find_order(c, id) : NIL;
 	const order *ord;
 	const order_cold *oc;
 	const order_link *U = ORDER_LINKS(c);

@@ -595,8 +595,9 @@ void		core_prefetch(const core_engine *c, const core_record *rec);
  *   stage 0: from the record alone: a CANCEL's or AMEND's order-id hash
  *            bucket; the account and balance homes of a PLACE's, DEPOSIT's
  *            or WITHDRAW's user;
- *   stage 1: through the bucket: the order's hot and cold records and its
- *            account link; a PLACE: the first makers' balance rows;
+ *   stage 1: through the bucket: the hot and cold records and the account
+ *            link of the first order in its chain (the order, but for a
+ *            collision); a PLACE: the first makers' balance rows;
  *   stage 2: through the order: its level, its neighbours in the queue
  *            and in its account's list, its account, balance rows and
  *            client id.

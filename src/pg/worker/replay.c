@@ -62,8 +62,6 @@
 /* Rows between two progress reports. */
 #define REPLAY_PROGRESS_ROWS 65536
 
-#define LOG_COLUMNS 5
-
 /*
  * Rows read and decoded ahead of the one being applied, and how far ahead
  * of it the core is asked for prefetch stages 1 and 2 (stage 0 runs as a
@@ -101,45 +99,6 @@ refuse(replay_result *out, const char *fmt,...)
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
 	return false;
-}
-
-/*
- * Why the log records from seq `first` on that are in a format older than
- * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
- * release that wrote them and the fix.  Runs a query (SPI connected).
- */
-void
-replay_old_format_reason(int64 first, int format, char *reason, size_t len)
-{
-	Oid			types[2] = {INT8OID, INT4OID};
-	Datum		args[2] = {Int64GetDatum(first), Int32GetDatum(ENGINE_REPLAY_MIN_FORMAT)};
-	int64		last = first;
-	bool		isnull;
-	Datum		d;
-	int			ret;
-	char		range[64];
-
-	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
-								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
-								"THEN pg_catalog.get_byte(payload, 0) OPERATOR(pg_catalog.<) $2 END",
-								2, types, args, NULL, true, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (!isnull)
-		last = DatumGetInt64(d);
-	SPI_freetuptable(SPI_tuptable);
-	if (last == first)
-		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
-	else
-		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
-	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
-	snprintf(reason, len,
-			 "command_log %s written by %s (record format %d) after the newest snapshot, "
-			 "and this release replays format %d and later: start %s once and stop the server cleanly "
-			 "(its shutdown snapshot covers the whole log), then start this release again",
-			 range, format == 1 ? "release 1.0" : "an earlier release", format,
-			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
 }
 
 /* ------------------------------------------------------------ touched users */
@@ -280,125 +239,24 @@ note_capacity_refusal(replay_run *r, int type, int64 seq)
 
 /* ------------------------------------------------------------ one row */
 
-/* What the checks of one row found (replay refuses at the first bad one). */
-typedef enum row_verdict
+/* Replay stops at a row that logrow_read found bad: why, in out->reason. */
+static bool
+refuse_row(replay_run *r, const log_row *row)
 {
-	ROW_OK = 0,
-	ROW_NULL,					/* a column is NULL */
-	ROW_GAP,					/* not the next seq */
-	ROW_CRC,					/* stored CRC differs from the computed one */
-	ROW_OLD_FORMAT,				/* a payload format this release does not replay */
-	ROW_UNDECODABLE,			/* the payload is not a record */
-	ROW_RECTYPE					/* rectype and the payload's type differ */
-} row_verdict;
-
-/*
- * One log row, checked and decoded, copied out of its page: the window of
- * rows read ahead of the one being applied holds these.
- */
-typedef struct replay_slot
-{
-	row_verdict verdict;
-	int64		seq;
-	TimestampTz ts;
-	int64		expected;		/* ROW_GAP: the seq that was due */
-	int16		rectype;		/* ROW_RECTYPE: the column */
-	int			format;			/* ROW_OLD_FORMAT: the payload's first byte */
-	uint32		crc;			/* ROW_CRC: stored and computed */
-	uint32		computed;
-	core_record rec;			/* ROW_OK: the record, ts set */
-} replay_slot;
-
-/*
- * Check and decode the row in v/isnull (columns of its pinned page) into
- * *slot, the row that must have seq `expected`.  The checks run in the
- * order replay reports them: NULL, gap, CRC, format, decoding, rectype.
- */
-static void
-read_row(replay_slot *slot, int64 expected, Datum *v, bool *isnull)
-{
-	bytea	   *payload;
-	const uint8 *bytes;
-	size_t		nbytes;
-
-	slot->verdict = ROW_OK;
-	slot->seq = DatumGetInt64(v[0]);
-	slot->expected = expected;
-	for (int i = 0; i < LOG_COLUMNS; i++)
-		if (isnull[i])
-		{
-			slot->verdict = ROW_NULL;
-			return;
-		}
-	if (slot->seq != expected)
-	{
-		slot->verdict = ROW_GAP;
-		return;
-	}
-	slot->rectype = DatumGetInt16(v[1]);
-	slot->ts = DatumGetTimestampTz(v[2]);
-	slot->crc = (uint32) DatumGetInt32(v[4]);
-	payload = DatumGetByteaPP(v[3]);
-	bytes = (const uint8 *) VARDATA_ANY(payload);
-	nbytes = VARSIZE_ANY_EXHDR(payload);
-	slot->computed = log_crc(slot->seq, slot->ts, bytes, nbytes);
-	if (slot->computed != slot->crc)
-		slot->verdict = ROW_CRC;
-	else if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
-	{
-		slot->verdict = ROW_OLD_FORMAT;
-		slot->format = bytes[0];
-	}
-	else if (!core_record_decode(bytes, nbytes, &slot->rec))
-		slot->verdict = ROW_UNDECODABLE;
-	else if (slot->rec.type != slot->rectype || records_get(slot->rec.type) == NULL)
-		slot->verdict = ROW_RECTYPE;
-	if ((Pointer) payload != DatumGetPointer(v[3]))
-		pfree(payload);
-	slot->rec.ts = slot->ts;
+	logrow_reason(row, r->out->reason, sizeof(r->out->reason));
+	return false;
 }
 
-/* Why replay stops at a row that read_row found bad. */
+/* Apply one row that logrow_read found good (its seq is core_seq(c) + 1). */
 static bool
-refuse_row(replay_run *r, const replay_slot *slot)
-{
-	replay_result *out = r->out;
-
-	switch (slot->verdict)
-	{
-		case ROW_NULL:
-			return refuse(out, "command_log seq " INT64_FORMAT ": a column is NULL", slot->seq);
-		case ROW_GAP:
-			return refuse(out, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
-						  slot->expected, slot->seq);
-		case ROW_CRC:
-			return refuse(out, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
-						  slot->seq, (int32) slot->crc, (int32) slot->computed);
-		case ROW_OLD_FORMAT:
-			replay_old_format_reason(slot->seq, slot->format, out->reason, sizeof(out->reason));
-			return false;
-		case ROW_UNDECODABLE:
-			return refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record",
-						  slot->seq);
-		case ROW_RECTYPE:
-			return refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
-						  slot->seq, slot->rectype, slot->rec.type);
-		case ROW_OK:
-			break;
-	}
-	return true;
-}
-
-/* Apply one row that read_row found good (its seq is core_seq(c) + 1). */
-static bool
-apply_row(replay_run *r, const replay_slot *slot)
+apply_row(replay_run *r, const log_row *row)
 {
 	core_engine *c = r->c;
 	replay_result *out = r->out;
-	const core_record *rec = &slot->rec;
+	const core_record *rec = &row->rec;
 	core_result res;
 
-	Assert(slot->verdict == ROW_OK && slot->seq == core_seq(c) + 1);
+	Assert(row->verdict == LOGROW_OK && row->seq == core_seq(c) + 1);
 	if (r->opt->serving)
 		state_write_begin();
 	if (r->opt->touched)
@@ -410,10 +268,10 @@ apply_row(replay_run *r, const replay_slot *slot)
 	if (r->opt->touched && (rec->type == CORE_REC_DEPOSIT || rec->type == CORE_REC_WITHDRAW) &&
 		res.status != CORE_ST_REJECTED)
 		user_set_add(r->opt->touched, rec->u.funds.user_id);
-	out->last_ts = slot->ts;
+	out->last_ts = row->ts;
 	out->replayed++;
 	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
-		return note_capacity_refusal(r, rec->type, slot->seq);
+		return note_capacity_refusal(r, rec->type, row->seq);
 	return true;
 }
 
@@ -421,15 +279,15 @@ apply_row(replay_run *r, const replay_slot *slot)
 
 /* Prefetch stage `stage` for the row `ahead` rows after the window's head. */
 static inline void
-prefetch_ahead(core_engine *c, const replay_slot *win, int head, int nwin, int ahead, int stage)
+prefetch_ahead(core_engine *c, const log_row *win, int head, int nwin, int ahead, int stage)
 {
-	const replay_slot *slot;
+	const log_row *row;
 
 	if (ahead >= nwin)
 		return;
-	slot = &win[(head + ahead) % REPLAY_WINDOW];
-	if (slot->verdict == ROW_OK)
-		core_prefetch_stage(c, &slot->rec, stage);
+	row = &win[(head + ahead) % REPLAY_WINDOW];
+	if (row->verdict == LOGROW_OK)
+		core_prefetch_stage(c, &row->rec, stage);
 }
 
 bool
@@ -445,7 +303,7 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	bool		ok = true;
-	replay_slot *win = palloc(sizeof(replay_slot) * REPLAY_WINDOW);
+	log_row    *win = palloc(sizeof(log_row) * REPLAY_WINDOW);
 	int			head = 0,
 				nwin = 0;
 	bool		stop_reading = false;
@@ -458,28 +316,28 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	out->replayed = 0;
 	out->unchecked_seq = 0;
 	out->reason[0] = '\0';
-	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOG_COLUMNS)
+	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOGROW_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(core_seq(c)));
 	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
 	for (;;)
 	{
-		replay_slot *slot;
+		log_row    *row;
 
 		/* Keep the window full: read, check, decode, start loading (stage 0). */
 		while (nwin < REPLAY_WINDOW && !stop_reading)
 		{
-			replay_slot *next = &win[(head + nwin) % REPLAY_WINDOW];
+			log_row    *next = &win[(head + nwin) % REPLAY_WINDOW];
 
 			if (!ring_scan_next(&rs))
 			{
 				stop_reading = true;
 				break;
 			}
-			read_row(next, expected, rs.values, rs.isnull);
+			logrow_read(next, expected, rs.values, rs.isnull);
 			nwin++;
-			if (next->verdict != ROW_OK)
+			if (next->verdict != LOGROW_OK)
 				stop_reading = true;	/* replay stops there: read no further */
 			else
 			{
@@ -491,16 +349,16 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 			break;
 		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE1_AHEAD, 1);
 		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE2_AHEAD, 2);
-		slot = &win[head];
+		row = &win[head];
 		head = (head + 1) % REPLAY_WINDOW;
 		nwin--;
-		if (slot->verdict != ROW_OK)
+		if (row->verdict != LOGROW_OK)
 		{
-			ok = refuse_row(&r, slot);
+			ok = refuse_row(&r, row);
 			Assert(!ok);
 			break;
 		}
-		if (!apply_row(&r, slot))
+		if (!apply_row(&r, row))
 		{
 			ok = false;
 			break;
