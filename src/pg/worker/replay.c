@@ -2,12 +2,12 @@
  * replay.c — applying the command log to an engine in bulk: every row after
  * the engine's seq, up to the end of the log as it is now.
  *
- * Owns: the replay scan and the checks of each log row (gapless seq, CRC, a
- * payload format this release replays, a payload that decodes and matches
- * its rectype), and the check that replay refuses for capacity only what
- * was refused live.
- * Must never: write a table; keep anything per row (memory does not grow
- * with the log); read log rows the engine does not need.
+ * Owns: the replay scan, its window of rows read ahead (each row's checks
+ * are logrow.c's), and the check that replay refuses for capacity only
+ * what was refused live.
+ * Must never: write a table; keep anything per row beyond the fixed window
+ * (memory does not grow with the log); read log rows the engine does not
+ * need (past the first bad one, or more than the window ahead).
  *
  * The rows come from one index scan of command_log's primary key from
  * seq > core_seq(c), in seq order, in C (ringscan.c: through a small ring
@@ -21,10 +21,10 @@
  * 1M-order book overlap the work on the rows before it.  Rows are applied
  * in seq order, one at a time, through core_apply, the same redo as live;
  * replay stops at the first bad row after applying every row before it
- * and reads nothing past it.  A record that replay refuses for capacity is remembered (its seq
- * only) and checked against what the tables recorded live in one query per
- * REPLAY_CAPACITY_BATCH of them (records.h, capacity_sql), so such records
- * cost about what ordinary ones do.
+ * and reads nothing past it.  A record that replay refuses for capacity
+ * is remembered (its seq only) and checked against what the tables
+ * recorded live in one query per REPLAY_CAPACITY_BATCH of them (records.h,
+ * capacity_sql), so such records cost about what ordinary ones do.
  *
  * Recovery calls replay_log after loading a snapshot; the follower on a
  * standby (follower.c) calls it again and again to catch up, with
