@@ -111,3 +111,151 @@ core_prefetch(const core_engine *c, const core_record *rec)
 			return;
 	}
 }
+
+/* ------------------------------------------------------ staged prefetch */
+
+/*
+ * Stage 0: what the record alone locates — the order-id hash bucket of a
+ * CANCEL or AMEND, the account and balance homes of a PLACE's, DEPOSIT's
+ * or WITHDRAW's user.  Reads nothing of the state but its header and the
+ * symbols (a few lines, always cached).
+ */
+static void
+prefetch_far(const core_engine *c, const core_record *rec)
+{
+	uint64_t	uh;
+
+	switch (rec->type)
+	{
+		case CORE_REC_PLACE:
+			{
+				const core_rec_place *r = &rec->u.place;
+				const symbol *s;
+
+				if (r->symbol < 1 || r->symbol > c->nsymbols)
+					return;
+				s = &SYMBOLS(c)[r->symbol];
+				uh = user_hash(r->user_id);
+				PREFETCH(&ACCOUNTS(c)[account_home(c, uh)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, s->base)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, s->quote)]);
+				return;
+			}
+		case CORE_REC_DEPOSIT:
+		case CORE_REC_WITHDRAW:
+			{
+				const core_rec_funds *r = &rec->u.funds;
+
+				if (r->asset < 1 || r->asset > c->nassets)
+					return;
+				uh = user_hash(r->user_id);
+				PREFETCH(&ACCOUNTS(c)[account_home(c, uh)]);
+				PREFETCH(&BALANCES(c)[row_home(c, uh, r->asset)]);
+				return;
+			}
+		case CORE_REC_CANCEL:
+		case CORE_REC_AMEND:
+			{
+				int64_t		id = rec->type == CORE_REC_CANCEL ?
+					rec->u.cancel.order_id : rec->u.amend.order_id;
+
+				PREFETCH(&ORDER_HASH(c)[(uint64_t) id & c->order_hmask]);
+				return;
+			}
+		default:
+			return;
+	}
+}
+
+/* The order-id a CANCEL or AMEND names; 0 for other records. */
+static int64_t
+prefetch_order_id(const core_record *rec)
+{
+	if (rec->type == CORE_REC_CANCEL)
+		return rec->u.cancel.order_id;
+	if (rec->type == CORE_REC_AMEND)
+		return rec->u.amend.order_id;
+	return 0;
+}
+
+/*
+ * Stage 1: through the bucket (loaded by stage 0), the records of the
+ * first order in its chain — the order itself but for a collision, since
+ * ids are sequential and the table has twice as many buckets as orders —
+ * without reading the order (which would wait for it): hot, cold, its link
+ * in its account's list.  A PLACE: the first makers' balance rows.
+ */
+static void
+prefetch_middle(const core_engine *c, const core_record *rec)
+{
+	int64_t		id;
+	uint32_t	o;
+
+	if (rec->type == CORE_REC_PLACE)
+	{
+		const core_rec_place *r = &rec->u.place;
+
+		if (r->symbol >= 1 && r->symbol <= c->nsymbols)
+			prefetch_makers(c, &SYMBOLS(c)[r->symbol], r->side, r->price);
+		return;
+	}
+	id = prefetch_order_id(rec);
+	if (id == 0)
+		return;
+	o = ORDER_HASH(c)[(uint64_t) id & c->order_hmask];
+	if (o == NIL)
+		return;
+	PREFETCH(&ORDERS(c)[o]);
+	PREFETCH(&ORDER_COLD(c)[o]);
+	PREFETCH(&ORDER_LINKS(c)[o]);
+}
+
+/*
+ * Stage 2: the order, found through its chain (loaded by stage 1), and what
+ * taking it off its level and its account's list touches: its level, its
+ * neighbours in the queue and in the account's list, its account, balance
+ * rows and client id.
+ */
+static void
+prefetch_near(const core_engine *c, const core_record *rec)
+{
+	int64_t		id = prefetch_order_id(rec);
+	uint32_t	o = id != 0 ? book_find_order(c, id) : NIL;
+	const order *ord;
+	const order_cold *oc;
+	const order_link *U = ORDER_LINKS(c);
+
+	if (o == NIL)
+		return;
+	ord = &ORDERS(c)[o];
+	oc = &ORDER_COLD(c)[o];
+	PREFETCH(&LEVELS(c)[ord->level]);
+	PREFETCH(&ORDERS(c)[ord->prev]);
+	PREFETCH(&ORDERS(c)[ord->next]);
+	PREFETCH(&ACCOUNTS(c)[ord->account]);
+	PREFETCH(&BALANCES(c)[oc->base_row]);
+	PREFETCH(&BALANCES(c)[oc->quote_row]);
+	PREFETCH(&ORDER_LINKS(c)[U[o].prev]);
+	PREFETCH(&ORDER_LINKS(c)[U[o].next]);
+	if (ord->has_client_id)
+		PREFETCH(&ORDER_TEXT(c)[o]);
+}
+
+void
+core_prefetch_stage(const core_engine *c, const core_record *rec, int stage)
+{
+	switch (stage)
+	{
+		case 0:
+			prefetch_far(c, rec);
+			return;
+		case 1:
+			prefetch_middle(c, rec);
+			return;
+		case 2:
+			prefetch_near(c, rec);
+			return;
+		default:
+			return;
+	}
+}
