@@ -581,35 +581,6 @@ void		core_apply(core_engine *c, const core_record *rec,
  */
 void		core_prefetch(const core_engine *c, const core_record *rec);
 
-/* ---------------------------------------------------------------------
- * Prefetch in stages (a log being replayed)
- * --------------------------------------------------------------------- */
-
-/*
- * core_prefetch in CORE_PREFETCH_STAGES steps, for a caller that holds a
- * window of the records to come and calls stage 0 for the farthest, stage
- * 1 for one nearer and stage 2 for one nearer still, each a few records
- * after the stage before: every stage reads only what the stage before
- * started loading, so no stage waits for memory and the misses of a
- * record overlap the work on the records before it.
- *   stage 0: from the record alone: a CANCEL's or AMEND's order-id hash
- *            bucket; the account and balance homes of a PLACE's, DEPOSIT's
- *            or WITHDRAW's user;
- *   stage 1: through the bucket: the hot and cold records and the account
- *            link of the first order in its chain (the order, but for a
- *            collision); a PLACE: the first makers' balance rows;
- *   stage 2: through the order: its level, its neighbours in the queue
- *            and in its account's list, its account, balance rows and
- *            client id.
- * A hint: changes nothing, any record may be given (well formed or not,
- * any stage number: others do nothing), and a record applied in between
- * only makes a later stage load something no longer needed.  Reads the
- * state: needs what a read needs.
- */
-#define CORE_PREFETCH_STAGES 3
-
-void		core_prefetch_stage(const core_engine *c, const core_record *rec, int stage);
-
 /* Number of records applied so far (the seq of the last one). */
 int64_t		core_seq(const core_engine *c);
 

@@ -36,17 +36,6 @@
  *   records (deposits), for item 7's comparison.  "refused" writes the log
  *   rows to stdout and the order_events rows to fd 3.
  *
- *        gen_log ACCOUNTS ORDERS TAIL replay ROUNDS [plain | window]
- *   The core's part of replaying the tail, in this process: the state after
- *   the build is copied (core_copy) before each run, and the tail's records
- *   are applied to the copy one by one (plain) or as log replay applies
- *   them (src/pg/worker/replay.c: REPLAY_WINDOW records ahead, prefetch
- *   stages 0, 1 and 2 at 15, 8 and 3 ahead), alternately, ROUNDS times
- *   each, in 2 MB pages if the system has them free (else 4 kB); prints
- *   "plain_ms window_ms 2MB|4kB" (CPU ms, the medians) and checks that
- *   both end with the digest of the engine that wrote the tail (with a
- *   sixth argument, only that way: for a profiler).
- *
  *        gen_log floors BYTES
  *   The floors on this machine for an arena of BYTES: first touch of fresh
  *   shared memory, madvise(MADV_POPULATE_WRITE) of fresh and of allocated
@@ -68,8 +57,6 @@
 static core_engine *eng;
 static int64_t seq;
 static int	emitting;
-static core_record *kept;		/* "replay": the tail's records, as applied */
-static long nkept;
 static FILE *events_out;
 
 /* The order a PLACE created (the last order event's id). */
@@ -115,8 +102,6 @@ emit(core_record *rec)
 	rec->ts = ts;
 	n = core_record_encode(rec, buf);
 	last_order_id = 0;
-	if (kept)
-		kept[nkept++] = *rec;
 	core_apply(eng, rec, on_event, NULL, &res);
 	if (emitting)
 	{
@@ -256,110 +241,6 @@ floors(size_t bytes)
 	return 0;
 }
 
-/* ------------------------------------------------ "replay": the core's part */
-
-#define RB_WINDOW 16			/* src/pg/worker/replay.c's REPLAY_WINDOW */
-#define RB_STAGE1_AHEAD 8
-#define RB_STAGE2_AHEAD 3
-
-static double
-cpu_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
-
-/* Apply the kept records to c, plainly or through replay's window; CPU ms. */
-static double
-replay_run(core_engine *c, int window)
-{
-	double		t0 = cpu_ms();
-
-	if (!window)
-	{
-		for (long i = 0; i < nkept; i++)
-			core_apply(c, &kept[i], NULL, NULL, NULL);
-		return cpu_ms() - t0;
-	}
-	for (long i = 0; i < RB_WINDOW - 1 && i < nkept; i++)
-		core_prefetch_stage(c, &kept[i], 0);
-	for (long i = 0; i < nkept; i++)
-	{
-		if (i + RB_WINDOW - 1 < nkept)
-			core_prefetch_stage(c, &kept[i + RB_WINDOW - 1], 0);
-		if (i + RB_STAGE1_AHEAD < nkept)
-			core_prefetch_stage(c, &kept[i + RB_STAGE1_AHEAD], 1);
-		if (i + RB_STAGE2_AHEAD < nkept)
-			core_prefetch_stage(c, &kept[i + RB_STAGE2_AHEAD], 2);
-		core_apply(c, &kept[i], NULL, NULL, NULL);
-	}
-	return cpu_ms() - t0;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double		x = *(const double *) a,
-				y = *(const double *) b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int
-replay_bench(const core_engine *built, int rounds, int only)
-{
-	core_limits lim = core_get_limits(built);
-	size_t		full = (core_arena_size(&lim) + 63) & ~(size_t) 63;
-	size_t		huge = (full + (UINT64_C(2) << 20) - 1) & ~((UINT64_C(2) << 20) - 1);
-	void	   *mem = mmap(NULL, huge, PROT_READ | PROT_WRITE,
-						   MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	const char *pages = "2MB";
-	double	   *ms[2];
-	char		want[33];
-
-	/* 2 MB pages when the system has them free, as the bench's server */
-	if (mem == MAP_FAILED)
-	{
-		mem = aligned_alloc(64, full);
-		pages = "4kB";
-	}
-	if (mem == NULL || rounds < 1)
-		return 1;
-	memset(mem, 0, full);		/* touched once, outside the runs */
-	core_digest_hex(core_state_digest(eng), want);
-	ms[0] = malloc(sizeof(double) * (size_t) rounds);
-	ms[1] = malloc(sizeof(double) * (size_t) rounds);
-	for (int r = 0; r < rounds; r++)
-		for (int w = 0; w < 2; w++)
-		{
-			int			which = (r % 2) ? 1 - w : w;	/* alternate who goes first */
-			core_engine *c;
-			char		got[33];
-
-			if (only >= 0 && which != only)
-			{
-				ms[which][r] = 0;
-				continue;
-			}
-			c = core_copy(mem, full, built);
-
-			ms[which][r] = replay_run(c, which);
-			core_digest_hex(core_state_digest(c), got);
-			if (strcmp(got, want) != 0)
-			{
-				fprintf(stderr, "gen_log: replay (%s) ended with another digest\n",
-						which ? "window" : "plain");
-				return 1;
-			}
-		}
-	qsort(ms[0], (size_t) rounds, sizeof(double), cmp_double);
-	qsort(ms[1], (size_t) rounds, sizeof(double), cmp_double);
-	printf("%.1f %.1f %s\n", ms[0][rounds / 2], ms[1][rounds / 2], pages);
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -373,7 +254,6 @@ main(int argc, char **argv)
 	void	   *mem;
 	int64_t    *build_ids;
 	char		coid[CORE_CLIENT_ID_MAX + 1];
-	const core_engine *built = NULL;	/* "replay": a copy of the state after the build */
 
 	if (argc == 3 && strcmp(argv[1], "floors") == 0)
 		return floors((size_t) atoll(argv[2]));
@@ -475,18 +355,7 @@ main(int argc, char **argv)
 	}
 
 	emitting = strcmp(what, "tail") == 0;
-	if (strcmp(what, "replay") == 0)
-	{
-		void	   *copy = aligned_alloc(64, size);
-
-		if (copy == NULL || (built = core_copy(copy, size, eng)) == NULL ||
-			(kept = malloc(sizeof(core_record) * (size_t) (2 * tail + 1))) == NULL)
-		{
-			fprintf(stderr, "gen_log: no memory\n");
-			return 1;
-		}
-	}
-	else if (argc > 5)
+	if (argc > 5)
 		seq = atoll(argv[5]);
 	for (long t = 0; t < tail; t++)
 	{
@@ -539,8 +408,5 @@ main(int argc, char **argv)
 			place(user, sym, side, (side == 0 ? 25000 : 9000) * TICK, CORE_IOC, NULL);
 		}
 	}
-	if (built)
-		return replay_bench(built, argc > 5 ? atoi(argv[5]) : 5,
-							argc > 6 ? (strcmp(argv[6], "plain") == 0 ? 0 : 1) : -1);
 	return 0;
 }

@@ -2,29 +2,22 @@
  * replay.c — applying the command log to an engine in bulk: every row after
  * the engine's seq, up to the end of the log as it is now.
  *
- * Owns: the replay scan, its window of rows read ahead (each row's checks
- * are logrow.c's), and the check that replay refuses for capacity only
- * what was refused live.
- * Must never: write a table; keep anything per row beyond the fixed window
- * (memory does not grow with the log); read log rows the engine does not
- * need (past the first bad one, or more than the window ahead).
+ * Owns: the replay scan and the checks of each log row (gapless seq, CRC, a
+ * payload format this release replays, a payload that decodes and matches
+ * its rectype), and the check that replay refuses for capacity only what
+ * was refused live.
+ * Must never: write a table; keep anything per row (memory does not grow
+ * with the log); read log rows the engine does not need.
  *
  * The rows come from one index scan of command_log's primary key from
  * seq > core_seq(c), in seq order, in C (ringscan.c: through a small ring
  * of buffers): no SQL and no planner per row, and however long the log is
  * (engine.keep_log), only the tail is read.
- * Rows are read REPLAY_WINDOW ahead of the one applied: each is checked
- * (in the order of the messages: NULL, gap, CRC, format, decoding,
- * rectype) and decoded as it is read, copied out of its page, and the core
- * is asked to start loading what it will touch (core_prefetch_stage, in
- * three stages as it nears the head), so that the cache misses of a
- * 1M-order book overlap the work on the rows before it.  Rows are applied
- * in seq order, one at a time, through core_apply, the same redo as live;
- * replay stops at the first bad row after applying every row before it
- * and reads nothing past it.  A record that replay refuses for capacity
- * is remembered (its seq only) and checked against what the tables
- * recorded live in one query per REPLAY_CAPACITY_BATCH of them (records.h,
- * capacity_sql), so such records cost about what ordinary ones do.
+ * Each row is checked and applied through core_apply, the same redo as
+ * live.  A record that replay refuses for capacity is remembered (its seq
+ * only) and checked against what the tables recorded live in one query per
+ * REPLAY_CAPACITY_BATCH of them (records.h, capacity_sql), so such records
+ * cost about what ordinary ones do.
  *
  * Recovery calls replay_log after loading a snapshot; the follower on a
  * standby (follower.c) calls it again and again to catch up, with
@@ -62,16 +55,7 @@
 /* Rows between two progress reports. */
 #define REPLAY_PROGRESS_ROWS 65536
 
-/*
- * Rows read and decoded ahead of the one being applied, and how far ahead
- * of it the core is asked for prefetch stages 1 and 2 (stage 0 runs as a
- * row enters the window, REPLAY_WINDOW - 1 rows ahead): each stage a few
- * rows after the one before, so that its loads have arrived (core.h,
- * core_prefetch_stage).
- */
-#define REPLAY_WINDOW 16
-#define REPLAY_STAGE1_AHEAD 8
-#define REPLAY_STAGE2_AHEAD 3
+#define LOG_COLUMNS 5
 
 typedef struct capacity_batch
 {
@@ -99,6 +83,45 @@ refuse(replay_result *out, const char *fmt,...)
 	vsnprintf(out->reason, sizeof(out->reason), fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+/*
+ * Why the log records from seq `first` on that are in a format older than
+ * ENGINE_REPLAY_MIN_FORMAT cannot be replayed, naming their seq range, the
+ * release that wrote them and the fix.  Runs a query (SPI connected).
+ */
+void
+replay_old_format_reason(int64 first, int format, char *reason, size_t len)
+{
+	Oid			types[2] = {INT8OID, INT4OID};
+	Datum		args[2] = {Int64GetDatum(first), Int32GetDatum(ENGINE_REPLAY_MIN_FORMAT)};
+	int64		last = first;
+	bool		isnull;
+	Datum		d;
+	int			ret;
+	char		range[64];
+
+	ret = SPI_execute_with_args("SELECT pg_catalog.max(seq) FROM engine.command_log "
+								"WHERE seq OPERATOR(pg_catalog.>=) $1 AND CASE WHEN pg_catalog.length(payload) OPERATOR(pg_catalog.>) 0 "
+								"THEN pg_catalog.get_byte(payload, 0) OPERATOR(pg_catalog.<) $2 END",
+								2, types, args, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "engine: could not read the command log: %s", SPI_result_code_string(ret));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		last = DatumGetInt64(d);
+	SPI_freetuptable(SPI_tuptable);
+	if (last == first)
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " was", first);
+	else
+		snprintf(range, sizeof(range), "seq " INT64_FORMAT " to " INT64_FORMAT " were", first, last);
+	/* Format 1 is the only one an earlier release wrote: release 1.0's. */
+	snprintf(reason, len,
+			 "command_log %s written by %s (record format %d) after the newest snapshot, "
+			 "and this release replays format %d and later: start %s once and stop the server cleanly "
+			 "(its shutdown snapshot covers the whole log), then start this release again",
+			 range, format == 1 ? "release 1.0" : "an earlier release", format,
+			 ENGINE_REPLAY_MIN_FORMAT, format == 1 ? "release 1.0" : "that release");
 }
 
 /* ------------------------------------------------------------ touched users */
@@ -239,56 +262,71 @@ note_capacity_refusal(replay_run *r, int type, int64 seq)
 
 /* ------------------------------------------------------------ one row */
 
-/* Replay stops at a row that logrow_read found bad: why, in out->reason. */
 static bool
-refuse_row(replay_run *r, const log_row *row)
-{
-	logrow_reason(row, r->out->reason, sizeof(r->out->reason));
-	return false;
-}
-
-/* Apply one row that logrow_read found good (its seq is core_seq(c) + 1). */
-static bool
-apply_row(replay_run *r, const log_row *row)
+replay_row(replay_run *r, Datum *v, bool *isnull)
 {
 	core_engine *c = r->c;
 	replay_result *out = r->out;
-	const core_record *rec = &row->rec;
+	int64		seq = DatumGetInt64(v[0]);
+	int16		rectype = DatumGetInt16(v[1]);
+	TimestampTz ts = DatumGetTimestampTz(v[2]);
+	bytea	   *payload;
+	uint32		crc = (uint32) DatumGetInt32(v[4]);
+	const uint8 *bytes;
+	size_t		nbytes;
+	uint32		computed;
+	core_record rec;
 	core_result res;
+	bool		ok = true;
 
-	Assert(row->verdict == LOGROW_OK && row->seq == core_seq(c) + 1);
+	for (int i = 0; i < LOG_COLUMNS; i++)
+		if (isnull[i])
+			return refuse(out, "command_log seq " INT64_FORMAT ": a column is NULL", seq);
+	if (seq != core_seq(c) + 1)
+		return refuse(out, "command_log has a gap: expected seq " INT64_FORMAT ", found seq " INT64_FORMAT,
+					  core_seq(c) + 1, seq);
+	payload = DatumGetByteaPP(v[3]);
+	bytes = (const uint8 *) VARDATA_ANY(payload);
+	nbytes = VARSIZE_ANY_EXHDR(payload);
+	computed = log_crc(seq, ts, bytes, nbytes);
+	if (computed != crc)
+		ok = refuse(out, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
+					seq, (int32) crc, (int32) computed);
+	else if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
+	{
+		replay_old_format_reason(seq, bytes[0], out->reason, sizeof(out->reason));
+		ok = false;
+	}
+	else if (!core_record_decode(bytes, nbytes, &rec))
+		ok = refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
+	else if (rec.type != rectype || records_get(rec.type) == NULL)
+		ok = refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
+					seq, rectype, rec.type);
+	if ((Pointer) payload != DatumGetPointer(v[3]))
+		pfree(payload);
+	if (!ok)
+		return false;
+
+	rec.ts = ts;
 	if (r->opt->serving)
 		state_write_begin();
 	if (r->opt->touched)
-		core_apply(c, rec, collect_users, r->opt->touched, &res);
+		core_apply(c, &rec, collect_users, r->opt->touched, &res);
 	else
-		core_apply(c, rec, NULL, NULL, &res);
+		core_apply(c, &rec, NULL, NULL, &res);
 	if (r->opt->serving)
 		state_write_end();
-	if (r->opt->touched && (rec->type == CORE_REC_DEPOSIT || rec->type == CORE_REC_WITHDRAW) &&
+	if (r->opt->touched && (rec.type == CORE_REC_DEPOSIT || rec.type == CORE_REC_WITHDRAW) &&
 		res.status != CORE_ST_REJECTED)
-		user_set_add(r->opt->touched, rec->u.funds.user_id);
-	out->last_ts = row->ts;
+		user_set_add(r->opt->touched, rec.u.funds.user_id);
+	out->last_ts = ts;
 	out->replayed++;
 	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
-		return note_capacity_refusal(r, rec->type, row->seq);
+		return note_capacity_refusal(r, rec.type, seq);
 	return true;
 }
 
 /* ------------------------------------------------------------ the scan */
-
-/* Prefetch stage `stage` for the row `ahead` rows after the window's head. */
-static inline void
-prefetch_ahead(core_engine *c, const log_row *win, int head, int nwin, int ahead, int stage)
-{
-	const log_row *row;
-
-	if (ahead >= nwin)
-		return;
-	row = &win[(head + ahead) % REPLAY_WINDOW];
-	if (row->verdict == LOGROW_OK)
-		core_prefetch_stage(c, &row->rec, stage);
-}
 
 bool
 replay_log(core_engine *c, replay_options *opt, replay_result *out)
@@ -303,11 +341,6 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 											  ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	bool		ok = true;
-	log_row    *win = palloc(sizeof(log_row) * REPLAY_WINDOW);
-	int			head = 0,
-				nwin = 0;
-	bool		stop_reading = false;
-	int64		expected = core_seq(c) + 1;
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
@@ -316,53 +349,14 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	out->replayed = 0;
 	out->unchecked_seq = 0;
 	out->reason[0] = '\0';
-	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOGROW_COLUMNS)
+	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOG_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(core_seq(c)));
 	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
-	for (;;)
+	while (ok && ring_scan_next(&rs))
 	{
-		log_row    *row;
-
-		/* Keep the window full: read, check, decode, start loading (stage 0). */
-		while (nwin < REPLAY_WINDOW && !stop_reading)
-		{
-			log_row    *next = &win[(head + nwin) % REPLAY_WINDOW];
-
-			if (!ring_scan_next(&rs))
-			{
-				stop_reading = true;
-				break;
-			}
-			logrow_read(next, expected, rs.values, rs.isnull);
-			nwin++;
-			if (next->verdict != LOGROW_OK)
-				stop_reading = true;	/* replay stops there: read no further */
-			else
-			{
-				expected = next->seq + 1;
-				core_prefetch_stage(c, &next->rec, 0);
-			}
-		}
-		if (nwin == 0)
-			break;
-		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE1_AHEAD, 1);
-		prefetch_ahead(c, win, head, nwin, REPLAY_STAGE2_AHEAD, 2);
-		row = &win[head];
-		head = (head + 1) % REPLAY_WINDOW;
-		nwin--;
-		if (row->verdict != LOGROW_OK)
-		{
-			ok = refuse_row(&r, row);
-			Assert(!ok);
-			break;
-		}
-		if (!apply_row(&r, row))
-		{
-			ok = false;
-			break;
-		}
+		ok = replay_row(&r, rs.values, rs.isnull);
 		if (out->replayed % REPLAY_PROGRESS_ROWS == 0)
 		{
 			if (opt->progress)

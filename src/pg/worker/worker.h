@@ -3,8 +3,7 @@
  * loop (worker.c), its database session (session.c: connecting, the settings
  * it pins), one batch (batch.c), duplicate detection (dedup.c), the journal
  * writers (journal.c), the notification after a batch (events.c), the
- * manifest of its tables (manifest.c), replaying the log (replay.c; one
- * row's checks: logrow.c),
+ * manifest of its tables (manifest.c), replaying the log (replay.c),
  * recovery (recovery.c), following the primary on a standby (follower.c),
  * when to take a snapshot and copies (checkpoint.c; the rows and the
  * snapshot writer process are snapshot.h's), and the prewarm process
@@ -66,59 +65,6 @@ void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
 bool		ring_scan_next(ring_scan *rs);
 void		ring_scan_end(ring_scan *rs);
 
-/* ------------------------------------------------------------ logrow.c */
-
-#define LOGROW_COLUMNS 5		/* engine.command_log: seq, rectype, ts, payload, crc */
-
-/* What the checks of one log row found (replay stops at the first bad one). */
-typedef enum logrow_verdict
-{
-	LOGROW_OK = 0,
-	LOGROW_NULL,				/* a column is NULL */
-	LOGROW_GAP,					/* not the next seq */
-	LOGROW_CRC,					/* stored CRC differs from the computed one */
-	LOGROW_OLD_FORMAT,			/* a payload format this release does not replay */
-	LOGROW_UNDECODABLE,			/* the payload is not a record */
-	LOGROW_RECTYPE				/* rectype and the payload's type differ */
-} logrow_verdict;
-
-/* One log row, checked and decoded, copied out of its page. */
-typedef struct log_row
-{
-	logrow_verdict verdict;
-	int64		seq;
-	TimestampTz ts;
-	int64		expected;		/* LOGROW_GAP: the seq that was due */
-	int16		rectype;		/* LOGROW_RECTYPE: the column */
-	int			format;			/* LOGROW_OLD_FORMAT: the payload's first byte */
-	uint32		crc;			/* LOGROW_CRC: stored and computed */
-	uint32		computed;
-	core_record rec;			/* LOGROW_OK: the record, ts set */
-} log_row;
-
-/*
- * Check and decode the command_log row in v/isnull (its LOGROW_COLUMNS
- * columns, which may point into a pinned page) into *row, the row that
- * must have seq `expected`.  The checks run in the order replay reports
- * them: NULL, gap, CRC, format, decoding, rectype; the first that fails
- * is the verdict.
- */
-void		logrow_read(log_row *row, int64 expected, Datum *v, bool *isnull);
-
-/*
- * Why replay stops at a row whose verdict is not LOGROW_OK, naming its seq
- * (a format too old: the release that wrote it and the fix, which runs a
- * query: SPI connected).
- */
-void		logrow_reason(const log_row *row, char *reason, size_t len);
-
-/*
- * Why the log rows from seq `first` on, in a payload format older than
- * ENGINE_REPLAY_MIN_FORMAT, cannot be replayed: their seq range, the
- * release that wrote them and the fix (SPI connected).
- */
-void		replay_old_format_reason(int64 first, int format, char *reason, size_t len);
-
 /* ------------------------------------------------------------ replay.c */
 
 /* A set of user ids (replay collects the users whose accounts changed). */
@@ -169,6 +115,13 @@ typedef struct replay_result
  * conflict on a standby) leaves c at a whole record, *out up to date.
  */
 bool		replay_log(core_engine *c, replay_options *opt, replay_result *out);
+
+/*
+ * Why the log rows from seq `first` on, in a payload format older than
+ * ENGINE_REPLAY_MIN_FORMAT, cannot be replayed: their seq range, the
+ * release that wrote them and the fix (SPI connected).
+ */
+void		replay_old_format_reason(int64 first, int format, char *reason, size_t len);
 
 /* ------------------------------------------------------------ recovery.c */
 
