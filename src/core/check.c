@@ -27,6 +27,16 @@ typedef struct checker
 } checker;
 
 static void
+checker_start(checker *k, const core_engine *c, core_check_fn fn, void *ctx)
+{
+	memset(k, 0, sizeof(*k));
+	k->c = c;
+	k->fn = fn;
+	k->ctx = ctx;
+	k->all_ok = true;
+}
+
+static void
 report(checker *k, const char *name, bool ok)
 {
 	if (!ok)
@@ -428,11 +438,7 @@ core_verify(const core_engine *c, core_check_fn fn, void *ctx)
 {
 	checker		k;
 
-	memset(&k, 0, sizeof(k));
-	k.c = c;
-	k.fn = fn;
-	k.ctx = ctx;
-	k.all_ok = true;
+	checker_start(&k, c, fn, ctx);
 	report(&k, "balances_non_negative", check_balances_non_negative(&k));
 	report(&k, "conservation", check_conservation(&k));
 	report(&k, "order_locks", check_order_locks(&k));
@@ -453,11 +459,7 @@ core_verify_global(const core_engine *c, core_check_fn fn, void *ctx)
 {
 	checker		k;
 
-	memset(&k, 0, sizeof(k));
-	k.c = c;
-	k.fn = fn;
-	k.ctx = ctx;
-	k.all_ok = true;
+	checker_start(&k, c, fn, ctx);
 	report(&k, "balances_non_negative", check_balances_non_negative(&k));
 	report(&k, "conservation", check_conservation(&k));
 	report(&k, "book_not_crossed", check_not_crossed(&k));
@@ -548,11 +550,7 @@ core_verify_accounts(const core_engine *c, const int64_t *user_ids, size_t n,
 	checker		k;
 	const char *failed = NULL;
 
-	memset(&k, 0, sizeof(k));
-	k.c = c;
-	k.fn = fn;
-	k.ctx = ctx;
-	k.all_ok = true;
+	checker_start(&k, c, fn, ctx);
 	for (size_t i = 0; i < n && failed == NULL; i++)
 	{
 		uint32_t	a = ledger_find_account(c, user_ids[i]);

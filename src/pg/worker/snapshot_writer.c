@@ -128,12 +128,8 @@ note_progress(snapshot_job *job, void *arg)
  * this snapshot (job->unpaced) ends the wait within a second.
  */
 static void
-pace(int64 bytes)
+pace(TimestampTz began, int64 bytes)
 {
-	static TimestampTz began = 0;
-
-	if (began == 0)
-		began = GetCurrentTimestamp();
 	for (;;)
 	{
 		snapshot_job job;
@@ -167,8 +163,10 @@ pace(int64 bytes)
  * and the writer's pace.
  */
 static void
-progress(void *arg pg_attribute_unused(), int64 items, int64 bytes)
+progress(void *arg, int64 items, int64 bytes)
 {
+	TimestampTz began = *(TimestampTz *) arg;	/* when the write began */
+
 	static TimestampTz logged = 0;
 	snapshot_job job;
 
@@ -182,7 +180,7 @@ progress(void *arg pg_attribute_unused(), int64 items, int64 bytes)
 		elog(LOG, "engine: writing the snapshot at seq " INT64_FORMAT ": " INT64_FORMAT " of " INT64_FORMAT " items",
 			 job.seq, items, job.items_total);
 	}
-	pace(bytes);
+	pace(began, bytes);
 }
 
 static void
@@ -276,7 +274,7 @@ snapshot_writer_main(Datum arg)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	if (snapshot_write_chunks(copy, progress, NULL, &sum))
+	if (snapshot_write_chunks(copy, progress, &started, &sum))
 	{
 		shadow_release_job_hold();	/* the copy is no longer needed */
 		snapshot_write_row(&sum, job.started_at);
