@@ -270,8 +270,8 @@ load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
 static void *scratch_map = NULL;
 static Size scratch_len = 0;
 
-static void *
-scratch_get(Size len)
+void *
+recovery_scratch_get(Size len)
 {
 	if (scratch_map != NULL && scratch_len >= len)
 		return scratch_map;
@@ -292,8 +292,8 @@ scratch_get(Size len)
 	return scratch_map;
 }
 
-static void
-scratch_release(void)
+void
+recovery_scratch_release(void)
 {
 	if (scratch_map != NULL)
 		(void) munmap(scratch_map, scratch_len);
@@ -346,7 +346,7 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 	k.accounts = (uint32) meta->accounts;
 	k.balances = (uint32) meta->balances;
 	k.orders = (uint32) meta->orders;
-	scratch = scratch_get(core_restore_check_size(&limits));
+	scratch = recovery_scratch_get(core_restore_check_size(&limits));
 	if (meta->format == SNAPSHOT_FORMAT_ROWS)
 		err = snapshot_load_rows(c, meta, &rc, scratch);
 	else
@@ -379,7 +379,7 @@ snapshot_load(core_engine *c, const snapshot_meta *meta, snapshot_progress_fn pr
 	}
 	if (err == NULL)
 		err = core_restore_check_finish(c, &rc);
-	scratch_release();
+	recovery_scratch_release();
 	if (err == NULL)
 		err = core_restore_finish(c, &k);
 	memset(&ff, 0, sizeof(ff));

@@ -128,6 +128,14 @@ void		replay_old_format_reason(int64 first, int format, char *reason, size_t len
 /* Map the arena into this process before the core is laid out in it. */
 void		recovery_map_arena(void);
 
+/*
+ * Scratch memory for recovery's checks (snapshot_load.c): len bytes, not
+ * zeroed, valid until recovery_scratch_release or the next call with a
+ * larger len.  ERROR (53200) if it cannot be had.
+ */
+void	   *recovery_scratch_get(Size len);
+void		recovery_scratch_release(void);
+
 /* Rebuild the arena from the tables; false (state "failed") if it cannot. */
 bool		recovery_run(core_engine *c, TimestampTz *last_ts);
 
