@@ -160,6 +160,34 @@ shadow_warm_step(void)
 	return warmed >= total;
 }
 
+void *
+shadow_borrow(Size len)
+{
+	shadow_shared *s = sh();
+
+	if (len > shmem_arena_bytes())
+		return NULL;
+	/* As a copy starts: a reader there keeps it, none starts after this. */
+	pg_atomic_write_u32(&s->writing, 1);
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&s->readers) > 0)
+	{
+		pg_atomic_write_u32(&s->writing, 0);
+		return NULL;
+	}
+	SpinLockAcquire(&s->mutex);
+	s->valid = false;
+	SpinLockRelease(&s->mutex);
+	return shmem_shadow_base();
+}
+
+void
+shadow_give_back(void)
+{
+	pg_memory_barrier();
+	pg_atomic_write_u32(&sh()->writing, 0);
+}
+
 void
 shadow_hold_for_job(void)
 {

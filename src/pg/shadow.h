@@ -97,6 +97,18 @@ int64		shadow_seq(void);
  */
 bool		shadow_warm_step(void);
 
+/*
+ * Lend the shadow's memory (len bytes from its start) to the worker as
+ * scratch while it recovers: NULL if somebody reads the copy or len does
+ * not fit.  The copy is invalid from then on (readers find none) until the
+ * worker copies again; shadow_give_back ends the loan.  Recovery's scratch
+ * comes from here because the shadow's pages exist already (the prewarm
+ * process allocated them), where fresh process memory costs a zeroed page
+ * per fault.
+ */
+void	   *shadow_borrow(Size len);
+void		shadow_give_back(void);
+
 /* Take or drop the job's reader count on the copy (worker or writer). */
 void		shadow_hold_for_job(void);
 void		shadow_release_job_hold(void);

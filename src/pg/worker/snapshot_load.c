@@ -50,6 +50,8 @@
 
 #include "core.h"
 #include "crc.h"
+#include "shadow.h"
+#include "shmem.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -260,23 +262,35 @@ load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
 }
 
 /*
- * The checked restore's scratch (tens of MB at a million orders), mapped
- * with 2 MB pages where the kernel offers them (transparent huge pages in
- * "madvise" mode): the restore writes all of it, and every 4 kB page first
- * touched costs a fault, several microseconds each on a virtual machine.
+ * Recovery's scratch (the checked restore's: tens of MB at a million
+ * orders).  Borrowed from the shadow while the worker recovers
+ * (shadow_borrow: its pages exist, the prewarm process allocated them, so
+ * one populate call maps them); otherwise (somebody reads the copy: a
+ * follower that reloads while it serves, a snapshot writer still walking a
+ * copy) mapped privately, with 2 MB pages where the kernel offers them
+ * (transparent huge pages in "madvise" mode) — every fresh page costs a
+ * zeroing fault, several microseconds per 4 kB on a virtual machine.
  * Kept for the next load if an ERROR cuts a load short (a follower retries
- * in the same process); unmapped after a load that returns.
+ * in the same process); given back or unmapped by recovery_scratch_release.
  */
 static void *scratch_map = NULL;
 static Size scratch_len = 0;
+static bool scratch_borrowed = false;
 
 void *
 recovery_scratch_get(Size len)
 {
 	if (scratch_map != NULL && scratch_len >= len)
 		return scratch_map;
+	recovery_scratch_release();
+	scratch_map = shadow_borrow(len);
 	if (scratch_map != NULL)
-		(void) munmap(scratch_map, scratch_len);
+	{
+		scratch_borrowed = true;
+		scratch_len = len;
+		shmem_populate(scratch_map, len, true);
+		return scratch_map;
+	}
 	scratch_map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch_map == MAP_FAILED)
 	{
@@ -295,10 +309,13 @@ recovery_scratch_get(Size len)
 void
 recovery_scratch_release(void)
 {
-	if (scratch_map != NULL)
+	if (scratch_borrowed)
+		shadow_give_back();
+	else if (scratch_map != NULL)
 		(void) munmap(scratch_map, scratch_len);
 	scratch_map = NULL;
 	scratch_len = 0;
+	scratch_borrowed = false;
 }
 
 typedef struct first_failure

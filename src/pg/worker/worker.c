@@ -358,6 +358,7 @@ worker_main(Datum arg pg_attribute_unused())
 	core_engine *c;
 	TimestampTz last_ts;
 	TimestampTz last_ext_check;
+	TimestampTz started;
 	int		   *taken;
 	const char *why;
 
@@ -366,6 +367,7 @@ worker_main(Datum arg pg_attribute_unused())
 	BackgroundWorkerUnblockSignals();
 	before_shmem_exit(worker_on_exit, 0);
 
+	started = GetCurrentTimestamp();
 	status_worker_started();
 	if ((why = session_connect()) != NULL)
 		unpinned_loop(why);
@@ -391,6 +393,8 @@ worker_main(Datum arg pg_attribute_unused())
 
 	ready_serve(ext_oid, ENGINE_ROLE_LEADER);
 	pgstat_report_activity(STATE_IDLE, "engine: serving");
+	elog(LOG, "engine: ready at seq " INT64_FORMAT " as the leader, " INT64_FORMAT " ms after the worker started",
+		 core_seq(c), (int64) TimestampDifferenceMilliseconds(started, GetCurrentTimestamp()));
 
 	taken = MemoryContextAlloc(TopMemoryContext, sizeof(int) * slots_count());
 	last_ext_check = GetCurrentTimestamp();
