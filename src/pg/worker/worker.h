@@ -65,6 +65,43 @@ void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
 bool		ring_scan_next(ring_scan *rs);
 void		ring_scan_end(ring_scan *rs);
 
+/* ------------------------------------------------------------ log_reader.c */
+
+/*
+ * The log reader: another process that reads and CRC-checks the command
+ * log's rows after a seq and streams them to the worker while it recovers
+ * (log_reader.c says why the stream may stop anywhere).
+ */
+typedef struct log_reader log_reader;
+
+/* One row as streamed: valid until the next log_reader_next. */
+typedef struct log_row_ref
+{
+	int64		seq;
+	TimestampTz ts;
+	int16		rectype;
+	const uint8 *payload;
+	size_t		len;
+} log_row_ref;
+
+/*
+ * Start a reader of the rows after from_seq; NULL when none can run
+ * (engine.recovery_log_reader off, no background worker slot, a standby).
+ * Call inside the transaction that replays, and stop it before it ends.
+ */
+log_reader *log_reader_start(int64 from_seq);
+
+/*
+ * The next row, waiting for it; false at the end of the stream (the
+ * reader stopped, exited or never started).  Exits on SIGTERM.
+ */
+bool		log_reader_next(log_reader *lr, log_row_ref *row);
+
+/* Stop listening (the reader exits) and free lr; NULL is a no-op. */
+void		log_reader_stop(log_reader *lr);
+
+PGDLLEXPORT void log_reader_main(Datum arg);
+
 /* ------------------------------------------------------------ replay.c */
 
 /* A set of user ids (replay collects the users whose accounts changed). */
@@ -87,11 +124,13 @@ typedef struct replay_options
 	replay_progress_fn progress;	/* NULL, or called every few 10k rows */
 	void	   *progress_arg;
 	bool		serving;		/* c is served (a follower): each record under the state lock */
+	log_reader *reader;			/* NULL, or rows after core_seq(c) streamed by a log reader */
 } replay_options;
 
 typedef struct replay_result
 {
 	int64		replayed;		/* rows applied */
+	int64		streamed;		/* ... of which the log reader read */
 	TimestampTz last_ts;		/* the last one's timestamp (unchanged if none) */
 	/*
 	 * The first record applied whose capacity refusal was not yet compared
