@@ -31,8 +31,6 @@
  */
 #include "postgres.h"
 
-#include <sys/mman.h>
-
 #include "access/genam.h"
 #include "access/relscan.h"
 #include "access/table.h"
@@ -50,8 +48,6 @@
 
 #include "core.h"
 #include "crc.h"
-#include "shadow.h"
-#include "shmem.h"
 #include "snapshot.h"
 #include "worker.h"
 
@@ -259,63 +255,6 @@ load_chunks(chunk_loader *ld, snapshot_progress_fn progress, void *arg)
 			ok = fail(ld, "engine.snapshot_chunks holds " INT64_FORMAT " %s, engine.snapshots announces " INT64_FORMAT,
 					  ld->counts[k], names[k], want[k]);
 	return ok;
-}
-
-/*
- * Recovery's scratch (the checked restore's: tens of MB at a million
- * orders).  Borrowed from the shadow while the worker recovers
- * (shadow_borrow: its pages exist, the prewarm process allocated them, so
- * one populate call maps them); otherwise (somebody reads the copy: a
- * follower that reloads while it serves, a snapshot writer still walking a
- * copy) mapped privately, with 2 MB pages where the kernel offers them
- * (transparent huge pages in "madvise" mode) — every fresh page costs a
- * zeroing fault, several microseconds per 4 kB on a virtual machine.
- * Kept for the next load if an ERROR cuts a load short (a follower retries
- * in the same process); given back or unmapped by recovery_scratch_release.
- */
-static void *scratch_map = NULL;
-static Size scratch_len = 0;
-static bool scratch_borrowed = false;
-
-void *
-recovery_scratch_get(Size len)
-{
-	if (scratch_map != NULL && scratch_len >= len)
-		return scratch_map;
-	recovery_scratch_release();
-	scratch_map = shadow_borrow(len);
-	if (scratch_map != NULL)
-	{
-		scratch_borrowed = true;
-		scratch_len = len;
-		shmem_populate(scratch_map, len, true);
-		return scratch_map;
-	}
-	scratch_map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch_map == MAP_FAILED)
-	{
-		scratch_map = NULL;
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("engine: could not map %zu bytes for the snapshot load: %m", (size_t) len)));
-	}
-	scratch_len = len;
-#ifdef MADV_HUGEPAGE
-	(void) madvise(scratch_map, len, MADV_HUGEPAGE);
-#endif
-	return scratch_map;
-}
-
-void
-recovery_scratch_release(void)
-{
-	if (scratch_borrowed)
-		shadow_give_back();
-	else if (scratch_map != NULL)
-		(void) munmap(scratch_map, scratch_len);
-	scratch_map = NULL;
-	scratch_len = 0;
-	scratch_borrowed = false;
 }
 
 typedef struct first_failure

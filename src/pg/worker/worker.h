@@ -168,7 +168,7 @@ void		replay_old_format_reason(int64 first, int format, char *reason, size_t len
 void		recovery_map_arena(void);
 
 /*
- * Scratch memory for recovery's checks (snapshot_load.c): len bytes, not
+ * Scratch memory for recovery's checks (recovery_scratch.c): len bytes, not
  * zeroed, valid until recovery_scratch_release or the next call with a
  * larger len.  ERROR (53200) if it cannot be had.
  */
