@@ -25,8 +25,6 @@
  */
 #include "postgres.h"
 
-#include <sys/resource.h>
-
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -100,7 +98,6 @@ queue_of(log_reader_shared *sh)
 log_reader *
 log_reader_start(int64 from_seq)
 {
-	BackgroundWorker w;
 	dsm_segment *seg;
 	log_reader_shared *sh;
 	shm_mq	   *mq;
@@ -121,17 +118,9 @@ log_reader_start(int64 from_seq)
 	lr->seg = seg;
 	lr->mqh = shm_mq_attach(mq, seg, NULL);
 
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(w.bgw_library_name, "engine", BGW_MAXLEN);
-	strlcpy(w.bgw_function_name, "log_reader_main", BGW_MAXLEN);
-	strlcpy(w.bgw_name, "engine log reader", BGW_MAXLEN);
-	strlcpy(w.bgw_type, "engine log reader", BGW_MAXLEN);
-	w.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
-	w.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&w, &lr->handle))
+	lr->handle = session_start_helper("log_reader_main", "engine log reader",
+									  UInt32GetDatum(dsm_segment_handle(seg)));
+	if (lr->handle == NULL)
 	{
 		elog(LOG, "engine: recovery reads the command log itself: no background worker slot for the log reader");
 		dsm_detach(seg);
@@ -201,16 +190,6 @@ log_reader_stop(log_reader *lr)
 
 /* ------------------------------------------------------------ the reader */
 
-static int64
-cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
 /* Send the message in buf; false if the worker no longer listens. */
 static bool
 send_message(shm_mq_handle *mqh, const char *buf, Size len, bool last)
@@ -250,16 +229,9 @@ log_reader_main(Datum arg)
 	mqh = shm_mq_attach(queue_of(sh), seg, NULL);
 
 	/* Connected and pinned like the worker (session.c). */
-	BackgroundWorkerInitializeConnection(engine_database, NULL, BGWORKER_BYPASS_ALLOWCONN);
-	pgstat_report_appname("engine log reader");
-	{
-		const char *why = session_pin_settings();
-
-		if (why != NULL)
-			elog(ERROR, "engine: %s", why);
-	}
+	session_connect_helper("engine log reader");
 	t0 = GetCurrentTimestamp();
-	cpu0 = cpu_ms();
+	cpu0 = process_cpu_ms();
 	pgstat_report_activity(STATE_RUNNING, "engine: reading the command log for recovery");
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -330,6 +302,6 @@ log_reader_main(Datum arg)
 	elog(LOG, "engine: log reader: read " INT64_FORMAT " command_log rows after seq " INT64_FORMAT
 		 " for recovery in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms%s",
 		 sent, sh->from_seq, (int64) TimestampDifferenceMilliseconds(t0, GetCurrentTimestamp()),
-		 cpu_ms() - cpu0, listening ? "" : " (the worker stopped taking them)");
+		 process_cpu_ms() - cpu0, listening ? "" : " (the worker stopped taking them)");
 	proc_exit(0);
 }

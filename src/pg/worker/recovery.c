@@ -23,8 +23,6 @@
  */
 #include "postgres.h"
 
-#include <sys/resource.h>
-
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -95,28 +93,6 @@ phase_progress(void *arg, int64 done)
 	}
 }
 
-/* Milliseconds since t. */
-static int64
-ms_since(TimestampTz t)
-{
-	return (GetCurrentTimestamp() - t) / 1000;
-}
-
-/*
- * CPU milliseconds this process has used (user + system): on a machine
- * shared with other work the log shows both, since wall time then says
- * more about the neighbours than about the engine.
- */
-static int64
-cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
 recreate_engine(core_engine *c)
@@ -142,7 +118,7 @@ load_newest_snapshot(core_engine *c, snapshot_meta *metas, int n, TimestampTz *s
 		const char *why;
 		phase		p;
 		TimestampTz t0 = GetCurrentTimestamp();
-		int64		cpu0 = cpu_ms();
+		int64		cpu0 = process_cpu_ms();
 		int64		items = metas[i].assets + metas[i].symbols + metas[i].balances + metas[i].orders;
 
 		status_set_detail("loading snapshot at seq %lld", (long long) metas[i].seq);
@@ -155,7 +131,7 @@ load_newest_snapshot(core_engine *c, snapshot_meta *metas, int n, TimestampTz *s
 			phase_progress(&p, items);
 			elog(LOG, "engine: loaded snapshot at seq " INT64_FORMAT " (format %d): " INT64_FORMAT
 				 " items in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms (" INT64_FORMAT "/s), checked as restored",
-				 metas[i].seq, metas[i].format, items, ms, cpu_ms() - cpu0, phase_rate(&p, items));
+				 metas[i].seq, metas[i].format, items, ms, process_cpu_ms() - cpu0, phase_rate(&p, items));
 			*snapshot_at = metas[i].taken_at;
 			return metas[i].seq;
 		}
@@ -252,7 +228,7 @@ check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reas
 	phase		p;
 	int64		ms;
 	TimestampTz t0 = GetCurrentTimestamp();
-	int64		cpu0 = cpu_ms();
+	int64		cpu0 = process_cpu_ms();
 
 	if (replayed == 0)
 		return true;
@@ -268,7 +244,7 @@ check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reas
 	ms = ms_since(t0);
 	phase_progress(&p, (int64) n);
 	elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts the replay changed, in "
-		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, cpu_ms() - cpu0);
+		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, process_cpu_ms() - cpu0);
 	if (vf.failed)
 		strlcpy(reason, vf.reason, len);
 	return !vf.failed;
@@ -286,12 +262,12 @@ void
 recovery_map_arena(void)
 {
 	TimestampTz t0 = GetCurrentTimestamp();
-	int64		cpu0 = cpu_ms();
+	int64		cpu0 = process_cpu_ms();
 
 	status_note_recovery_phase("mapping the arena", 0, (int64) shmem_arena_bytes(), 0);
 	shmem_populate(shmem_arena_base(), shmem_arena_bytes(), true);
 	elog(LOG, "engine: recovery: mapped the %zu MB arena in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms",
-		 (size_t) (shmem_arena_bytes() >> 20), ms_since(t0), cpu_ms() - cpu0);
+		 (size_t) (shmem_arena_bytes() >> 20), ms_since(t0), process_cpu_ms() - cpu0);
 }
 
 /*
@@ -345,7 +321,7 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 		 from_seq, total);
 
 	t0 = GetCurrentTimestamp();
-	cpu0 = cpu_ms();
+	cpu0 = process_cpu_ms();
 	phase_begin(&p, "replaying", total);
 	opt.touched = &touched;
 	opt.progress = phase_progress;
@@ -358,7 +334,7 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 		*last_ts = rr.last_ts;
 		elog(LOG, "engine: recovery: replayed " INT64_FORMAT " log records (" INT64_FORMAT
 			 " read by the log reader) in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms (" INT64_FORMAT "/s)",
-			 rr.replayed, rr.streamed, replay_ms, cpu_ms() - cpu0, phase_rate(&p, rr.replayed));
+			 rr.replayed, rr.streamed, replay_ms, process_cpu_ms() - cpu0, phase_rate(&p, rr.replayed));
 	}
 	if (!ok)
 		strlcpy(reason, rr.reason, sizeof(reason));

@@ -22,6 +22,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "access/skey.h"
+#include "postmaster/bgworker.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -64,6 +65,14 @@ void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
 							ScanKey keys, int nkeys, Snapshot snap);
 bool		ring_scan_next(ring_scan *rs);
 void		ring_scan_end(ring_scan *rs);
+
+/* ------------------------------------------------------------ clock.c */
+
+/* Wall milliseconds since t. */
+int64		ms_since(TimestampTz t);
+
+/* CPU milliseconds this process has used (user + system). */
+int64		process_cpu_ms(void);
 
 /* ------------------------------------------------------------ log_reader.c */
 
@@ -324,6 +333,22 @@ const char *session_connect(void);
 
 /* Pin the worker's own settings again (after a reload); NULL, or what failed. */
 const char *session_pin_settings(void);
+
+/*
+ * Start a helper process of the worker (the snapshot writer, the log
+ * reader): a dynamic background worker running function(arg) of this
+ * library, connected to a database, never restarted, that tells this
+ * process when it starts and stops.  NULL if no slot is free.  The handle
+ * is allocated in CurrentMemoryContext.
+ */
+BackgroundWorkerHandle *session_start_helper(const char *function, const char *name, Datum arg);
+
+/*
+ * In a helper process: connect to engine.database as the bootstrap superuser, even if it is
+ * closed to connections, under application_name appname, with the
+ * worker's pinned settings (ERROR if they cannot be pinned).
+ */
+void		session_connect_helper(const char *appname);
 
 /* A pending SIGHUP: re-read postgresql.conf and pin the settings again (ERROR if that fails); false if none was pending. */
 bool		session_reload_if_requested(void);
