@@ -33,6 +33,7 @@ int			engine_snapshot_interval_s = 600;
 int			engine_snapshot_every = 1000000;
 int			engine_snapshot_keep = 2;
 int			engine_snapshot_max_rate_kb = 16 * 1024;
+bool		engine_recovery_log_reader = true;
 bool		engine_keep_log = false;
 int			engine_max_batch = 1000;
 int			engine_max_open_orders = ENGINE_MAX_OPEN_ORDERS_DEFAULT;
@@ -124,6 +125,18 @@ settings_init(void)
 							"An order whose remainder would rest beyond it is rejected with reason open_orders_limit.",
 							&engine_max_open_orders, ENGINE_MAX_OPEN_ORDERS_DEFAULT, 0, INT_MAX,
 							PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	/*
+	 * Recovery reads the command log's tail in a second process (the log
+	 * reader, log_reader.c), which needs a free background worker slot;
+	 * off, or without a slot, the worker reads it itself.  The outcome is
+	 * the same either way; only the time differs.
+	 */
+	DefineCustomBoolVariable("engine.recovery_log_reader",
+							 "Read the command log in a second process while the worker recovers.",
+							 "The replayed state is the same either way.",
+							 &engine_recovery_log_reader, true,
+							 PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("engine.keep_log",
 							 "Keep every command_log row (full audit history) instead of pruning what snapshots cover.",

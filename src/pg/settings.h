@@ -40,6 +40,7 @@ extern int	engine_snapshot_every;
 extern int	engine_snapshot_keep;
 extern int	engine_snapshot_max_rate_kb;	/* kB/s; 0: unpaced */
 extern bool engine_keep_log;
+extern bool engine_recovery_log_reader;	/* recovery reads the log in a second process */
 extern int	engine_max_batch;
 extern int	engine_max_open_orders;
 

@@ -316,6 +316,14 @@ load_ms=$(log_num 'engine: loaded snapshot at seq' 's/.* items in ([0-9]+) ms, C
 load_cpu=$(log_num 'engine: loaded snapshot at seq' 's/.*CPU ([0-9]+) ms.*/\1/' "$off")
 replay_ms=$(log_num 'engine: recovery: replayed' 's/.* in ([0-9]+) ms, CPU.*/\1/' "$off")
 replay_cpu=$(log_num 'engine: recovery: replayed' 's/.*CPU ([0-9]+) ms.*/\1/' "$off")
+streamed=$(log_num 'engine: recovery: replayed' 's/.*\(([0-9]+) read by the log reader\).*/\1/' "$off")
+reader_ms=$(log_num 'engine: log reader: read' 's/.* for recovery in ([0-9]+) ms, CPU.*/\1/' "$off")
+reader_cpu=$(log_num 'engine: log reader: read' 's/.* for recovery in [0-9]+ ms, CPU ([0-9]+) ms.*/\1/' "$off")
+if [[ -n $reader_ms ]]; then
+	reader_note="$streamed of them read by the log reader in another process: ${reader_ms} ms, CPU ${reader_cpu} ms"
+else
+	reader_note="no log reader: the worker read the log itself"
+fi
 check_ms=$(log_num 'engine: recovery checks' 's/.* in ([0-9]+) ms, CPU.*/\1/' "$off")
 check_cpu=$(log_num 'engine: recovery checks' 's/.*CPU ([0-9]+) ms.*/\1/' "$off")
 check_accts=$(log_num 'engine: recovery checks' 's/.*and ([0-9]+) accounts.*/\1/' "$off")
@@ -483,6 +491,7 @@ crash (CHECKPOINT, then kill -9 of the worker) and restart
   map the arena (worker)               $map_ms ms, CPU $map_cpu ms
   snapshot load                        $load_ms ms, CPU $load_cpu ms   ($snap_items_loaded items: $load_rate/s, $load_rate_cpu/s of CPU)
   log replay                           $replay_ms ms, CPU $replay_cpu ms   ($st_replayed records: $replay_rate/s, $replay_rate_cpu/s of CPU)
+                                       ($reader_note)
   checks                               $check_ms ms, CPU $check_cpu ms   (global, and $check_accts accounts the replay changed)
   status().recovery_ms                 $st_recovery_ms ms
   worker start -> ready                $start_ready_s s   (its "ready at seq" log line; the first psql to see it: $polled_s s)

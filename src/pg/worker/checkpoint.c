@@ -69,13 +69,6 @@ typedef struct job_args
 	bool		done;
 } job_args;
 
-/* How long since t, in ms. */
-static int64
-ms_since(TimestampTz t)
-{
-	return (GetCurrentTimestamp() - t) / 1000;
-}
-
 /*
  * A wake-up: the worker sleeps until its latch is set or a second passes;
  * when something becomes due sooner (a gap that ends), a timer sets the

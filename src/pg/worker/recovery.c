@@ -23,8 +23,6 @@
  */
 #include "postgres.h"
 
-#include <sys/resource.h>
-
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -95,28 +93,6 @@ phase_progress(void *arg, int64 done)
 	}
 }
 
-/* Milliseconds since t. */
-static int64
-ms_since(TimestampTz t)
-{
-	return (GetCurrentTimestamp() - t) / 1000;
-}
-
-/*
- * CPU milliseconds this process has used (user + system): on a machine
- * shared with other work the log shows both, since wall time then says
- * more about the neighbours than about the engine.
- */
-static int64
-cpu_ms(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (int64) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-		(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-}
-
 /* Make c the empty engine again (after a snapshot that did not load). */
 static void
 recreate_engine(core_engine *c)
@@ -131,21 +107,18 @@ recreate_engine(core_engine *c)
  * engine".  A snapshot that does not load — a chunk or row missing or
  * damaged, a broken invariant, or a state whose digest differs from the
  * recorded one — is reported in the server log and the one before it is
- * tried.
+ * tried.  metas: the n snapshots, newest first (snapshot_list).
  */
 static int64
-load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
+load_newest_snapshot(core_engine *c, snapshot_meta *metas, int n, TimestampTz *snapshot_at)
 {
-	snapshot_meta *metas;
-	int			n = snapshot_list(&metas);
-
 	*snapshot_at = 0;
 	for (int i = 0; i < n; i++)
 	{
 		const char *why;
 		phase		p;
 		TimestampTz t0 = GetCurrentTimestamp();
-		int64		cpu0 = cpu_ms();
+		int64		cpu0 = process_cpu_ms();
 		int64		items = metas[i].assets + metas[i].symbols + metas[i].balances + metas[i].orders;
 
 		status_set_detail("loading snapshot at seq %lld", (long long) metas[i].seq);
@@ -158,7 +131,7 @@ load_newest_snapshot(core_engine *c, TimestampTz *snapshot_at)
 			phase_progress(&p, items);
 			elog(LOG, "engine: loaded snapshot at seq " INT64_FORMAT " (format %d): " INT64_FORMAT
 				 " items in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms (" INT64_FORMAT "/s), checked as restored",
-				 metas[i].seq, metas[i].format, items, ms, cpu_ms() - cpu0, phase_rate(&p, items));
+				 metas[i].seq, metas[i].format, items, ms, process_cpu_ms() - cpu0, phase_rate(&p, items));
 			*snapshot_at = metas[i].taken_at;
 			return metas[i].seq;
 		}
@@ -255,7 +228,7 @@ check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reas
 	phase		p;
 	int64		ms;
 	TimestampTz t0 = GetCurrentTimestamp();
-	int64		cpu0 = cpu_ms();
+	int64		cpu0 = process_cpu_ms();
 
 	if (replayed == 0)
 		return true;
@@ -271,7 +244,7 @@ check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reas
 	ms = ms_since(t0);
 	phase_progress(&p, (int64) n);
 	elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts the replay changed, in "
-		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, cpu_ms() - cpu0);
+		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, process_cpu_ms() - cpu0);
 	if (vf.failed)
 		strlcpy(reason, vf.reason, len);
 	return !vf.failed;
@@ -289,12 +262,12 @@ void
 recovery_map_arena(void)
 {
 	TimestampTz t0 = GetCurrentTimestamp();
-	int64		cpu0 = cpu_ms();
+	int64		cpu0 = process_cpu_ms();
 
 	status_note_recovery_phase("mapping the arena", 0, (int64) shmem_arena_bytes(), 0);
 	shmem_populate(shmem_arena_base(), shmem_arena_bytes(), true);
 	elog(LOG, "engine: recovery: mapped the %zu MB arena in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms",
-		 (size_t) (shmem_arena_bytes() >> 20), ms_since(t0), cpu_ms() - cpu0);
+		 (size_t) (shmem_arena_bytes() >> 20), ms_since(t0), process_cpu_ms() - cpu0);
 }
 
 /*
@@ -319,17 +292,27 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	replay_result rr;
 	int64		replay_ms;
 	int64		cpu0;
+	snapshot_meta *metas;
+	int			nmetas;
 
 	reason[0] = '\0';
 	*last_ts = 0;
 	memset(&touched, 0, sizeof(touched));
+	memset(&opt, 0, sizeof(opt));
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 
-	from_seq = load_newest_snapshot(c, &snapshot_at);
+	/*
+	 * The log reader starts on the rows after the newest snapshot while it
+	 * loads; if an older one loads instead, replay reads the log itself
+	 * (the stream does not start at the next seq).
+	 */
+	nmetas = snapshot_list(&metas);
+	opt.reader = log_reader_start(nmetas > 0 ? metas[0].seq : 0);
+	from_seq = load_newest_snapshot(c, metas, nmetas, &snapshot_at);
 	total = Max(log_max_seq() - from_seq, 0);
 	status_note_snapshot_loaded(from_seq, snapshot_at);
 	status_note_replay(0, total);
@@ -338,9 +321,8 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 		 from_seq, total);
 
 	t0 = GetCurrentTimestamp();
-	cpu0 = cpu_ms();
+	cpu0 = process_cpu_ms();
 	phase_begin(&p, "replaying", total);
-	memset(&opt, 0, sizeof(opt));
 	opt.touched = &touched;
 	opt.progress = phase_progress;
 	opt.progress_arg = &p;
@@ -350,9 +332,9 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	if (rr.replayed > 0)
 	{
 		*last_ts = rr.last_ts;
-		elog(LOG, "engine: recovery: replayed " INT64_FORMAT " log records in " INT64_FORMAT " ms, CPU "
-			 INT64_FORMAT " ms (" INT64_FORMAT "/s)", rr.replayed, replay_ms, cpu_ms() - cpu0,
-			 phase_rate(&p, rr.replayed));
+		elog(LOG, "engine: recovery: replayed " INT64_FORMAT " log records (" INT64_FORMAT
+			 " read by the log reader) in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms (" INT64_FORMAT "/s)",
+			 rr.replayed, rr.streamed, replay_ms, process_cpu_ms() - cpu0, phase_rate(&p, rr.replayed));
 	}
 	if (!ok)
 		strlcpy(reason, rr.reason, sizeof(reason));

@@ -12,7 +12,11 @@
  * The rows come from one index scan of command_log's primary key from
  * seq > core_seq(c), in seq order, in C (ringscan.c: through a small ring
  * of buffers): no SQL and no planner per row, and however long the log is
- * (engine.keep_log), only the tail is read.
+ * (engine.keep_log), only the tail is read.  In recovery, a log reader
+ * (log_reader.c) may have read them already in another process: its rows
+ * are taken first, while each is the next seq and decodes, then the scan
+ * reads whatever the stream did not give from the next seq on — so the
+ * checks, the errors and the state are the scan's either way.
  * Each row is checked and applied through core_apply, the same redo as
  * live.  A record that replay refuses for capacity is remembered (its seq
  * only) and checked against what the tables recorded live in one query per
@@ -262,6 +266,60 @@ note_capacity_refusal(replay_run *r, int type, int64 seq)
 
 /* ------------------------------------------------------------ one row */
 
+/*
+ * A row's payload checked (a format this release replays, one record that
+ * decodes, the rectype its column says) and decoded into *rec.  When the
+ * row fails, false, with the reason in out->reason if `report`.
+ */
+static bool
+decode_row(replay_run *r, int64 seq, int16 rectype, const uint8 *bytes, size_t nbytes,
+		   core_record *rec, bool report)
+{
+	replay_result *out = r->out;
+
+	if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
+	{
+		if (report)
+			replay_old_format_reason(seq, bytes[0], out->reason, sizeof(out->reason));
+		return false;
+	}
+	if (!core_record_decode(bytes, nbytes, rec))
+		return report && refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
+	if (rec->type != rectype || records_get(rec->type) == NULL)
+		return report && refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
+								seq, rectype, rec->type);
+	return true;
+}
+
+/* Apply a decoded row (its seq is core_seq(c) + 1). */
+static bool
+apply_row(replay_run *r, core_record *rec, int64 seq, TimestampTz ts)
+{
+	core_engine *c = r->c;
+	replay_result *out = r->out;
+	core_result res;
+
+	Assert(seq == core_seq(c) + 1);
+	rec->ts = ts;
+	if (r->opt->serving)
+		state_write_begin();
+	if (r->opt->touched)
+		core_apply(c, rec, collect_users, r->opt->touched, &res);
+	else
+		core_apply(c, rec, NULL, NULL, &res);
+	if (r->opt->serving)
+		state_write_end();
+	if (r->opt->touched && (rec->type == CORE_REC_DEPOSIT || rec->type == CORE_REC_WITHDRAW) &&
+		res.status != CORE_ST_REJECTED)
+		user_set_add(r->opt->touched, rec->u.funds.user_id);
+	out->last_ts = ts;
+	out->replayed++;
+	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
+		return note_capacity_refusal(r, rec->type, seq);
+	return true;
+}
+
+/* A row from the scan: every check, then apply. */
 static bool
 replay_row(replay_run *r, Datum *v, bool *isnull)
 {
@@ -276,7 +334,6 @@ replay_row(replay_run *r, Datum *v, bool *isnull)
 	size_t		nbytes;
 	uint32		computed;
 	core_record rec;
-	core_result res;
 	bool		ok = true;
 
 	for (int i = 0; i < LOG_COLUMNS; i++)
@@ -292,38 +349,51 @@ replay_row(replay_run *r, Datum *v, bool *isnull)
 	if (computed != crc)
 		ok = refuse(out, "command_log seq " INT64_FORMAT ": CRC mismatch (stored %d, computed %d)",
 					seq, (int32) crc, (int32) computed);
-	else if (nbytes > 0 && bytes[0] < ENGINE_REPLAY_MIN_FORMAT)
-	{
-		replay_old_format_reason(seq, bytes[0], out->reason, sizeof(out->reason));
-		ok = false;
-	}
-	else if (!core_record_decode(bytes, nbytes, &rec))
-		ok = refuse(out, "command_log seq " INT64_FORMAT ": payload does not decode as a record", seq);
-	else if (rec.type != rectype || records_get(rec.type) == NULL)
-		ok = refuse(out, "command_log seq " INT64_FORMAT ": rectype %d does not match the payload's type %d",
-					seq, rectype, rec.type);
+	else
+		ok = decode_row(r, seq, rectype, bytes, nbytes, &rec, true);
 	if ((Pointer) payload != DatumGetPointer(v[3]))
 		pfree(payload);
-	if (!ok)
-		return false;
+	return ok && apply_row(r, &rec, seq, ts);
+}
 
-	rec.ts = ts;
-	if (r->opt->serving)
-		state_write_begin();
-	if (r->opt->touched)
-		core_apply(c, &rec, collect_users, r->opt->touched, &res);
-	else
-		core_apply(c, &rec, NULL, NULL, &res);
-	if (r->opt->serving)
-		state_write_end();
-	if (r->opt->touched && (rec.type == CORE_REC_DEPOSIT || rec.type == CORE_REC_WITHDRAW) &&
-		res.status != CORE_ST_REJECTED)
-		user_set_add(r->opt->touched, rec.u.funds.user_id);
-	out->last_ts = ts;
-	out->replayed++;
-	if (res.status == CORE_ST_REJECTED && res.reason == CORE_R_CAPACITY)
-		return note_capacity_refusal(r, rec.type, seq);
-	return true;
+/* Between rows: progress, and SIGTERM or other interrupts. */
+static void
+after_row(replay_run *r)
+{
+	if (r->out->replayed % REPLAY_PROGRESS_ROWS == 0)
+	{
+		if (r->opt->progress)
+			r->opt->progress(r->opt->progress_arg, r->out->replayed);
+		if (ShutdownRequestPending)
+			proc_exit(1);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * The rows the log reader streams, while each is the next seq and decodes
+ * as its rectype (the reader checked NULLs and the CRC).  It stops at the
+ * first that is not — the scan after it finds that row again and says why
+ * replay stops there — or where the stream ends; false only when an
+ * applied row says replay must stop (a capacity refusal not seen live).
+ */
+static bool
+replay_stream(replay_run *r, log_reader *lr)
+{
+	log_row_ref row;
+	core_record rec;
+	bool		ok = true;
+
+	while (ok && log_reader_next(lr, &row))
+	{
+		if (row.seq != core_seq(r->c) + 1 ||
+			!decode_row(r, row.seq, row.rectype, row.payload, row.len, &rec, false))
+			break;
+		ok = apply_row(r, &rec, row.seq, row.ts);
+		r->out->streamed++;
+		after_row(r);
+	}
+	return ok;
 }
 
 /* ------------------------------------------------------------ the scan */
@@ -347,24 +417,25 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	r.opt = opt;
 	r.out = out;
 	out->replayed = 0;
+	out->streamed = 0;
 	out->unchecked_seq = 0;
 	out->reason[0] = '\0';
 	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOG_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
+	if (opt->reader != NULL)
+	{
+		ok = replay_stream(&r, opt->reader);
+		log_reader_stop(opt->reader);
+		opt->reader = NULL;
+	}
+	/* Whatever the stream gave, the rest of the log from the next seq on. */
 	idx = index_open(pk, AccessShareLock);
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(core_seq(c)));
 	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
 	while (ok && ring_scan_next(&rs))
 	{
 		ok = replay_row(&r, rs.values, rs.isnull);
-		if (out->replayed % REPLAY_PROGRESS_ROWS == 0)
-		{
-			if (opt->progress)
-				opt->progress(opt->progress_arg, out->replayed);
-			if (ShutdownRequestPending)
-				proc_exit(1);
-			CHECK_FOR_INTERRUPTS();
-		}
+		after_row(&r);
 	}
 	ring_scan_end(&rs);
 	index_close(idx, AccessShareLock);

@@ -248,6 +248,39 @@ session_connect(void)
 	return session_pin_settings();
 }
 
+BackgroundWorkerHandle *
+session_start_helper(const char *function, const char *name, Datum arg)
+{
+	BackgroundWorker w;
+	BackgroundWorkerHandle *h;
+
+	memset(&w, 0, sizeof(w));
+	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	w.bgw_restart_time = BGW_NEVER_RESTART;
+	strlcpy(w.bgw_library_name, "engine", BGW_MAXLEN);
+	strlcpy(w.bgw_function_name, function, BGW_MAXLEN);
+	strlcpy(w.bgw_name, name, BGW_MAXLEN);
+	strlcpy(w.bgw_type, name, BGW_MAXLEN);
+	w.bgw_main_arg = arg;
+	w.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&w, &h))
+		return NULL;
+	return h;
+}
+
+void
+session_connect_helper(const char *appname)
+{
+	const char *why;
+
+	BackgroundWorkerInitializeConnection(engine_database, NULL, BGWORKER_BYPASS_ALLOWCONN);
+	pgstat_report_appname(appname);
+	why = session_pin_settings();
+	if (why != NULL)
+		elog(ERROR, "engine: %s", why);
+}
+
 /*
  * The worker is exiting (after the status says "stopped"): if it never
  * connected, say why.

@@ -70,7 +70,6 @@ static uint32 my_job = 0;		/* the job this process claimed (0: none) */
 BackgroundWorkerHandle *
 snapshot_writer_start(uint32 job_id)
 {
-	BackgroundWorker w;
 	BackgroundWorkerHandle *h;
 	MemoryContext old;
 
@@ -81,19 +80,8 @@ snapshot_writer_start(uint32 job_id)
 	 */
 	if (RecoveryInProgress())
 		return NULL;
-	memset(&w, 0, sizeof(w));
-	w.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	w.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	w.bgw_restart_time = BGW_NEVER_RESTART;
-	strlcpy(w.bgw_library_name, "engine", BGW_MAXLEN);
-	strlcpy(w.bgw_function_name, "snapshot_writer_main", BGW_MAXLEN);
-	strlcpy(w.bgw_name, "engine snapshot writer", BGW_MAXLEN);
-	strlcpy(w.bgw_type, "engine snapshot writer", BGW_MAXLEN);
-	w.bgw_main_arg = UInt32GetDatum(job_id);
-	w.bgw_notify_pid = MyProcPid;
 	old = MemoryContextSwitchTo(TopMemoryContext);
-	if (!RegisterDynamicBackgroundWorker(&w, &h))
-		h = NULL;
+	h = session_start_helper("snapshot_writer_main", "engine snapshot writer", UInt32GetDatum(job_id));
 	MemoryContextSwitchTo(old);
 	return h;
 }
@@ -253,14 +241,7 @@ snapshot_writer_main(Datum arg)
 	 * database closed to connections), with the worker's pinned settings,
 	 * whatever the database or a role says (session.c).
 	 */
-	BackgroundWorkerInitializeConnection(engine_database, NULL, BGWORKER_BYPASS_ALLOWCONN);
-	pgstat_report_appname("engine snapshot writer");
-	{
-		const char *why = session_pin_settings();
-
-		if (why != NULL)
-			elog(ERROR, "engine: %s", why);
-	}
+	session_connect_helper("engine snapshot writer");
 	started = GetCurrentTimestamp();
 
 	copy = (const core_engine *) shmem_shadow_base();

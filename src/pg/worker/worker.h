@@ -22,6 +22,7 @@
 #include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "access/skey.h"
+#include "postmaster/bgworker.h"
 #include "utils/relcache.h"
 #include "utils/snapshot.h"
 
@@ -65,6 +66,51 @@ void		ring_scan_begin(ring_scan *rs, Relation heap, Relation index,
 bool		ring_scan_next(ring_scan *rs);
 void		ring_scan_end(ring_scan *rs);
 
+/* ------------------------------------------------------------ clock.c */
+
+/* Wall milliseconds since t. */
+int64		ms_since(TimestampTz t);
+
+/* CPU milliseconds this process has used (user + system). */
+int64		process_cpu_ms(void);
+
+/* ------------------------------------------------------------ log_reader.c */
+
+/*
+ * The log reader: another process that reads and CRC-checks the command
+ * log's rows after a seq and streams them to the worker while it recovers
+ * (log_reader.c says why the stream may stop anywhere).
+ */
+typedef struct log_reader log_reader;
+
+/* One row as streamed: valid until the next log_reader_next. */
+typedef struct log_row_ref
+{
+	int64		seq;
+	TimestampTz ts;
+	int16		rectype;
+	const uint8 *payload;
+	size_t		len;
+} log_row_ref;
+
+/*
+ * Start a reader of the rows after from_seq; NULL when none can run
+ * (engine.recovery_log_reader off, no background worker slot, a standby).
+ * Call inside the transaction that replays, and stop it before it ends.
+ */
+log_reader *log_reader_start(int64 from_seq);
+
+/*
+ * The next row, waiting for it; false at the end of the stream (the
+ * reader stopped, exited or never started).  Exits on SIGTERM.
+ */
+bool		log_reader_next(log_reader *lr, log_row_ref *row);
+
+/* Stop listening (the reader exits) and free lr; NULL is a no-op. */
+void		log_reader_stop(log_reader *lr);
+
+PGDLLEXPORT void log_reader_main(Datum arg);
+
 /* ------------------------------------------------------------ replay.c */
 
 /* A set of user ids (replay collects the users whose accounts changed). */
@@ -87,11 +133,13 @@ typedef struct replay_options
 	replay_progress_fn progress;	/* NULL, or called every few 10k rows */
 	void	   *progress_arg;
 	bool		serving;		/* c is served (a follower): each record under the state lock */
+	log_reader *reader;			/* NULL, or rows after core_seq(c) streamed by a log reader */
 } replay_options;
 
 typedef struct replay_result
 {
 	int64		replayed;		/* rows applied */
+	int64		streamed;		/* ... of which the log reader read */
 	TimestampTz last_ts;		/* the last one's timestamp (unchanged if none) */
 	/*
 	 * The first record applied whose capacity refusal was not yet compared
@@ -285,6 +333,22 @@ const char *session_connect(void);
 
 /* Pin the worker's own settings again (after a reload); NULL, or what failed. */
 const char *session_pin_settings(void);
+
+/*
+ * Start a helper process of the worker (the snapshot writer, the log
+ * reader): a dynamic background worker running function(arg) of this
+ * library, connected to a database, never restarted, that tells this
+ * process when it starts and stops.  NULL if no slot is free.  The handle
+ * is allocated in CurrentMemoryContext.
+ */
+BackgroundWorkerHandle *session_start_helper(const char *function, const char *name, Datum arg);
+
+/*
+ * In a helper process: connect to engine.database as the bootstrap superuser, even if it is
+ * closed to connections, under application_name appname, with the
+ * worker's pinned settings (ERROR if they cannot be pinned).
+ */
+void		session_connect_helper(const char *appname);
 
 /* A pending SIGHUP: re-read postgresql.conf and pin the settings again (ERROR if that fails); false if none was pending. */
 bool		session_reload_if_requested(void);
