@@ -9,8 +9,10 @@
  * seq order (ringscan.c), and sends each row that is whole — no NULL column,
  * a payload of at most CORE_RECORD_MAX_BYTES, its CRC right, its seq the one
  * after the last — through a message queue (shm_mq) in a dynamic shared
- * memory segment, many rows per message.  At the first row that is not, or
- * at the end of the log as its snapshot sees it, it stops and exits.
+ * memory segment, many rows per message.  It reads with the worker's own
+ * snapshot (passed in the segment, as a parallel query's workers get
+ * theirs), so it sees exactly the rows the worker would.  At the first row
+ * that is not whole, or at the end of the log, it stops and exits.
  *
  * It decides nothing.  The worker checks each row it receives as replay
  * does (seq, format, decoding, rectype) and stops taking rows at the first
@@ -63,6 +65,8 @@
 typedef struct log_reader_shared
 {
 	int64		from_seq;		/* send the rows after this seq */
+	Size		snapshot_at;	/* offset of the worker's snapshot, serialized */
+	PGPROC	   *worker;			/* whose transaction holds that snapshot */
 } log_reader_shared;
 
 /* One row in a message, followed by its payload, padded to MAXALIGN. */
@@ -87,6 +91,7 @@ struct log_reader
 	bool		done;			/* the reader detached and everything was read */
 };
 
+/* The segment: the head, the queue, the worker's snapshot. */
 static shm_mq *
 queue_of(log_reader_shared *sh)
 {
@@ -98,6 +103,7 @@ queue_of(log_reader_shared *sh)
 log_reader *
 log_reader_start(int64 from_seq)
 {
+	Snapshot	snap;
 	dsm_segment *seg;
 	log_reader_shared *sh;
 	shm_mq	   *mq;
@@ -105,12 +111,24 @@ log_reader_start(int64 from_seq)
 
 	if (!engine_recovery_log_reader || RecoveryInProgress())
 		return NULL;
-	seg = dsm_create(MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES,
+	/*
+	 * The reader reads with the worker's snapshot (the active one, held
+	 * until the worker's replay ends), so that it sees the rows the
+	 * worker's own scan would see and no others: a row committed since
+	 * (something other than the worker writing the log) could otherwise
+	 * come with live outcomes the worker's capacity check cannot see.
+	 */
+	snap = GetActiveSnapshot();
+	seg = dsm_create(MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES +
+					 EstimateSnapshotSpace(snap),
 					 DSM_CREATE_NULL_IF_MAXSEGMENTS);
 	if (seg == NULL)
 		return NULL;
 	sh = dsm_segment_address(seg);
 	sh->from_seq = from_seq;
+	sh->snapshot_at = MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES;
+	SerializeSnapshot(snap, (char *) sh + sh->snapshot_at);
+	sh->worker = MyProc;
 	mq = shm_mq_create(queue_of(sh), LOG_READER_QUEUE_BYTES);
 	shm_mq_set_receiver(mq, MyProc);
 
@@ -203,6 +221,7 @@ log_reader_main(Datum arg)
 	dsm_segment *seg;
 	log_reader_shared *sh;
 	shm_mq_handle *mqh;
+	Snapshot	snap;
 	Relation	rel;
 	Relation	idx;
 	Oid			pk;
@@ -235,7 +254,9 @@ log_reader_main(Datum arg)
 	pgstat_report_activity(STATE_RUNNING, "engine: reading the command log for recovery");
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	PushActiveSnapshot(GetTransactionSnapshot());
+	snap = RestoreSnapshot((char *) sh + sh->snapshot_at);
+	RestoreTransactionSnapshot(snap, sh->worker);	/* ERROR if the worker's is gone */
+	PushActiveSnapshot(snap);
 
 	rel = snapshot_open_table("command_log", AccessShareLock);
 	pk = RelationGetPrimaryKeyIndex(rel);
