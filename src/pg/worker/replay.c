@@ -126,17 +126,43 @@ replay_old_format_reason(int64 first, int format, char *reason, size_t len)
 
 /* ------------------------------------------------------------ touched users */
 
+#define REPLAY_TOUCHED_MIN 1024
+#define REPLAY_TOUCHED_ORDERS_PER_USER 64
+
+uint64
+replay_touched_limit(const core_engine *c)
+{
+	core_limits l = core_get_limits(c);
+
+	return Max(REPLAY_TOUCHED_MIN, l.max_orders / REPLAY_TOUCHED_ORDERS_PER_USER);
+}
+
 void
 user_set_add(user_set *s, int64 user_id)
 {
 	uint64		h;
 
+	if (s->all)
+		return;
+	if (s->limit != 0 && s->n > s->limit)
+	{
+		if (s->cap)
+		{
+			pfree(s->ids);
+			pfree(s->used);
+		}
+		s->ids = NULL;
+		s->used = NULL;
+		s->cap = 0;
+		s->all = true;
+		return;
+	}
 	if (s->cap == 0 || 2 * (s->n + 1) > s->cap)
 	{
 		user_set	bigger;
 
+		memset(&bigger, 0, sizeof(bigger));
 		bigger.cap = s->cap ? 2 * s->cap : 1024;
-		bigger.n = 0;
 		bigger.ids = MemoryContextAllocHuge(TopMemoryContext, sizeof(int64) * bigger.cap);
 		bigger.used = MemoryContextAllocZero(TopMemoryContext, bigger.cap);
 		for (uint64 i = 0; i < s->cap; i++)
@@ -147,6 +173,7 @@ user_set_add(user_set *s, int64 user_id)
 			pfree(s->ids);
 			pfree(s->used);
 		}
+		bigger.limit = s->limit;
 		*s = bigger;
 	}
 	h = (uint64) user_id * UINT64CONST(0x9e3779b97f4a7c15);
@@ -310,7 +337,7 @@ replay_row(replay_run *r, Datum *v, bool *isnull)
 	rec.ts = ts;
 	if (r->opt->serving)
 		state_write_begin();
-	if (r->opt->touched)
+	if (r->opt->touched && !r->opt->touched->all)
 		core_apply(c, &rec, collect_users, r->opt->touched, &res);
 	else
 		core_apply(c, &rec, NULL, NULL, &res);
