@@ -9,6 +9,8 @@
  * (ids, account creation order, book priority order), never in slot or hash
  * order, so equal states give equal digests.
  */
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -561,6 +563,252 @@ core_verify_accounts(const core_engine *c, const int64_t *user_ids, size_t n,
 	report(&k, "order_locks", failed == NULL || strcmp(failed, "order_locks") != 0);
 	report(&k, "frozen_equals_locks", failed == NULL || strcmp(failed, "frozen_equals_locks") != 0);
 	report(&k, "indexes_agree", failed == NULL || strcmp(failed, "indexes_agree") != 0);
+	return k.all_ok;
+}
+
+/* ------------------------------------------------- every account at once */
+
+/*
+ * core_verify_all_accounts: the three checks of core_verify_accounts over
+ * every account, as two sequential passes, one over the order slots and
+ * one over the balance table, with per-slot and per-row facts only and no
+ * walk along any list.  A slot is in use when its order id is not 0
+ * (book_free_order clears it; ids start at 1) and it is not above
+ * order_fresh (slots above were never handed out and hold anything).
+ *
+ * Account lists (indexes_agree).  Per order slot o in use, of account a:
+ *   (1) prev(o) = NIL and head(a) = o, or p = prev(o) is in use, of
+ *       account a and o's user, id(p) < id(o) and next(p) = o;
+ *   (2) next(o) = NIL and tail(a) = o, or next(o) is not NIL;
+ * per account a, with S_a its orders in use: |S_a| = norders(a); as many
+ * orders of S_a have a prev as have a next; S_a empty means head(a) =
+ * tail(a) = NIL; the order met as a head is of a's user and a is an
+ * account.  Why that is what walking each list checks: o -> prev(o) maps
+ * the orders of S_a with a prev one to one (next(p) = o fixes o) into the
+ * orders of S_a with a next; as many have a next as have a prev, so it
+ * maps onto them: for every p of S_a with a next, o = next(p) is in S_a
+ * and prev(o) = p (so a next link never leads to a free slot or out of
+ * the account, and every link is matched by its back link).  Ids grow
+ * along next, so following next from any order of S_a ends, at an order
+ * without a next, which (2) says is tail(a); following prev ends at one
+ * without a prev, which (1) says is head(a).  Following next from head(a)
+ * is one path, so every order of S_a lies on it: the list from head(a) is
+ * exactly S_a, linked both ways, in ascending id order, all of a's user,
+ * ending at tail(a), with norders(a) orders; when S_a is empty the ends
+ * are NIL.  That is what the walk of each list checks.
+ *
+ * Locks (order_locks).  Each order's lock is what its remainder needs, and
+ * its base and quote rows carry the keys (its user, the symbol's asset).
+ * The list version asks instead that each be ledger_find_row of that key;
+ * the same, because the pass over the balance table checks that every row
+ * is the one ledger_find_row finds under its own key (no key twice, none
+ * lost), and a row not found that way fails indexes_agree, as in
+ * core_verify.  Only a NIL row, which the list version takes for an owner
+ * without a row of that asset, is refused here: a resting order always
+ * has both rows (placing creates them; restore refuses an order without).
+ *
+ * Frozen amounts (frozen_equals_locks).  Each order's lock is added, in
+ * 128 bits (no overflow: at most 2^32 locks below 2^63), to the scratch
+ * sum of the row of its user and locked asset (its own row when it
+ * carries that key, else the row found by key), and each row's frozen
+ * amount is compared with its sum.  Given the lists hold, the orders of
+ * user u on asset x are those of u's account list locking x, which is
+ * what the list version sums per row.
+ */
+typedef struct account_tally
+{
+	uint32_t	orders;			/* order slots in use naming the account */
+	uint32_t	ends;			/* those with a prev minus those with a next,
+								 * mod 2^32 (both below 2^32: 0 iff equal) */
+} account_tally;
+
+/* Order slots between an order's random reads and its check. */
+#define ALL_ACCOUNTS_AHEAD 16
+
+size_t
+core_verify_all_accounts_size(const core_limits *limits)
+{
+	return sizeof(i128) +		/* to align the sums */
+		((size_t) table_cap(limits->max_balances) + 1) * sizeof(i128) +
+		((size_t) table_cap(limits->max_accounts) + 1) * sizeof(account_tally);
+}
+
+/* Row b is a balance row of (user, asset). */
+static inline bool
+row_is(const core_engine *c, uint32_t b, int64_t user_id, uint32_t asset_id)
+{
+	return b >= 1 && b <= c->balance_cap &&
+		BALANCES(c)[b].asset == asset_id && BALANCES(c)[b].user_id == user_id;
+}
+
+/* A failure of one check: the first one's detail is kept. */
+typedef struct fault
+{
+	bool		failed;
+	char		detail[256];
+} fault;
+
+static void
+fault_set(fault *f, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+
+static void
+fault_set(fault *f, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (f->failed)
+		return;
+	f->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(f->detail, sizeof(f->detail), fmt, ap);
+	va_end(ap);
+}
+
+/* (1) and (2) for order slot o (in use, its account slot in range). */
+static inline bool
+links_ok(const core_engine *c, account_tally *tally, uint32_t o)
+{
+	const order *orders = ORDERS(c);
+	const order_link *U = ORDER_LINKS(c);
+	const order *ord = &orders[o];
+	const account *acct = &ACCOUNTS(c)[ord->account];
+	uint32_t	p = U[o].prev,
+				n = U[o].next;
+
+	if (p == NIL)
+	{
+		if (acct->seq == 0 || acct->user_id != ord->user_id || acct->orders_head != o)
+			return false;
+	}
+	else
+	{
+		if (p > c->order_fresh || orders[p].id == 0 || orders[p].account != ord->account ||
+			orders[p].user_id != ord->user_id || orders[p].id >= ord->id || U[p].next != o)
+			return false;
+		tally[ord->account].ends++;
+	}
+	if (n == NIL)
+		return acct->orders_tail == o;
+	tally[ord->account].ends--;
+	return true;
+}
+
+bool
+core_verify_all_accounts(const core_engine *c, void *scratch, core_check_fn fn, void *ctx)
+{
+	const order *orders = ORDERS(c);
+	const order_cold *cold = ORDER_COLD(c);
+	const account *accts = ACCOUNTS(c);
+	const balance *bals = BALANCES(c);
+	i128	   *sum = (i128 *) (((uintptr_t) scratch + sizeof(i128) - 1) &
+								~(uintptr_t) (sizeof(i128) - 1));
+	account_tally *tally = (account_tally *) (sum + c->balance_cap + 1);
+	uint32_t	used = 0;
+	fault		locks = {0},
+				frozen = {0},
+				lists = {0};
+	checker		k;
+
+	memset(sum, 0, sizeof(*sum) * ((size_t) c->balance_cap + 1));
+	memset(tally, 0, sizeof(*tally) * ((size_t) c->account_cap + 1));
+	for (uint32_t o = 1; o <= c->order_fresh; o++)
+	{
+		const order *ord = &orders[o];
+		const order_cold *oc = &cold[o];
+		const symbol *s;
+		int64_t		need;
+		uint32_t	row,
+					asset_id;
+
+		/* the random reads of the order ALL_ACCOUNTS_AHEAD slots on */
+		if (o + ALL_ACCOUNTS_AHEAD <= c->order_fresh)
+		{
+			uint32_t	f = o + ALL_ACCOUNTS_AHEAD;
+			const order_link *fl = &ORDER_LINKS(c)[f];
+			const order_cold *fc = &cold[f];
+			uint32_t	lock_row = orders[f].side == CORE_BUY ? fc->quote_row : fc->base_row;
+
+			if (fl->prev <= c->order_fresh)
+				__builtin_prefetch(&orders[fl->prev], 0, 3);
+			if (orders[f].account <= c->account_cap)
+			{
+				__builtin_prefetch(&accts[orders[f].account], 0, 3);
+				PREFETCH(&tally[orders[f].account]);
+			}
+			if (fc->base_row <= c->balance_cap && fc->quote_row <= c->balance_cap)
+			{
+				__builtin_prefetch(&bals[fc->base_row], 0, 3);
+				__builtin_prefetch(&bals[fc->quote_row], 0, 3);
+				PREFETCH(&sum[lock_row]);
+			}
+		}
+		if (ord->id == 0)
+			continue;
+		used++;
+		if (ord->account < 1 || ord->account > c->account_cap ||
+			ord->symbol < 1 || ord->symbol > c->nsymbols)
+		{
+			fault_set(&lists, "order %lld: account slot %u or symbol %u out of range",
+					  (long long) ord->id, ord->account, ord->symbol);
+			continue;
+		}
+		tally[ord->account].orders++;
+		if (!links_ok(c, tally, o))
+			fault_set(&lists, "user %lld: order list broken at order %lld",
+					  (long long) ord->user_id, (long long) ord->id);
+		s = &SYMBOLS(c)[ord->symbol];
+		need = order_lock_needed(s, ord);
+		if (oc->locked != need)
+			fault_set(&locks, "order %lld locks %lld, its remainder needs %lld",
+					  (long long) ord->id, (long long) oc->locked, (long long) need);
+		if (!row_is(c, oc->base_row, ord->user_id, s->base) ||
+			!row_is(c, oc->quote_row, ord->user_id, s->quote))
+			fault_set(&locks, "order %lld: the balance rows it keeps are not its owner's",
+					  (long long) ord->id);
+		asset_id = ord->side == CORE_BUY ? s->quote : s->base;
+		row = ord->side == CORE_BUY ? oc->quote_row : oc->base_row;
+		if (!row_is(c, row, ord->user_id, asset_id))
+			row = ledger_find_row(c, ord->user_id, asset_id, NULL);
+		if (row != NIL)
+			sum[row] += oc->locked;
+	}
+	for (uint32_t a = 1; a <= c->account_cap; a++)
+	{
+		const account *acct = &accts[a];
+		const account_tally *t = &tally[a];
+
+		if (acct->seq == 0 ? t->orders != 0 :
+			t->orders != acct->norders || t->ends != 0 ||
+			(t->orders == 0 && (acct->orders_head != NIL || acct->orders_tail != NIL)))
+			fault_set(&lists, "user %lld: %u orders name its account, %u recorded",
+					  (long long) acct->user_id, t->orders, acct->norders);
+	}
+	if (used != c->norders)
+		fault_set(&lists, "%u order slots in use, %u orders resting", used, c->norders);
+	for (uint32_t b = 1; b <= c->balance_cap; b++)
+	{
+		if (bals[b].asset == 0)
+			continue;
+		if (ledger_find_row(c, bals[b].user_id, bals[b].asset, NULL) != b)
+			fault_set(&lists, "balance of user %lld asset %u: not found where it is",
+					  (long long) bals[b].user_id, bals[b].asset);
+		if (sum[b] != bals[b].frozen)
+		{
+			char		text[40];
+
+			fault_set(&frozen, "user %lld asset %u: frozen %lld, resting orders lock %s%s",
+					  (long long) bals[b].user_id, bals[b].asset, (long long) bals[b].frozen,
+					  sum[b] < 0 ? "-" : "",
+					  u128_text(sum[b] < 0 ? -(u128) sum[b] : (u128) sum[b], text));
+		}
+	}
+	checker_start(&k, c, fn, ctx);
+	strcpy(k.detail, locks.detail);
+	report(&k, "order_locks", !locks.failed);
+	strcpy(k.detail, frozen.detail);
+	report(&k, "frozen_equals_locks", !frozen.failed);
+	strcpy(k.detail, lists.detail);
+	report(&k, "indexes_agree", !lists.failed);
 	return k.all_ok;
 }
 

@@ -740,6 +740,28 @@ bool		core_verify_accounts(const core_engine *c, const int64_t *user_ids, size_t
 								 core_check_fn fn, void *ctx);
 
 /*
+ * core_verify_all_accounts: the checks of core_verify_accounts for every
+ * account at once (order_locks, frozen_equals_locks and the account lists
+ * of indexes_agree, reported through fn under those names, in that order),
+ * in one pass over the order slots and one over the balance table instead
+ * of a walk per account: cheaper than core_verify_accounts once more than
+ * a few tens of thousands of accounts are to be checked (measured by
+ * bench_core --restore; recovery switches between the two).  On top of
+ * them it checks, under indexes_agree, that every balance row is found
+ * under its key and that the order slots in use are as many as the
+ * resting orders counted.  scratch is caller memory of
+ * core_verify_all_accounts_size(limits) bytes for the engine's limits
+ * (any contents, 8-byte aligned as malloc and palloc give it: about 16 B
+ * per balance slot and 8 B per account slot of the tables, i.e. 32 B per
+ * balance and 16 B per account of the limits); only read from c.
+ */
+#define CORE_HAS_VERIFY_ALL_ACCOUNTS 1
+
+size_t		core_verify_all_accounts_size(const core_limits *limits);
+bool		core_verify_all_accounts(const core_engine *c, void *scratch,
+									 core_check_fn fn, void *ctx);
+
+/*
  * 128-bit hash of the canonical state; equal states give equal digests.
  *
  * Digest rule: a field added to the state after release 1.0 is hashed only

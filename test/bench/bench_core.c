@@ -54,10 +54,12 @@
  * replay() and never counted.
  *
  * --restore: the snapshot load instead of the workloads (see "restore"
- * below); -n is then the number of resting orders.
+ * below); -n is then the number of resting orders.  With --checks, then
+ * recovery's checks of every account on the state loaded, two ways (see
+ * bench_checks); printed only, not written to --tsv.
  *
  * Usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [workloads]
- *        bench_core --restore [-n orders] [-r runs] [--tsv file]
+ *        bench_core --restore [--checks] [-n orders] [-r runs] [--tsv file]
  *   workloads: comma-separated ids among a, b, c1k, c100k (default all).
  *   --tsv appends one tab-separated line per workload for bench_core.sh:
  *   id, commands, command-list hash, end digest, events per replay, CPU
@@ -1301,8 +1303,115 @@ restore_run(const walk_bytes *wb, engine *e, void *scratch)
 	return d;
 }
 
+#ifdef CORE_HAS_VERIFY_ALL_ACCOUNTS
+/* A check's failure, for bench_checks (which must see none). */
 static void
-bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
+checks_cb(void *ctx, const char *check, bool ok, const char *detail)
+{
+	if (!ok)
+	{
+		fprintf(stderr, "bench_core: check %s failed: %s\n", check, detail ? detail : "");
+		*(bool *) ctx = true;
+	}
+}
+
+/*
+ * --restore --checks: on the state just restored, the checks of account
+ * lists, locks and frozen amounts that recovery runs after a replay, both
+ * ways: core_verify_accounts (one walk per account) given every user, and
+ * core_verify_all_accounts (one pass over the order slots and balance
+ * rows, its scratch memory touched before).  Each is timed runs times
+ * (thread CPU time and wall time); printed: the medians, their ratio, and
+ * the number of accounts at which the per-account walk costs what the
+ * whole pass does (its median per account times that number), which is
+ * where recovery should switch from one to the other.
+ */
+static void
+bench_checks(const engine *e, const core_limits *lim, int64_t accounts, int runs)
+{
+	int64_t    *ids = malloc(sizeof(int64_t) * (size_t) accounts);
+	size_t		size = core_verify_all_accounts_size(lim);
+	void	   *scratch = malloc(size);
+	double	   *cpu[2],
+			   *wall[2],
+				med[2],
+				wmed[2];
+	const char *name[2] = {"per-account walks (core_verify_accounts, every user)",
+	"one pass (core_verify_all_accounts)"};
+	bool		failed = false;
+
+	cpu[0] = malloc(sizeof(double) * (size_t) runs);
+	cpu[1] = malloc(sizeof(double) * (size_t) runs);
+	wall[0] = malloc(sizeof(double) * (size_t) runs);
+	wall[1] = malloc(sizeof(double) * (size_t) runs);
+	if (ids == NULL || scratch == NULL || !cpu[0] || !cpu[1] || !wall[0] || !wall[1])
+		die("out of memory");
+	for (int64_t u = 0; u < accounts; u++)
+		ids[u] = u + 1;
+	memset(scratch, 0x5a, size);
+	for (int i = -1; i < runs; i++)		/* -1: warm-up */
+		for (int way = 0; way < 2; way++)
+		{
+			/* alternate which goes first, so that drift falls on both */
+			int			w = (i & 1) ? 1 - way : way;
+			uint64_t	c0,
+						c1,
+						t0,
+						t1;
+			bool		ok;
+
+			t0 = now_ns();
+			c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+			if (w == 0)
+				ok = core_verify_accounts(e->c, ids, (size_t) accounts, checks_cb, &failed);
+			else
+				ok = core_verify_all_accounts(e->c, scratch, checks_cb, &failed);
+			c1 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+			t1 = now_ns();
+			if (!ok || failed)
+				die("checks: the restored state failed a check");
+			if (i >= 0)
+			{
+				cpu[w][i] = (double) (c1 - c0) / 1e9;
+				wall[w][i] = (double) (t1 - t0) / 1e9;
+			}
+		}
+	for (int w = 0; w < 2; w++)
+	{
+		qsort(cpu[w], (size_t) runs, sizeof(double), cmp_double);
+		qsort(wall[w], (size_t) runs, sizeof(double), cmp_double);
+		med[w] = cpu[w][runs / 2];
+		wmed[w] = wall[w][runs / 2];
+		printf("checks: %-54s %8.2f ms CPU (median of %d; min..max %.2f..%.2f), %8.2f ms wall\n",
+			   name[w], med[w] * 1e3, runs, cpu[w][0] * 1e3, cpu[w][runs - 1] * 1e3,
+			   wmed[w] * 1e3);
+	}
+	printf("checks: %lld accounts, %u orders; one pass / per-account walks = %.3f (CPU), %.3f (wall); "
+		   "the walks cost the pass's CPU time at %.0f accounts\n",
+		   (long long) accounts, core_get_counters(e->c).orders, med[1] / med[0],
+		   wmed[1] / wmed[0], med[1] / (med[0] / (double) accounts));
+	free(ids);
+	free(scratch);
+	for (int w = 0; w < 2; w++)
+	{
+		free(cpu[w]);
+		free(wall[w]);
+	}
+}
+#else
+static void
+bench_checks(const engine *e, const core_limits *lim, int64_t accounts, int runs)
+{
+	(void) e;
+	(void) lim;
+	(void) accounts;
+	(void) runs;
+	die("--checks: this core has no core_verify_all_accounts");
+}
+#endif
+
+static void
+bench_restore(int64_t accounts, int64_t orders, int runs, bool checks, FILE *tsv)
 {
 	core_limits lim = {
 		.max_assets = 16, .max_symbols = 16, .max_accounts = (uint32_t) accounts + 16,
@@ -1379,6 +1488,8 @@ bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
 		fprintf(tsv, "restore\t%lld\t%.6f\t%.6f\n", (long long) items, cpu_med, wall_med);
 		fflush(tsv);
 	}
+	if (checks)
+		bench_checks(&dst, &lim, accounts, runs);
 	for (int k = 1; k <= CORE_ITEM_ORDER; k++)
 		free(wb.kind[k].p);
 	free(dst.mem);
@@ -1390,11 +1501,12 @@ bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
 #else
 
 static void
-bench_restore(int64_t accounts, int64_t orders, int runs, FILE *tsv)
+bench_restore(int64_t accounts, int64_t orders, int runs, bool checks, FILE *tsv)
 {
 	(void) accounts;
 	(void) orders;
 	(void) runs;
+	(void) checks;
 	(void) tsv;
 	die("--restore: this core has no snapshot items (core_item_encode)");
 }
@@ -1480,7 +1592,7 @@ static void
 usage(void)
 {
 	die("usage: bench_core [-n commands] [-r runs] [--ir] [--tsv file] [a,b,c1k,c100k]\n"
-		"       bench_core --restore [-n orders] [-r runs] [--tsv file]");
+		"       bench_core --restore [--checks] [-n orders] [-r runs] [--tsv file]");
 }
 
 int
@@ -1490,6 +1602,7 @@ main(int argc, char **argv)
 	int			runs = BENCH_RUNS;
 	bool		ir = false;
 	bool		restore = false;
+	bool		checks = false;
 	const char *only = "a,b,c1k,c100k";
 	const char *tsv_path = NULL;
 	FILE	   *tsv = NULL;
@@ -1508,6 +1621,8 @@ main(int argc, char **argv)
 			ir = true;
 		else if (strcmp(argv[i], "--restore") == 0)
 			restore = true;
+		else if (strcmp(argv[i], "--checks") == 0)
+			checks = true;
 		else if (strcmp(argv[i], "--tsv") == 0 && i + 1 < argc)
 			tsv_path = argv[++i];
 		else if (argv[i][0] != '-')
@@ -1522,7 +1637,7 @@ main(int argc, char **argv)
 		if (tsv_path && (tsv = fopen(tsv_path, "a")) == NULL)
 			die("cannot open the --tsv file");
 		/* -n: resting orders, with a tenth as many accounts (the default: 1M and 100k) */
-		bench_restore(n >= 10 ? n / 10 : 1, n, runs, tsv);
+		bench_restore(n >= 10 ? n / 10 : 1, n, runs, checks, tsv);
 		if (tsv)
 			fclose(tsv);
 		return 0;

@@ -326,7 +326,8 @@ else
 fi
 check_ms=$(log_num 'engine: recovery checks' 's/.* in ([0-9]+) ms, CPU.*/\1/' "$off")
 check_cpu=$(log_num 'engine: recovery checks' 's/.*CPU ([0-9]+) ms.*/\1/' "$off")
-check_accts=$(log_num 'engine: recovery checks' 's/.*and ([0-9]+) accounts.*/\1/' "$off")
+# "N accounts the replay changed", or "N accounts (every one, in one pass: ...)"
+check_what=$(log_num 'engine: recovery checks' 's/.*global, and (.*), in [0-9]+ ms, CPU.*/\1/' "$off")
 prewarm_ms=$(log_num 'engine: prewarm: mapped' 's/.* in ([0-9]+) ms.*/\1/' "$off")
 digest_after=$(psql_q -c 'SELECT engine.state_digest()')
 t0=$(now)
@@ -492,7 +493,7 @@ crash (CHECKPOINT, then kill -9 of the worker) and restart
   snapshot load                        $load_ms ms, CPU $load_cpu ms   ($snap_items_loaded items: $load_rate/s, $load_rate_cpu/s of CPU)
   log replay                           $replay_ms ms, CPU $replay_cpu ms   ($st_replayed records: $replay_rate/s, $replay_rate_cpu/s of CPU)
                                        ($reader_note)
-  checks                               $check_ms ms, CPU $check_cpu ms   (global, and $check_accts accounts the replay changed)
+  checks                               $check_ms ms, CPU $check_cpu ms   (global, and $check_what)
   status().recovery_ms                 $st_recovery_ms ms
   worker start -> ready                $start_ready_s s   (its "ready at seq" log line; the first psql to see it: $polled_s s)
   kill -> ready                        $kill_ready_s s

@@ -47,6 +47,12 @@ test_fail(const char *file, int line, const char *fmt, ...)
 	}
 }
 
+bool
+test_failing(void)
+{
+	return current_failures > 0;
+}
+
 static int
 by_name(const void *a, const void *b)
 {

@@ -20,6 +20,8 @@ typedef void (*test_fn) (void);
 void		test_register(const char *name, test_fn fn);
 void		test_fail(const char *file, int line, const char *fmt, ...)
 			__attribute__((format(printf, 3, 4)));
+/* The running test has failed a check so far. */
+bool		test_failing(void);
 
 #define TEST(name) \
 	static void name(void); \

@@ -13,8 +13,9 @@
  * core_verify afterwards: the snapshot's orders are checked as they are
  * restored (snapshot_load), and after the replay core_verify_global runs
  * (linear in balances and levels) with core_verify_accounts for the users
- * whose accounts the replayed records changed.  engine.verify() runs every
- * check on demand.
+ * whose accounts the replayed records changed, or, when they are more than
+ * replay_touched_limit, core_verify_all_accounts over every account in one
+ * pass.  engine.verify() runs every check on demand.
  *
  * A failed check is not an ERROR: the worker enters state "failed" with a
  * reason naming the seq or the check, refuses commands and stays up, so
@@ -216,14 +217,16 @@ verify_cb(void *ctx, const char *check, bool ok, const char *detail)
 
 /*
  * The checks after the replay: the global ones, and every account the
- * replayed records changed.  A replay of nothing needs none (the snapshot
- * was checked as it loaded).
+ * replayed records changed, one by one (core_verify_accounts), or, when
+ * the replay changed more of them than replay_touched_limit (the set
+ * then says "all"), every account in one pass (core_verify_all_accounts,
+ * its scratch from recovery_scratch_get).  A replay of nothing needs none
+ * (the snapshot was checked as it loaded).
  */
 static bool
 check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reason, size_t len)
 {
 	verify_failure vf;
-	int64	   *ids;
 	uint64		n = 0;
 	phase		p;
 	int64		ms;
@@ -232,19 +235,41 @@ check_after_replay(core_engine *c, user_set *touched, int64 replayed, char *reas
 
 	if (replayed == 0)
 		return true;
-	phase_begin(&p, "checking", (int64) touched->n);
 	memset(&vf, 0, sizeof(vf));
-	ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(touched->n, 1));
-	for (uint64 i = 0; i < touched->cap; i++)
-		if (touched->used[i])
-			ids[n++] = touched->ids[i];
-	if (core_verify_global(c, verify_cb, &vf))
-		(void) core_verify_accounts(c, ids, n, verify_cb, &vf);
-	pfree(ids);
+	if (touched->all)
+	{
+		core_limits limits = core_get_limits(c);
+		void	   *scratch;
+
+		n = core_get_counters(c).accounts;
+		phase_begin(&p, "checking", (int64) n);
+		scratch = recovery_scratch_get(core_verify_all_accounts_size(&limits));
+		if (core_verify_global(c, verify_cb, &vf))
+			(void) core_verify_all_accounts(c, scratch, verify_cb, &vf);
+		recovery_scratch_release();
+	}
+	else
+	{
+		int64	   *ids;
+
+		phase_begin(&p, "checking", (int64) touched->n);
+		ids = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(touched->n, 1));
+		for (uint64 i = 0; i < touched->cap; i++)
+			if (touched->used[i])
+				ids[n++] = touched->ids[i];
+		if (core_verify_global(c, verify_cb, &vf))
+			(void) core_verify_accounts(c, ids, n, verify_cb, &vf);
+		pfree(ids);
+	}
 	ms = ms_since(t0);
 	phase_progress(&p, (int64) n);
-	elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts the replay changed, in "
-		 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, process_cpu_ms() - cpu0);
+	if (touched->all)
+		elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts (every one, in one pass: "
+			 "the replay changed more than " UINT64_FORMAT "), in " INT64_FORMAT " ms, CPU " INT64_FORMAT " ms",
+			 n, touched->limit, ms, process_cpu_ms() - cpu0);
+	else
+		elog(LOG, "engine: recovery checks: global, and " UINT64_FORMAT " accounts the replay changed, in "
+			 INT64_FORMAT " ms, CPU " INT64_FORMAT " ms", n, ms, process_cpu_ms() - cpu0);
 	if (vf.failed)
 		strlcpy(reason, vf.reason, len);
 	return !vf.failed;
@@ -323,6 +348,7 @@ recovery_run(core_engine *c, TimestampTz *last_ts)
 	t0 = GetCurrentTimestamp();
 	cpu0 = process_cpu_ms();
 	phase_begin(&p, "replaying", total);
+	touched.limit = replay_touched_limit(c);
 	opt.touched = &touched;
 	opt.progress = phase_progress;
 	opt.progress_arg = &p;

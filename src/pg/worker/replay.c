@@ -130,55 +130,6 @@ replay_old_format_reason(int64 first, int format, char *reason, size_t len)
 
 /* ------------------------------------------------------------ touched users */
 
-void
-user_set_add(user_set *s, int64 user_id)
-{
-	uint64		h;
-
-	if (s->cap == 0 || 2 * (s->n + 1) > s->cap)
-	{
-		user_set	bigger;
-
-		bigger.cap = s->cap ? 2 * s->cap : 1024;
-		bigger.n = 0;
-		bigger.ids = MemoryContextAllocHuge(TopMemoryContext, sizeof(int64) * bigger.cap);
-		bigger.used = MemoryContextAllocZero(TopMemoryContext, bigger.cap);
-		for (uint64 i = 0; i < s->cap; i++)
-			if (s->used[i])
-				user_set_add(&bigger, s->ids[i]);
-		if (s->cap)
-		{
-			pfree(s->ids);
-			pfree(s->used);
-		}
-		*s = bigger;
-	}
-	h = (uint64) user_id * UINT64CONST(0x9e3779b97f4a7c15);
-	for (uint64 i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
-	{
-		if (!s->used[i])
-		{
-			s->used[i] = true;
-			s->ids[i] = user_id;
-			s->n++;
-			return;
-		}
-		if (s->ids[i] == user_id)
-			return;
-	}
-}
-
-void
-user_set_free(user_set *s)
-{
-	if (s->cap)
-	{
-		pfree(s->ids);
-		pfree(s->used);
-	}
-	memset(s, 0, sizeof(*s));
-}
-
 /* The users whose accounts a record's events show changed. */
 static void
 collect_users(void *ctx, const core_event *ev)
@@ -303,7 +254,7 @@ apply_row(replay_run *r, core_record *rec, int64 seq, TimestampTz ts)
 	rec->ts = ts;
 	if (r->opt->serving)
 		state_write_begin();
-	if (r->opt->touched)
+	if (r->opt->touched && !r->opt->touched->all)
 		core_apply(c, rec, collect_users, r->opt->touched, &res);
 	else
 		core_apply(c, rec, NULL, NULL, &res);
