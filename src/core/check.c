@@ -106,7 +106,12 @@ check_order_locks(checker *k)
 	const core_engine *c = k->c;
 
 	for (uint32_t a = 1; a <= c->naccounts; a++)
-		for (uint32_t o = account_seq(c, a)->orders_head; o != NIL; o = ORDER_LINKS(c)[o].next)
+	{
+		uint32_t	n = 0;
+
+		/* At most norders steps: a list that loops is indexes_agree's to report. */
+		for (uint32_t o = account_seq(c, a)->orders_head; o != NIL && n < account_seq(c, a)->norders;
+			 o = ORDER_LINKS(c)[o].next, n++)
 		{
 			const order *ord = &ORDERS(c)[o];
 			const order_cold *oc = &ORDER_COLD(c)[o];
@@ -129,6 +134,7 @@ check_order_locks(checker *k)
 				return false;
 			}
 		}
+	}
 	return true;
 }
 
@@ -145,8 +151,10 @@ check_frozen(checker *k)
 		for (uint32_t b = acct->balances; b != NIL; b = rows[b].next)
 		{
 			i128		locks = 0;
+			uint32_t	n = 0;
 
-			for (uint32_t o = acct->orders_head; o != NIL; o = ORDER_LINKS(c)[o].next)
+			for (uint32_t o = acct->orders_head; o != NIL && n < acct->norders;
+				 o = ORDER_LINKS(c)[o].next, n++)
 			{
 				const order *ord = &ORDERS(c)[o];
 				const symbol *s = &SYMBOLS(c)[ord->symbol];

@@ -581,15 +581,7 @@ damage_is_caught(fx *f, damage d, uint64_t k)
 		return false;
 	}
 	all = run_all(g->c, &ok_all);
-	/* core_verify's walks for locks and frozen amounts follow a cycle forever */
-	if (d != D_THROUGH_FREE)
-		ver = run_verify(g->c, &ok_verify);
-	else
-	{
-		memset(&ver, 0, sizeof(ver));
-		ver.lists = true;
-		ok_verify = false;
-	}
+	ver = run_verify(g->c, &ok_verify);
 	walks = run_walks(g->c, &ok_walks);
 	walk = run_walk_of(g->c, user, &ok_walk);
 	CHECK(!ok_all);
