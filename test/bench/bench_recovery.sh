@@ -313,6 +313,7 @@ t_loaded=$(log_ts 'engine: loaded snapshot at seq' "$off")
 t_rstart=$(log_ts 'engine: recovery started' "$off")
 t_replayed=$(log_ts 'engine: recovery: replayed' "$off")
 t_rdone=$(log_ts 'engine: recovery finished' "$off")
+t_reader=$(log_ts 'engine: log reader: read' "$off")
 map_ms=$(log_num 'engine: recovery: mapped the' 's/.* in ([0-9]+) ms, CPU.*/\1/' "$off")
 map_cpu=$(log_num 'engine: recovery: mapped the' 's/.*CPU ([0-9]+) ms.*/\1/' "$off")
 load_ms=$(log_num 'engine: loaded snapshot at seq' 's/.* items in ([0-9]+) ms, CPU.*/\1/' "$off")
@@ -434,6 +435,13 @@ $(elapsed "$t_kill" "$t_mapped") $(elapsed "$t_kill" "$t_loaded") "load the snap
 $(elapsed "$t_kill" "$t_rstart") $(elapsed "$t_kill" "$t_replayed") "replay the tail"
 $(elapsed "$t_kill" "$t_replayed") $(elapsed "$t_kill" "$t_rdone") "checks"
 EOF
+# The log reader (another process) starts as the snapshot load begins and
+# ends with its own log line; without one, an empty bar.
+if [[ -n $t_reader ]]; then
+	echo "$(elapsed "$t_kill" "$t_mapped") $(elapsed "$t_kill" "$t_reader") \"log reader\"" >>"$TMP/phases.dat"
+else
+	echo "0 0 \"log reader\"" >>"$TMP/phases.dat"
+fi
 awk -v a="$snap_at" '{ printf "%.4f %s\n", $1 - a, $2 }' "$TMP/lat.dat" >"$TMP/lat_rel.dat"
 if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF 2>"$TMP/gnuplot.err" || say "gnuplot failed: $(head -3 "$TMP/gnuplot.err")"
@@ -451,8 +459,8 @@ unset object 1
 set title "crash recovery after kill -9: $st_replayed records replayed after snapshot $st_snap"
 set xlabel "seconds after kill -9"
 set ylabel ""
-set yrange [-0.5:4.5]
-set ytics ("PostgreSQL" 0, "worker start, map arena" 1, "load snapshot" 2, "replay" 3, "checks" 4)
+set yrange [-0.5:5.5]
+set ytics ("PostgreSQL" 0, "worker start, map arena" 1, "load snapshot" 2, "replay" 3, "checks" 4, "log reader (another process)" 5)
 plot "$TMP/phases.dat" using (\$1 + (\$2 - \$1) / 2):0:((\$2 - \$1) / 2):(0.35) with boxxyerrorbars fs solid 0.6 lc rgb "#40a040" notitle
 unset multiplot
 EOF
