@@ -324,6 +324,18 @@ static const char *const damage_name[D_COUNT_] = {
  * account the walk must refuse (-1 when the damage could not be made in
  * this state: no order or account fits).
  */
+/* A free order slot below order_fresh, the k-th from the start (cyclic); NIL if none. */
+static uint32_t
+free_slot(const core_engine *c, uint64_t k)
+{
+	const order *orders = ORDERS(c);
+
+	for (uint32_t i = 0; i < c->order_fresh; i++)
+		if (orders[1 + (k + i) % c->order_fresh].id == 0)
+			return 1 + (uint32_t) ((k + i) % c->order_fresh);
+	return NIL;
+}
+
 static int64_t
 make_damage(core_engine *c, damage d, uint64_t k)
 {
@@ -467,14 +479,9 @@ make_damage(core_engine *c, damage d, uint64_t k)
 			}
 		case D_NEXT_TO_FREE:
 			{
-				uint32_t	f = NIL;
+				uint32_t	f;
 
-				if ((a = account_with(c, 1, k)) == NIL)
-					return -1;
-				for (uint32_t i = 0; i < c->order_fresh && f == NIL; i++)
-					if (orders[1 + (k + i) % c->order_fresh].id == 0)
-						f = 1 + (uint32_t) ((k + i) % c->order_fresh);
-				if (f == NIL)
+				if ((a = account_with(c, 1, k)) == NIL || (f = free_slot(c, k)) == NIL)
 					return -1;
 				/* the free slot looks like the account's, as far as it can */
 				x = A[a].orders_tail;
@@ -487,14 +494,9 @@ make_damage(core_engine *c, damage d, uint64_t k)
 			}
 		case D_THROUGH_FREE:
 			{
-				uint32_t	f = NIL;
+				uint32_t	f;
 
-				if ((a = account_with(c, 1, k)) == NIL)
-					return -1;
-				for (uint32_t i = 0; i < c->order_fresh && f == NIL; i++)
-					if (orders[1 + (k + i) % c->order_fresh].id == 0)
-						f = 1 + (uint32_t) ((k + i) % c->order_fresh);
-				if (f == NIL)
+				if ((a = account_with(c, 1, k)) == NIL || (f = free_slot(c, k)) == NIL)
 					return -1;
 				x = A[a].orders_head;
 				y = A[a].orders_tail;
