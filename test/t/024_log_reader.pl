@@ -18,6 +18,9 @@
 #   5. No background worker slot for the reader (max_worker_processes = 2:
 #      the worker and the prewarm process; no logical replication launcher), 5 records after the shutdown
 #      snapshot: the server log says so, 0 read, same digest.
+#   6. LOCK TABLE engine.command_log IN ACCESS EXCLUSIVE MODE queued while
+#      the reader waits for room in the queue (holding its lock): recovery
+#      ends, then the LOCK is granted; same digest.
 
 use strict;
 use warnings;
@@ -163,6 +166,52 @@ $last   = SnapNode::last_seq($node);
 	like($log, qr/no background worker slot for the log reader/, 'the server log says why there is no reader');
 	like($log, qr/engine: recovery: replayed 5 log records \(0 read by the log reader\)/,
 		'the worker read the log itself');
+}
+
+# ---------------------------------------------------------------------------
+# 6. an ACCESS EXCLUSIVE request on command_log during recovery
+# ---------------------------------------------------------------------------
+# The reader holds its lock on command_log while it waits for room in the
+# queue; a LOCK TABLE queued behind it must not hold up the worker, which
+# took its own lock before it started the reader (else: worker -> LOCK ->
+# reader -> worker through a latch, which no deadlock detector sees).  The
+# order is forced: a prepared transaction holds snapshot_chunks across the
+# crash, so the new worker stops inside the snapshot load while the reader
+# fills the queue with a tail longer than the queue holds (120,000 deposits,
+# ~7 MB of entries);
+# the LOCK TABLE comes once the reader waits for room.
+$node->append_conf('postgresql.conf', "max_worker_processes = 8\nmax_prepared_transactions = 2\n");
+$node->restart;
+EngineNode::wait_ready($node);
+$node->safe_psql($DB, 'SELECT engine.snapshot()');
+$node->safe_psql($DB, q{SELECT count(*) FROM generate_series(1, 120000) i, engine.deposit(1 + i % 20, 'USDT', 1)});
+$digest = SnapNode::digest($node);
+$last   = SnapNode::last_seq($node);
+{
+	$node->safe_psql($DB,
+		"BEGIN; LOCK TABLE engine.snapshot_chunks IN ACCESS EXCLUSIVE MODE; PREPARE TRANSACTION 'hold_chunks'");
+	my $old = EngineNode::worker_pid($node);
+	kill 'KILL', $old;
+	ok($node->poll_query_until($DB,
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'engine' AND pid <> $old AND wait_event_type = 'Lock'"),
+		'the new worker waits for snapshot_chunks inside the snapshot load');
+	ok($node->poll_query_until($DB,
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'engine log reader' AND wait_event = 'MessageQueueSend'"),
+		'the reader waits for room in the queue, holding its lock on command_log');
+	my $ddl = $node->background_psql($DB);
+	my $ddl_pid = $ddl->query_safe('SELECT pg_backend_pid()');
+	$ddl->query_until(qr/sent/, "\\echo sent\nBEGIN; LOCK TABLE engine.command_log IN ACCESS EXCLUSIVE MODE;\n");
+	ok($node->poll_query_until($DB,
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE pid = $ddl_pid AND wait_event_type = 'Lock'"),
+		'LOCK TABLE engine.command_log queues behind the worker and the reader');
+	$node->safe_psql($DB, "COMMIT PREPARED 'hold_chunks'");
+	ok($node->poll_query_until($DB,
+		"SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $ddl_pid AND wait_event_type = 'Lock'"),
+		'LOCK TABLE is granted once recovery has ended');
+	$ddl->query_safe('ROLLBACK');
+	$ddl->quit;
+	my $st = SnapNode::wait_verdict($node, $old);
+	same_state('a lock queued during recovery', $st);
 }
 
 $node->stop;

@@ -37,6 +37,7 @@
 #include "storage/dsm.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "storage/shm_mq.h"
 #include "tcop/tcopprot.h"
@@ -67,6 +68,8 @@ typedef struct log_reader_shared
 	int64		from_seq;		/* send the rows after this seq */
 	Size		snapshot_at;	/* offset of the worker's snapshot, serialized */
 	PGPROC	   *worker;			/* whose transaction holds that snapshot */
+	Oid			log_relid;		/* engine.command_log, locked by the worker */
+	Oid			log_pk;			/* ... and its primary key */
 } log_reader_shared;
 
 /* One row in a message, followed by its payload, padded to MAXALIGN. */
@@ -103,6 +106,9 @@ queue_of(log_reader_shared *sh)
 log_reader *
 log_reader_start(int64 from_seq)
 {
+	Relation	rel;
+	Oid			relid;
+	Oid			pk;
 	Snapshot	snap;
 	dsm_segment *seg;
 	log_reader_shared *sh;
@@ -118,6 +124,24 @@ log_reader_start(int64 from_seq)
 	 * (something other than the worker writing the log) could otherwise
 	 * come with live outcomes the worker's capacity check cannot see.
 	 */
+	/*
+	 * Locks: the worker takes the ones its replay will need before the
+	 * reader exists, and the reader only takes them if they are free at
+	 * once (else it exits and the worker reads the log itself).  The
+	 * worker waits for the reader through a latch, which the deadlock
+	 * detector does not see: were the worker to queue for its lock behind
+	 * an ACCESS EXCLUSIVE request (VACUUM FULL, ALTER TABLE) that queues
+	 * behind the reader's lock, while the reader waits for the worker to
+	 * make room in the queue, nothing would ever give way.
+	 */
+	rel = snapshot_open_table("command_log", AccessShareLock);
+	pk = RelationGetPrimaryKeyIndex(rel);
+	relid = RelationGetRelid(rel);
+	table_close(rel, NoLock);	/* the lock stays until the transaction ends */
+	if (!OidIsValid(pk))
+		return NULL;			/* replay says what is wrong */
+	LockRelationOid(pk, AccessShareLock);
+
 	snap = GetActiveSnapshot();
 	seg = dsm_create(MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES +
 					 EstimateSnapshotSpace(snap),
@@ -129,6 +153,8 @@ log_reader_start(int64 from_seq)
 	sh->snapshot_at = MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES;
 	SerializeSnapshot(snap, (char *) sh + sh->snapshot_at);
 	sh->worker = MyProc;
+	sh->log_relid = relid;
+	sh->log_pk = pk;
 	mq = shm_mq_create(queue_of(sh), LOG_READER_QUEUE_BYTES);
 	shm_mq_set_receiver(mq, MyProc);
 
@@ -224,7 +250,6 @@ log_reader_main(Datum arg)
 	Snapshot	snap;
 	Relation	rel;
 	Relation	idx;
-	Oid			pk;
 	ring_scan	rs;
 	ScanKeyData key;
 	char	   *buf;
@@ -258,11 +283,20 @@ log_reader_main(Datum arg)
 	RestoreTransactionSnapshot(snap, sh->worker);	/* ERROR if the worker's is gone */
 	PushActiveSnapshot(snap);
 
-	rel = snapshot_open_table("command_log", AccessShareLock);
-	pk = RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOG_COLUMNS)
+	/* Only locks free at once (log_reader_start says why). */
+	if (!ConditionalLockRelationOid(sh->log_relid, AccessShareLock) ||
+		!ConditionalLockRelationOid(sh->log_pk, AccessShareLock))
+	{
+		elog(LOG, "engine: log reader: engine.command_log is locked by another session; "
+			 "recovery reads the log itself");
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		proc_exit(0);
+	}
+	rel = table_open(sh->log_relid, NoLock);
+	if (RelationGetDescr(rel)->natts != LOG_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
-	idx = index_open(pk, AccessShareLock);
+	idx = index_open(sh->log_pk, NoLock);
 	expected = sh->from_seq + 1;
 	ScanKeyInit(&key, 1, BTGreaterStrategyNumber, F_INT8GT, Int64GetDatum(sh->from_seq));
 	ring_scan_begin(&rs, rel, idx, &key, 1, GetActiveSnapshot());
@@ -316,8 +350,8 @@ log_reader_main(Datum arg)
 	if (listening && used > 0)
 		listening = send_message(mqh, buf, used, true);
 	ring_scan_end(&rs);
-	index_close(idx, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	index_close(idx, NoLock);
+	table_close(rel, NoLock);
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	elog(LOG, "engine: log reader: read " INT64_FORMAT " command_log rows after seq " INT64_FORMAT
