@@ -118,13 +118,6 @@ log_reader_start(int64 from_seq)
 	if (!engine_recovery_log_reader || RecoveryInProgress())
 		return NULL;
 	/*
-	 * The reader reads with the worker's snapshot (the active one, held
-	 * until the worker's replay ends), so that it sees the rows the
-	 * worker's own scan would see and no others: a row committed since
-	 * (something other than the worker writing the log) could otherwise
-	 * come with live outcomes the worker's capacity check cannot see.
-	 */
-	/*
 	 * Locks: the worker takes the ones its replay will need before the
 	 * reader exists, and the reader only takes them if they are free at
 	 * once (else it exits and the worker reads the log itself).  The
@@ -142,6 +135,13 @@ log_reader_start(int64 from_seq)
 		return NULL;			/* replay says what is wrong */
 	LockRelationOid(pk, AccessShareLock);
 
+	/*
+	 * The reader reads with the worker's snapshot (the active one, held
+	 * until the worker's replay ends), so that it sees the rows the
+	 * worker's own scan would see and no others: a row committed since
+	 * (something other than the worker writing the log) could otherwise
+	 * come with live outcomes the worker's capacity check cannot see.
+	 */
 	snap = GetActiveSnapshot();
 	seg = dsm_create(MAXALIGN(sizeof(log_reader_shared)) + LOG_READER_QUEUE_BYTES +
 					 EstimateSnapshotSpace(snap),
