@@ -59,6 +59,30 @@ sh(void)
 
 /* ------------------------------------------------------------ the worker */
 
+/*
+ * The worker's side of the protocol (above): writing = 1, then true, with
+ * the copy marked invalid, if nobody reads it.  If somebody does: false,
+ * and new readers are let in again unless keep_claim (they stay out until
+ * the next try).
+ */
+static bool
+begin_overwrite(shadow_shared *s, bool keep_claim)
+{
+	pg_atomic_write_u32(&s->writing, 1);
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&s->readers) > 0)
+	{
+		/* Claimed: no new reader starts, the ones there finish. */
+		if (!keep_claim)
+			pg_atomic_write_u32(&s->writing, 0);
+		return false;
+	}
+	SpinLockAcquire(&s->mutex);
+	s->valid = false;
+	SpinLockRelease(&s->mutex);
+	return true;
+}
+
 bool
 shadow_copy(const core_engine *c, bool claim)
 {
@@ -72,18 +96,8 @@ shadow_copy(const core_engine *c, bool claim)
 	struct rusage ru0,
 				ru1;
 
-	pg_atomic_write_u32(&s->writing, 1);
-	pg_memory_barrier();
-	if (pg_atomic_read_u32(&s->readers) > 0)
-	{
-		/* Claimed: no new reader starts, the ones there finish. */
-		if (!claim)
-			pg_atomic_write_u32(&s->writing, 0);
+	if (!begin_overwrite(s, claim))
 		return false;
-	}
-	SpinLockAcquire(&s->mutex);
-	s->valid = false;
-	SpinLockRelease(&s->mutex);
 
 	t0 = GetCurrentTimestamp();
 	getrusage(RUSAGE_SELF, &ru0);
@@ -165,19 +179,8 @@ shadow_borrow(Size len)
 {
 	shadow_shared *s = sh();
 
-	if (len > shmem_arena_bytes())
+	if (len > shmem_arena_bytes() || !begin_overwrite(s, false))
 		return NULL;
-	/* As a copy starts: a reader there keeps it, none starts after this. */
-	pg_atomic_write_u32(&s->writing, 1);
-	pg_memory_barrier();
-	if (pg_atomic_read_u32(&s->readers) > 0)
-	{
-		pg_atomic_write_u32(&s->writing, 0);
-		return NULL;
-	}
-	SpinLockAcquire(&s->mutex);
-	s->valid = false;
-	SpinLockRelease(&s->mutex);
 	return shmem_shadow_base();
 }
 

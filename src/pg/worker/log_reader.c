@@ -60,8 +60,6 @@
 #define LOG_READER_QUEUE_BYTES (4 * 1024 * 1024)
 #define LOG_READER_MESSAGE_BYTES (64 * 1024)
 
-#define LOG_COLUMNS 5
-
 /* The head of the segment. */
 typedef struct log_reader_shared
 {
@@ -294,7 +292,7 @@ log_reader_main(Datum arg)
 		proc_exit(0);
 	}
 	rel = table_open(sh->log_relid, NoLock);
-	if (RelationGetDescr(rel)->natts != LOG_COLUMNS)
+	if (RelationGetDescr(rel)->natts != COMMAND_LOG_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
 	idx = index_open(sh->log_pk, NoLock);
 	expected = sh->from_seq + 1;
@@ -312,7 +310,7 @@ log_reader_main(Datum arg)
 		bool		whole = true;
 		log_entry	e;
 
-		for (int i = 0; i < LOG_COLUMNS; i++)
+		for (int i = 0; i < COMMAND_LOG_COLUMNS; i++)
 			whole = whole && !rs.isnull[i];
 		if (!whole)
 			break;

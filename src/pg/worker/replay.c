@@ -59,8 +59,6 @@
 /* Rows between two progress reports. */
 #define REPLAY_PROGRESS_ROWS 65536
 
-#define LOG_COLUMNS 5
-
 typedef struct capacity_batch
 {
 	int			n;
@@ -287,7 +285,7 @@ replay_row(replay_run *r, Datum *v, bool *isnull)
 	core_record rec;
 	bool		ok = true;
 
-	for (int i = 0; i < LOG_COLUMNS; i++)
+	for (int i = 0; i < COMMAND_LOG_COLUMNS; i++)
 		if (isnull[i])
 			return refuse(out, "command_log seq " INT64_FORMAT ": a column is NULL", seq);
 	if (seq != core_seq(c) + 1)
@@ -371,7 +369,7 @@ replay_log(core_engine *c, replay_options *opt, replay_result *out)
 	out->streamed = 0;
 	out->unchecked_seq = 0;
 	out->reason[0] = '\0';
-	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != LOG_COLUMNS)
+	if (!OidIsValid(pk) || RelationGetDescr(rel)->natts != COMMAND_LOG_COLUMNS)
 		elog(ERROR, "engine: engine.command_log has an unexpected shape");
 	if (opt->reader != NULL)
 	{

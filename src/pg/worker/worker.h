@@ -74,6 +74,9 @@ int64		ms_since(TimestampTz t);
 /* CPU milliseconds this process has used (user + system). */
 int64		process_cpu_ms(void);
 
+/* Columns of engine.command_log: seq, rectype, ts, payload, crc. */
+#define COMMAND_LOG_COLUMNS 5
+
 /* ------------------------------------------------------------ log_reader.c */
 
 /*
